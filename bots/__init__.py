@@ -1,0 +1,1 @@
+"""The platform-neutral service and the thin Telegram/Discord adapters over it."""

@@ -1,0 +1,1 @@
+"""Datasets, augmentation, training, evaluation and calibration of emotion models."""

@@ -1,0 +1,91 @@
+"""The platform-neutral answer: what the tone of a note sounds like, how sure, and how it moved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from inference.labels import affect_of
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One window of a long note and how its tone sounded."""
+
+    start_s: float
+    end_s: float
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One analysed note.
+
+    `not_sure` is set when `confidence` is below the threshold; renderers then name the two
+    likeliest readings (`top[:2]`) instead of claiming one.
+    """
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    top: list[tuple[str, float]]
+    valence: float
+    arousal: float
+    not_sure: bool
+    duration_s: float
+    model: str
+    timeline: list[Segment] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict (the CLI's and the web API's answer format)."""
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "not_sure": self.not_sure,
+            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+            "top": [{"label": k, "probability": round(v, 4)} for k, v in self.top],
+            "valence": self.valence,
+            "arousal": self.arousal,
+            "duration_s": round(self.duration_s, 3),
+            "model": self.model,
+            "timeline": [
+                {
+                    "start_s": round(s.start_s, 2),
+                    "end_s": round(s.end_s, 2),
+                    "label": s.label,
+                    "confidence": round(s.confidence, 4),
+                }
+                for s in self.timeline
+            ],
+        }
+
+
+def make_prediction(
+    probabilities: Mapping[str, float],
+    *,
+    duration_s: float,
+    model: str,
+    not_sure_below: float,
+    timeline: Sequence[Segment] = (),
+) -> Prediction:
+    """Build the answer from canonical probabilities (normalised here to sum to one)."""
+    total = sum(probabilities.values())
+    if total <= 0:
+        raise ValueError("probabilities must have a positive sum")
+    probs = {label: float(p) / total for label, p in probabilities.items()}
+    ranked = sorted(probs.items(), key=lambda kv: kv[1], reverse=True)
+    label, confidence = ranked[0]
+    point = affect_of(probs)
+    return Prediction(
+        label=label,
+        confidence=confidence,
+        probabilities=probs,
+        top=ranked[:3],
+        valence=point.valence,
+        arousal=point.arousal,
+        not_sure=confidence < not_sure_below,
+        duration_s=duration_s,
+        model=model,
+        timeline=list(timeline),
+    )

@@ -1,0 +1,25 @@
+"""The one interface every emotion model offers: a batch of waveforms in, probabilities out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+class EmotionModel(Protocol):
+    """A loaded model, ready to classify.
+
+    `labels` are canonical labels (inference.labels), one per output column, already merged when
+    several native labels map onto one. `predict` takes 16 kHz mono float32 waveforms and returns
+    an array of shape (len(batch), len(labels)) whose rows sum to one. It is synchronous and
+    CPU/GPU bound: callers run it off the event loop (the worker does).
+    """
+
+    name: str
+    labels: tuple[str, ...]
+
+    def predict(self, batch: Sequence[np.ndarray]) -> np.ndarray: ...

@@ -1,0 +1,1 @@
+"""Persistence on aiosqlite: people, chats, consent, analysed notes, feedback. Never imports a platform library."""

@@ -1,0 +1,86 @@
+"""Shared fixtures: the real ffmpeg, real audio files, the shared data folder, a tiny HuBERT."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests import audio_factory
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    from inference.audio import find_ffmpeg
+
+    return find_ffmpeg()
+
+
+@pytest.fixture
+def make_audio(ffmpeg, tmp_path):
+    """make_audio("note.ogg", seconds=3.0) -> Path of a real encoded file."""
+
+    def make(
+        name: str, seconds: float = 3.0, *, seed: int = 0, samples: np.ndarray | None = None
+    ) -> Path:
+        if samples is None:
+            samples = audio_factory.speechlike(seconds, seed=seed)
+        path = tmp_path / name
+        if path.suffix == ".mp4":
+            return audio_factory.video_note(ffmpeg, samples, path)
+        return audio_factory.encode(ffmpeg, samples, path)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "ravdess" / "metadata.csv").is_file():
+        pytest.skip(f"real recordings not present at {SHARED_DATA} (only on the team's machines)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ravdess_rows(shared_data) -> list[dict[str, str]]:
+    with open(shared_data / "ravdess" / "metadata.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="session")
+def tiny_hubert_dir(tmp_path_factory) -> Path:
+    """A tiny HuBERT classifier with SUPERB-ER's labels, saved the way the hub stores checkpoints."""
+    import torch
+    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
+
+    torch.manual_seed(0)
+    labels = ["neu", "hap", "ang", "sad"]  # superb/hubert-large-superb-er's id2label
+    config = HubertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(32, 32, 32, 32, 32, 32, 32),
+        conv_stride=(5, 2, 2, 2, 2, 2, 2),
+        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        classifier_proj_size=16,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    model = HubertForSequenceClassification(config)
+    folder = tmp_path_factory.mktemp("tiny-hubert")
+    model.save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=16_000,
+        padding_value=0.0,
+        do_normalize=True,
+        return_attention_mask=True,
+    ).save_pretrained(folder)
+    return folder

@@ -1,0 +1,1 @@
+"""VoiceMood's composition root: settings and the one `voicemood` command that wires the packages."""

@@ -1,0 +1,3 @@
+from voicemood.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""The one typed settings object, read from VOICEMOOD_* environment variables and an optional .env.
+
+No other module reads the environment: the CLI builds a Settings and passes plain values down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOICEMOOD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Model
+    model: str | None = Field(
+        None,
+        description="Model folder or hub id (e.g. superb/hubert-large-superb-er); unset: bundled",
+    )
+    device: Literal["cpu", "cuda"] = "cpu"
+    precision: Literal["fp32", "bf16"] = Field(
+        "bf16", description="bf16 keeps the argmax on this CPU (bench/worker.py) at ~2x the speed"
+    )
+
+    # Decoding
+    ffmpeg: str | None = Field(None, description="ffmpeg binary; unset: PATH, then imageio-ffmpeg")
+    max_file_mb: float = 20.0
+    max_duration_s: float = 600.0
+    min_duration_s: float = 0.3
+    decode_timeout_s: float = 30.0
+
+    # Worker
+    queue_size: int = 64
+    max_batch: int = 4
+    request_timeout_s: float = 120.0
+
+    # Answer
+    window_s: float = 4.0
+    not_sure_below: float = 0.5
+    language: Literal["en", "ko"] = "en"
+
+    # Storage
+    data_dir: Path = Path("data")
+    database: Path | None = None
+
+    # Platforms (later issues)
+    telegram_token: SecretStr | None = None
+    discord_token: SecretStr | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "voicemood.sqlite3"
