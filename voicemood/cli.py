@@ -1,0 +1,36 @@
+"""The `voicemood` command: one entry point for every job (classify, run, train, eval, export).
+
+Each sub-command is a module in voicemood/commands with NAME, HELP, add_arguments(parser) and
+run(args, settings) -> exit status; they import their heavy dependencies inside run(), so
+`voicemood --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from types import ModuleType
+
+from voicemood import commands
+from voicemood.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="voicemood",
+        description="Tells how the tone of voice in a recording sounds: an emotion, and how sure.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _command_modules():
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    args = parser.parse_args(argv)
+    return int(args._run(args, Settings()))
+
+
+def _command_modules() -> list[ModuleType]:
+    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    return [importlib.import_module(f"voicemood.commands.{name}") for name in names]
