@@ -1,0 +1,95 @@
+"""From a file to an answer: decode, split a long note into windows, classify, aggregate.
+
+Windows all have the same length, so the shared worker can batch them without padding (padding
+changes HuBERT's answer); near-silent windows are left out of the answer and of the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inference.answer import Prediction, Segment, make_prediction
+from inference.audio import Audio, DecodeLimits, decode_async
+from inference.worker import InferenceWorker
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    window_s: float = 4.0
+    not_sure_below: float = 0.5
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+    ffmpeg: str | None = None
+    # A window this far below the loudest one is a pause, not speech.
+    silence_db: float = 35.0
+
+
+class Analyzer:
+    """Turns recordings into Predictions through one shared InferenceWorker."""
+
+    def __init__(self, worker: InferenceWorker, config: AnalysisConfig | None = None) -> None:
+        self.worker = worker
+        self.config = config or AnalysisConfig()
+
+    async def analyse(self, source: bytes | str | Path) -> Prediction:
+        """Decode and classify one recording; raises the typed errors of inference.errors."""
+        audio = await decode_async(source, self.config.limits, ffmpeg=self.config.ffmpeg)
+        return await self.analyse_audio(audio)
+
+    async def analyse_audio(self, audio: Audio) -> Prediction:
+        windows = split_windows(audio, self.config.window_s, self.config.silence_db)
+        rows = await self.worker.predict_many([audio.samples[a:b] for a, b in windows])
+        labels = self.worker.labels
+        sr = audio.sample_rate
+        timeline = [
+            Segment(a / sr, b / sr, labels[int(row.argmax())], float(row.max()))
+            for (a, b), row in zip(windows, rows, strict=True)
+        ]
+        mean = rows.mean(axis=0)
+        return make_prediction(
+            dict(zip(labels, mean.tolist(), strict=True)),
+            duration_s=audio.duration_s,
+            model=self.worker.name,
+            not_sure_below=self.config.not_sure_below,
+            timeline=_merge(timeline) if len(timeline) > 1 else [],
+        )
+
+
+def split_windows(audio: Audio, window_s: float, silence_db: float = 35.0) -> list[tuple[int, int]]:
+    """Equal-length (start, end) sample ranges covering the note; one range for a short note.
+
+    A note up to 1.5 windows long is one window. Longer notes get back-to-back windows, plus one
+    aligned to the end when the remaining tail is at least half a window; quiet windows are dropped.
+    """
+    n = len(audio.samples)
+    size = int(window_s * audio.sample_rate)
+    if n <= size * 1.5:
+        return [(0, n)]
+    starts = list(range(0, n - size + 1, size))
+    if n - (starts[-1] + size) >= size // 2:
+        starts.append(n - size)
+    ranges = [(s, s + size) for s in starts]
+    rms = np.array([np.sqrt(np.mean(np.square(audio.samples[a:b]))) for a, b in ranges])
+    loud_enough = rms >= rms.max() * 10 ** (-silence_db / 20)
+    return [r for r, keep in zip(ranges, loud_enough, strict=True) if keep]
+
+
+def _merge(timeline: list[Segment]) -> list[Segment]:
+    """Joins touching windows that sound the same, so the timeline shows only the changes."""
+    merged: list[Segment] = []
+    counts: list[int] = []
+    for seg in timeline:
+        last = merged[-1] if merged else None
+        if last and last.label == seg.label and seg.start_s <= last.end_s + 1e-6:
+            k = counts[-1]
+            confidence = (last.confidence * k + seg.confidence) / (k + 1)
+            merged[-1] = Segment(last.start_s, seg.end_s, seg.label, confidence)
+            counts[-1] = k + 1
+        else:
+            # The end-aligned last window overlaps its neighbour: show it from where that one ends.
+            start = max(seg.start_s, last.end_s) if last else seg.start_s
+            merged.append(Segment(start, seg.end_s, seg.label, seg.confidence))
+            counts.append(1)
+    return merged

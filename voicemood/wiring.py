@@ -1,0 +1,35 @@
+"""Builds the shared parts (model, worker, analyzer) from Settings, once per process."""
+
+from __future__ import annotations
+
+from inference.analysis import AnalysisConfig, Analyzer
+from inference.audio import DecodeLimits
+from inference.models import load_model
+from inference.worker import InferenceWorker, WorkerConfig
+from voicemood.settings import Settings
+
+
+def build_analyzer(settings: Settings) -> Analyzer:
+    """Loads the configured model and wraps it in the one shared worker and analyzer."""
+    model = load_model(settings.model, device=settings.device, precision=settings.precision)
+    worker = InferenceWorker(
+        model,
+        WorkerConfig(
+            max_queue=settings.queue_size,
+            max_batch=settings.max_batch,
+            request_timeout_s=settings.request_timeout_s,
+        ),
+    )
+    limits = DecodeLimits(
+        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+        max_duration_s=settings.max_duration_s,
+        min_duration_s=settings.min_duration_s,
+        timeout_s=settings.decode_timeout_s,
+    )
+    config = AnalysisConfig(
+        window_s=settings.window_s,
+        not_sure_below=settings.not_sure_below,
+        limits=limits,
+        ffmpeg=settings.ffmpeg,
+    )
+    return Analyzer(worker, config)
