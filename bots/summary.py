@@ -5,13 +5,14 @@ Platform-neutral: the text comes from bots.i18n and the chart is PNG bytes that 
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from bots.i18n import EMOJI, label_name, percent, t
 from inference.labels import AFFECT, CANONICAL_LABELS, affect_of
@@ -269,8 +270,11 @@ def _font_family() -> list[str]:
     """NanumGothic (shipped by koreanize-matplotlib) first for Hangul, DejaVu Sans for the rest."""
     from matplotlib import font_manager
 
-    fonts = resources.files("koreanize_matplotlib") / "fonts"
+    # Found without importing the package: importing it rewrites matplotlib's global rcParams.
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return ["DejaVu Sans"]
+    fonts = Path(next(iter(spec.submodule_search_locations))) / "fonts"
     for name in ("NanumGothic.ttf", "NanumGothicBold.ttf"):
-        with resources.as_file(fonts / name) as path:
-            font_manager.fontManager.addfont(str(path))
+        font_manager.fontManager.addfont(str(fonts / name))
     return ["NanumGothic", "DejaVu Sans"]
