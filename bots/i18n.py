@@ -67,6 +67,72 @@ TEXT: dict[Lang, dict[str, str]] = {
         "error.no_model": "No emotion model is set up yet, so I can't listen right now.",
         "error.model_load": "My emotion model could not be loaded, so I can't listen right now.",
         "error.error": "Something went wrong while listening to that recording. Please try again.",
+        "button.right": "👍 Sounds right",
+        "button.wrong": "✏️ Not quite",
+        "button.back": "↩️ Back",
+        "button.optin": "✅ Analyse my voice notes",
+        "button.forget_yes": "🗑 Yes, delete everything",
+        "button.cancel": "Cancel",
+        "pick.prompt": "How does the tone sound to you?",
+        "vote.thanks": "Thanks, your vote is recorded: {label}.",
+        "vote.gone": "That voice note is no longer stored, so I can't record a vote for it.",
+        "vote.tally": "🗳 Votes: {tally}",
+        "help": (
+            "I listen to voice notes and tell you how the tone of voice sounds, with how sure I am. "
+            "I describe how a voice sounds, not what anyone feels, and I can be wrong: tap the "
+            "buttons under an answer to correct me.\n\n"
+            "/optin – analyse my voice notes in this group\n"
+            "/optout – stop analysing them here\n"
+            "/donate on|off – keep my corrected notes to improve the model (off by default)\n"
+            "/summary today|week|N – the mood of this chat, with a chart\n"
+            "/digest on|off – a daily summary in this chat\n"
+            "/lang en|ko – answer in English or Korean\n"
+            "/analysis on|off – switch analysis off for the whole chat (admins)\n"
+            "/privacy – what I keep and why\n"
+            "/forget – delete everything I keep about you"
+        ),
+        "privacy": (
+            "What I keep: for each analysed voice note, who sent it, where and when, its length, "
+            "the model version and its answer – never the audio itself, unless you switched on "
+            "/donate. With /donate on, your voice notes are kept to retrain and re-evaluate the "
+            "model; /donate off deletes the kept audio. Corrections you give are kept with your "
+            "id. In groups I only analyse members who opted in. /forget deletes everything about "
+            "you, everywhere, at once. Emotion recognition must not be used to monitor people in "
+            "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
+        ),
+        "group.intro": (
+            "👋 Hi, I'm VoiceMood. I listen to the voice notes of members who opt in and say how "
+            "their tone of voice sounds, with how sure I am. I don't keep audio unless its "
+            "speaker donates it. Tap the button or send /optin to take part; /optout stops it, "
+            "/forget deletes everything about you. Please don't use me to monitor people at work "
+            "or in class: emotion recognition is not allowed there (EU AI Act, Art. 5(1)(f))."
+        ),
+        "optin.done": "✅ {name}, I'll analyse your voice notes in this chat. /optout stops it.",
+        "optin.private": "In a private chat every voice note you send me is analysed; there is nothing to switch on. In a group, send /optin there.",
+        "optin.off_in_chat": "Analysis is switched off in this chat by its admins, so I won't analyse voice notes here for now.",
+        "optout.done": "🛑 {name}, I won't analyse your voice notes in this chat any more. Past answers stay until you send /forget.",
+        "optout.none": "You haven't opted in here, so there is nothing to stop.",
+        "donate.on": "💚 Thank you! From now on I keep your voice notes to improve the model. /donate off stops it and deletes the kept audio.",
+        "donate.off": "Your voice notes are no longer kept, and the {count} I had kept are deleted.",
+        "donate.usage": "Send /donate on to let me keep your voice notes for retraining, or /donate off to stop.",
+        "forget.confirm": "This deletes everything I keep about you, in every chat: your analysed notes, votes, consents and any kept audio. Are you sure?",
+        "forget.done": "🗑 Done. I deleted everything about you: {notes} notes, {votes} votes, {audio} audio files.",
+        "forget.nothing": "I don't keep anything about you.",
+        "forget.cancelled": "Nothing was deleted.",
+        "forget.not_yours": "Only the person who asked can confirm this.",
+        "lang.done": "I'll answer you in English.",
+        "lang.usage": "Send /lang en or /lang ko.",
+        "summary.usage": "Send /summary today, /summary week, or /summary 20 for the last 20 notes.",
+        "digest.on": "📬 I'll post a daily mood summary here at {time} UTC. /digest off stops it.",
+        "digest.off": "The daily summary is off.",
+        "digest.usage": "Send /digest on [HH:MM] or /digest off.",
+        "analysis.on": "Analysis is on in this chat again for members who opted in.",
+        "analysis.off": "Analysis is off in this chat. Nothing will be analysed here until an admin sends /analysis on.",
+        "analysis.usage": "Send /analysis on or /analysis off.",
+        "admins_only": "Only the chat's admins can change that.",
+        "groups_only": "That works in group chats.",
+        "unknown_command": "I don't know that command. Send /help to see what I can do.",
+        "download_failed": "I couldn't download that file. Please try sending it again.",
         "summary.title": "Mood of this chat, {period}: {count} voice notes",
         "summary.period.today": "today",
         "summary.period.week": "this week",
@@ -108,6 +174,71 @@ TEXT: dict[Lang, dict[str, str]] = {
         "error.no_model": "아직 감정 모델이 설정되지 않아 지금은 들을 수 없어요.",
         "error.model_load": "감정 모델을 불러오지 못해 지금은 들을 수 없어요.",
         "error.error": "녹음을 듣는 중에 문제가 생겼어요. 다시 시도해 주세요.",
+        "button.right": "👍 맞아요",
+        "button.wrong": "✏️ 조금 달라요",
+        "button.back": "↩️ 돌아가기",
+        "button.optin": "✅ 내 음성 메시지 분석하기",
+        "button.forget_yes": "🗑 네, 모두 삭제해 주세요",
+        "button.cancel": "취소",
+        "pick.prompt": "어떤 톤으로 들리나요?",
+        "vote.thanks": "고마워요. 투표가 기록됐어요: {label}.",
+        "vote.gone": "이 음성 메시지는 더 이상 저장되어 있지 않아 투표를 기록할 수 없어요.",
+        "vote.tally": "🗳 투표: {tally}",
+        "help": (
+            "음성 메시지를 듣고 목소리 톤이 어떻게 들리는지, 얼마나 확신하는지 알려 드려요. "
+            "누군가의 감정이 아니라 목소리가 어떻게 들리는지를 말하는 것이고, 틀릴 수도 있어요. "
+            "답변 아래 버튼으로 고쳐 주세요.\n\n"
+            "/optin – 이 그룹에서 내 음성 메시지 분석하기\n"
+            "/optout – 이 그룹에서 분석 멈추기\n"
+            "/donate on|off – 모델 개선을 위해 내 음성 보관하기 (기본은 꺼짐)\n"
+            "/summary today|week|N – 이 대화방의 분위기와 차트\n"
+            "/digest on|off – 매일 이 대화방 요약 받기\n"
+            "/lang en|ko – 영어 또는 한국어로 답하기\n"
+            "/analysis on|off – 대화방 전체 분석 켜기/끄기 (관리자)\n"
+            "/privacy – 무엇을 왜 보관하는지\n"
+            "/forget – 나에 대한 모든 기록 삭제"
+        ),
+        "privacy": (
+            "보관하는 것: 분석한 음성 메시지마다 보낸 사람, 장소와 시간, 길이, 모델 버전과 그 답변. "
+            "/donate를 켜지 않으면 음성 자체는 절대 보관하지 않아요. /donate on이면 모델을 다시 "
+            "학습하고 평가하기 위해 음성을 보관하고, /donate off는 보관한 음성을 삭제해요. "
+            "고쳐 주신 답은 내 ID와 함께 보관돼요. 그룹에서는 동의한 멤버만 분석해요. "
+            "/forget은 모든 곳에서 나에 대한 모든 기록을 한 번에 삭제해요. 직장이나 교실에서 "
+            "사람을 감시하는 데 감정 인식을 쓰면 안 돼요 (EU AI Act 제5조 1항 (f))."
+        ),
+        "group.intro": (
+            "👋 안녕하세요, VoiceMood예요. 동의한 멤버의 음성 메시지를 듣고 목소리 톤이 어떻게 "
+            "들리는지, 얼마나 확신하는지 알려 드려요. 말한 사람이 기부하지 않는 한 음성은 "
+            "보관하지 않아요. 참여하려면 버튼을 누르거나 /optin을 보내 주세요. /optout은 멈추고, "
+            "/forget은 나에 대한 모든 기록을 삭제해요. 직장이나 교실에서 사람을 감시하는 데 쓰지 "
+            "말아 주세요. 그곳에서의 감정 인식은 금지되어 있어요 (EU AI Act 제5조 1항 (f))."
+        ),
+        "optin.done": "✅ {name}님, 이 대화방에서 음성 메시지를 분석할게요. /optout으로 멈출 수 있어요.",
+        "optin.private": "개인 대화에서는 보내 주신 음성 메시지를 모두 분석해요. 따로 켤 필요가 없어요. 그룹에서는 그 그룹에서 /optin을 보내 주세요.",
+        "optin.off_in_chat": "관리자가 이 대화방의 분석을 꺼 두어서 지금은 여기서 음성 메시지를 분석하지 않아요.",
+        "optout.done": "🛑 {name}님, 이제 이 대화방에서 음성 메시지를 분석하지 않을게요. 지난 답변은 /forget을 보낼 때까지 남아 있어요.",
+        "optout.none": "여기서 동의하신 적이 없어서 멈출 것이 없어요.",
+        "donate.on": "💚 고마워요! 이제부터 모델 개선을 위해 음성 메시지를 보관할게요. /donate off로 멈추고 보관한 음성을 삭제할 수 있어요.",
+        "donate.off": "이제 음성 메시지를 보관하지 않아요. 보관하던 {count}개는 삭제했어요.",
+        "donate.usage": "재학습을 위해 음성 보관을 허락하려면 /donate on, 멈추려면 /donate off를 보내 주세요.",
+        "forget.confirm": "모든 대화방에서 나에 대한 모든 기록(분석한 메시지, 투표, 동의, 보관한 음성)을 삭제해요. 정말 삭제할까요?",
+        "forget.done": "🗑 삭제했어요. 메시지 {notes}개, 투표 {votes}개, 음성 파일 {audio}개를 지웠어요.",
+        "forget.nothing": "보관하고 있는 기록이 없어요.",
+        "forget.cancelled": "아무것도 삭제하지 않았어요.",
+        "forget.not_yours": "요청한 사람만 확인할 수 있어요.",
+        "lang.done": "이제 한국어로 답할게요.",
+        "lang.usage": "/lang en 또는 /lang ko를 보내 주세요.",
+        "summary.usage": "/summary today, /summary week, 또는 최근 20개는 /summary 20을 보내 주세요.",
+        "digest.on": "📬 매일 UTC {time}에 이 대화방의 분위기 요약을 올릴게요. /digest off로 멈출 수 있어요.",
+        "digest.off": "매일 요약을 껐어요.",
+        "digest.usage": "/digest on [HH:MM] 또는 /digest off를 보내 주세요.",
+        "analysis.on": "이 대화방에서 동의한 멤버의 분석을 다시 시작했어요.",
+        "analysis.off": "이 대화방의 분석을 껐어요. 관리자가 /analysis on을 보낼 때까지 분석하지 않아요.",
+        "analysis.usage": "/analysis on 또는 /analysis off를 보내 주세요.",
+        "admins_only": "대화방 관리자만 바꿀 수 있어요.",
+        "groups_only": "그룹 대화방에서 쓸 수 있어요.",
+        "unknown_command": "모르는 명령이에요. /help를 보내면 할 수 있는 일을 볼 수 있어요.",
+        "download_failed": "파일을 내려받지 못했어요. 다시 보내 주세요.",
         "summary.title": "이 대화방의 분위기 ({period}): 음성 메시지 {count}개",
         "summary.period.today": "오늘",
         "summary.period.week": "이번 주",

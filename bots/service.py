@@ -1,0 +1,495 @@
+"""The platform-neutral VoiceMood service: everything a chat user can do, built once.
+
+Adapters (Telegram, Discord, the web page) translate a platform event into one call here and
+render the returned Reply; they hold no product logic of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
+
+from bots.i18n import EMOJI, LANGUAGES, label_name, t
+from bots.replies import render_error, render_prediction
+from bots.summary import MoodNote, render_chart, render_summary_text, summarise
+from inference.analysis import Analyzer
+from inference.answer import Prediction
+from inference.errors import TooLarge, VoiceMoodError
+from inference.labels import CANONICAL_LABELS
+from storage.errors import NotConsented, StorageError
+from storage.models import Chat, ChatKind, ChatSettings, Person, StoredNote
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# Labels a person can pick when correcting an answer ("other" is not a useful correction).
+PICKABLE_LABELS = tuple(label for label in CANONICAL_LABELS if label != "other")
+
+# Reactions on the bot's answer that count as a vote. 👍 confirms the answer; faces pick a label.
+REACTION_LABELS = {
+    "😐": "neutral",
+    "😇": "calm",
+    "🕊": "calm",
+    "😁": "happy",
+    "🥰": "happy",
+    "😍": "happy",
+    "🤩": "happy",
+    "😊": "happy",
+    "😢": "sad",
+    "😭": "sad",
+    "💔": "sad",
+    "😡": "angry",
+    "🤬": "angry",
+    "😠": "angry",
+    "😱": "fearful",
+    "😨": "fearful",
+    "🤮": "disgust",
+    "🤢": "disgust",
+    "🤯": "surprised",
+    "😮": "surprised",
+    "🥱": "bored",
+    "😴": "bored",
+}
+CONFIRM_REACTIONS = frozenset({"👍", "👌", "💯"})
+
+DEFAULT_DIGEST_TIME = time(20, 0)
+MAX_SUMMARY_NOTES = 1000
+
+
+@dataclass(frozen=True)
+class User:
+    """Who did something, as the platform tells it."""
+
+    platform: str
+    id: str
+    name: str
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Where:
+    """The chat it happened in."""
+
+    platform: str
+    chat_id: str
+    is_group: bool
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    # At most 64 bytes: Telegram's callback-data limit.
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send: text (the caption when there is a photo), optional buttons and PNG."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: bytes | None = None
+    note_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """The short notice for the tapper, and how the message with the button should now read."""
+
+    notice: str
+    edit: Reply | None = None
+
+
+@dataclass(frozen=True)
+class VoiceNote:
+    """A recording in a message; `fetch` downloads it only once the service decided to listen."""
+
+    message_id: str
+    fetch: Callable[[], Awaitable[bytes]]
+    size: int | None = None
+    suffix: str = "ogg"
+
+
+@dataclass
+class VoiceMoodService:
+    analyzer: Analyzer
+    store: Store
+    default_language: str = "en"
+    max_bytes: int = 20 * 1024 * 1024
+    _storage_failed: bool = field(default=False, repr=False)
+
+    # Voice notes
+
+    async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
+        """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
+        person = await self._person(user)
+        chat = await self._chat(where, person)
+        lang = await self._language(person, chat, user)
+        if not await self.store.may_analyse(person, chat):
+            return None
+        try:
+            if note.size is not None and note.size > self.max_bytes:
+                raise TooLarge("too large", limit_mb=self.max_bytes / 1024 / 1024)
+            try:
+                data = await note.fetch()
+            except VoiceMoodError:
+                raise
+            except Exception:
+                log.warning("download of a voice note failed", exc_info=True)
+                return Reply(t(lang, "download_failed"))
+            prediction = await self.analyzer.analyse(data)
+        except VoiceMoodError as error:
+            return Reply(render_error(error, lang))
+        stored = await self._store_note(person, chat, note, prediction, data)
+        text = render_prediction(prediction, lang)
+        if stored is None:
+            return Reply(text)
+        return Reply(text, self._feedback_buttons(stored.id, lang), note_id=stored.id)
+
+    async def remember_reply(self, where: Where, note_id: int, reply_message_id: str) -> None:
+        """Link the bot's answer message to its note, so reactions on it count as votes."""
+        try:
+            await self.store.set_reply_message(note_id, reply_message_id)
+        except StorageError:
+            log.info("note %s vanished before its reply was linked", note_id)
+
+    async def _store_note(
+        self, person: Person, chat: Chat, note: VoiceNote, prediction: Prediction, data: bytes
+    ) -> StoredNote | None:
+        """Store the answer (and the audio only if donated); a storage failure never loses the reply."""
+        try:
+            return await self.store.add_note(
+                person,
+                chat,
+                message_id=note.message_id,
+                duration_s=prediction.duration_s,
+                model=prediction.model,
+                label=prediction.label,
+                confidence=prediction.confidence,
+                probabilities=prediction.probabilities,
+                audio=data,
+                audio_suffix=note.suffix,
+            )
+        except NotConsented:
+            return None
+        except Exception:
+            if not self._storage_failed:
+                log.exception("storing an analysed note failed; answers go on without storage")
+            self._storage_failed = True
+            return None
+
+    # Buttons and reactions
+
+    async def on_button(
+        self, user: User, where: Where, data: str, message_text: str = ""
+    ) -> ButtonAnswer:
+        """A tap on one of our buttons; `message_text` is the text of the message it sits under."""
+        person = await self._person(user)
+        chat = await self._chat(where, person)
+        lang = await self._language(person, chat, user)
+        kind, _, rest = data.partition(":")
+        if kind == "ok":
+            return await self._vote_from_button(person, lang, rest, None, message_text)
+        if kind == "pick":
+            return ButtonAnswer(
+                t(lang, "pick.prompt"),
+                Reply(_base_text(message_text), self._label_buttons(int(rest), lang)),
+            )
+        if kind == "back":
+            return ButtonAnswer(
+                "", Reply(_base_text(message_text), self._feedback_buttons(int(rest), lang))
+            )
+        if kind == "lab":
+            note_id, _, label = rest.partition(":")
+            return await self._vote_from_button(person, lang, note_id, label, message_text)
+        if kind == "optin":
+            return ButtonAnswer(await self._opt_in(person, chat, user, lang))
+        if kind == "forget":
+            return await self._forget_button(user, lang, rest)
+        return ButtonAnswer(t(lang, "unknown_command"))
+
+    async def on_reaction(
+        self, user: User, where: Where, reply_message_id: str, emoji: str
+    ) -> bool:
+        """A reaction on one of our answers; True when it was counted as a vote."""
+        label = REACTION_LABELS.get(emoji.replace("\ufe0f", ""))
+        if label is None and emoji not in CONFIRM_REACTIONS:
+            return False
+        person = await self._person(user)
+        chat = await self._chat(where, person)
+        note = await self.store.find_note_by_reply(chat, reply_message_id)
+        if note is None:
+            return False
+        await self.store.vote(person, note.id, label or note.label)
+        return True
+
+    async def _vote_from_button(
+        self, voter: Person, lang: str, note_ref: str, label: str | None, message_text: str
+    ) -> ButtonAnswer:
+        try:
+            note = await self.store.get_note(int(note_ref))
+            label = label or note.label
+            if label not in PICKABLE_LABELS:
+                raise ValueError(label)
+            await self.store.vote(voter, note.id, label)
+            votes = await self.store.votes(note.id)
+        except (StorageError, ValueError):
+            return ButtonAnswer(t(lang, "vote.gone"))
+        tally = Counter(v.label for v in votes)
+        line = t(
+            lang,
+            "vote.tally",
+            tally=", ".join(
+                f"{EMOJI[k]} {label_name(lang, k)} ×{n}" for k, n in tally.most_common()
+            ),
+        )
+        text = f"{_base_text(message_text)}\n\n{line}" if message_text else line
+        return ButtonAnswer(
+            t(lang, "vote.thanks", label=label_name(lang, label)),
+            Reply(text, self._feedback_buttons(note.id, lang), note_id=note.id),
+        )
+
+    def _feedback_buttons(self, note_id: int, lang: str) -> tuple[tuple[Button, ...], ...]:
+        return (
+            (
+                Button(t(lang, "button.right"), f"ok:{note_id}"),
+                Button(t(lang, "button.wrong"), f"pick:{note_id}"),
+            ),
+        )
+
+    def _label_buttons(self, note_id: int, lang: str) -> tuple[tuple[Button, ...], ...]:
+        buttons = [
+            Button(f"{EMOJI[label]} {label_name(lang, label)}", f"lab:{note_id}:{label}")
+            for label in PICKABLE_LABELS
+        ]
+        rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+        return (*rows, (Button(t(lang, "button.back"), f"back:{note_id}"),))
+
+    # Commands
+
+    async def on_command(
+        self, user: User, where: Where, name: str, args: list[str], *, is_admin: bool = False
+    ) -> Reply:
+        """A command such as /summary week; `is_admin` is the platform's word on chat admins."""
+        person = await self._person(user)
+        chat = await self._chat(where, person)
+        lang = await self._language(person, chat, user)
+        handler = self._commands().get(name.lower().lstrip("/"))
+        if handler is None:
+            return Reply(t(lang, "unknown_command"))
+        return await handler(person, chat, user, lang, [a.lower() for a in args], is_admin)
+
+    def _commands(self) -> dict[str, Callable[..., Awaitable[Reply]]]:
+        return {
+            "start": self._cmd_start,
+            "help": self._cmd_help,
+            "privacy": self._cmd_privacy,
+            "optin": self._cmd_optin,
+            "optout": self._cmd_optout,
+            "donate": self._cmd_donate,
+            "forget": self._cmd_forget,
+            "lang": self._cmd_lang,
+            "summary": self._cmd_summary,
+            "digest": self._cmd_digest,
+            "analysis": self._cmd_analysis,
+        }
+
+    async def _cmd_start(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if chat.kind == "group":
+            return self.group_intro(lang)
+        return Reply(t(lang, "help"))
+
+    async def _cmd_help(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        return Reply(t(lang, "help"))
+
+    async def _cmd_privacy(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        return Reply(t(lang, "privacy"))
+
+    async def _cmd_optin(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        return Reply(await self._opt_in(person, chat, user, lang))
+
+    async def _cmd_optout(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if chat.kind != "group":
+            return Reply(t(lang, "optin.private"))
+        withdrawn = await self.store.withdraw_consent(person, "analyse", chat)
+        return Reply(t(lang, "optout.done" if withdrawn else "optout.none", name=user.name))
+
+    async def _cmd_donate(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if args[:1] == ["on"]:
+            await self.store.give_consent(person, "donate_audio")
+            return Reply(t(lang, "donate.on"))
+        if args[:1] == ["off"]:
+            kept = await self.store.count_kept_audio(person)
+            await self.store.withdraw_consent(person, "donate_audio")
+            return Reply(t(lang, "donate.off", count=kept))
+        return Reply(t(lang, "donate.usage"))
+
+    async def _cmd_forget(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        return Reply(
+            t(lang, "forget.confirm"),
+            (
+                (
+                    Button(t(lang, "button.forget_yes"), f"forget:yes:{user.id}"),
+                    Button(t(lang, "button.cancel"), f"forget:no:{user.id}"),
+                ),
+            ),
+        )
+
+    async def _cmd_lang(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if not args or args[0] not in LANGUAGES:
+            return Reply(t(lang, "lang.usage"))
+        await self.store.set_language(person, args[0])
+        return Reply(t(args[0], "lang.done"))
+
+    async def _cmd_summary(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        period = args[0] if args else "today"
+        now = datetime.now(UTC)
+        if period == "today":
+            since, last, name = (
+                datetime.combine(now.date(), time(0), UTC),
+                None,
+                t(lang, "summary.period.today"),
+            )
+        elif period == "week":
+            since, last, name = now - timedelta(days=7), None, t(lang, "summary.period.week")
+        elif period.isdigit() and 0 < int(period) <= MAX_SUMMARY_NOTES:
+            since, last, name = None, int(period), t(lang, "summary.period.last", n=int(period))
+        else:
+            return Reply(t(lang, "summary.usage"))
+        return await self.summary(chat, lang, name, since=since, last=last)
+
+    async def _cmd_digest(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if chat.kind == "group" and not is_admin:
+            return Reply(t(lang, "admins_only"))
+        settings = await self.store.chat_settings(chat)
+        if args[:1] == ["on"]:
+            at = _parse_time(args[1]) if len(args) > 1 else None
+            if len(args) > 1 and at is None:
+                return Reply(t(lang, "digest.usage"))
+            at = at or settings.digest_time or DEFAULT_DIGEST_TIME
+            await self.store.set_chat_settings(chat, replace(settings, digest=True, digest_time=at))
+            return Reply(t(lang, "digest.on", time=at.strftime("%H:%M")))
+        if args[:1] == ["off"]:
+            await self.store.set_chat_settings(chat, replace(settings, digest=False))
+            return Reply(t(lang, "digest.off"))
+        return Reply(t(lang, "digest.usage"))
+
+    async def _cmd_analysis(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if chat.kind != "group":
+            return Reply(t(lang, "groups_only"))
+        if not is_admin:
+            return Reply(t(lang, "admins_only"))
+        if args[:1] not in (["on"], ["off"]):
+            return Reply(t(lang, "analysis.usage"))
+        settings = await self.store.chat_settings(chat)
+        on = args[0] == "on"
+        await self.store.set_chat_settings(chat, replace(settings, analysis=on))
+        return Reply(t(lang, "analysis.on" if on else "analysis.off"))
+
+    # Groups, summaries, digests
+
+    def group_intro(self, lang: str) -> Reply:
+        """The first message in a group: what the bot does, the opt-in button, the AI Act limit."""
+        return Reply(t(lang, "group.intro"), ((Button(t(lang, "button.optin"), "optin"),),))
+
+    async def on_group_joined(self, where: Where) -> Reply:
+        chat = await self._chat(where, None)
+        settings = await self.store.chat_settings(chat)
+        return self.group_intro(settings.language or self.default_language)
+
+    async def summary(
+        self,
+        chat: Chat,
+        lang: str,
+        period_name: str,
+        *,
+        since: datetime | None = None,
+        last: int | None = None,
+    ) -> Reply:
+        """The chat's mood over a period: text, plus the chart when there is anything to draw."""
+        notes = await self.store.chat_notes(chat, since=since, last=last)
+        summary = summarise([_mood_note(n) for n in notes], period_name)
+        text = render_summary_text(summary, lang)
+        if summary.count == 0:
+            return Reply(text)
+        return Reply(text, photo=render_chart(summary, lang))
+
+    async def digest(self, chat: Chat) -> Reply | None:
+        """The daily digest for a chat that asked for one; None when the day had no notes."""
+        settings = await self.store.chat_settings(chat)
+        lang = settings.language or self.default_language
+        since = datetime.now(UTC) - timedelta(days=1)
+        reply = await self.summary(chat, lang, t(lang, "summary.period.today"), since=since)
+        return reply if reply.photo is not None else None
+
+    # Consent helpers
+
+    async def _opt_in(self, person: Person, chat: Chat, user: User, lang: str) -> str:
+        if chat.kind != "group":
+            return t(lang, "optin.private")
+        await self.store.give_consent(person, "analyse", chat)
+        if not (await self.store.chat_settings(chat)).analysis:
+            return t(lang, "optin.off_in_chat")
+        return t(lang, "optin.done", name=user.name)
+
+    async def _forget_button(self, user: User, lang: str, rest: str) -> ButtonAnswer:
+        answer, _, owner = rest.partition(":")
+        if owner != user.id:
+            return ButtonAnswer(t(lang, "forget.not_yours"))
+        if answer != "yes":
+            return ButtonAnswer(t(lang, "forget.cancelled"), Reply(t(lang, "forget.cancelled")))
+        report = await self.store.forget_person(user.platform, user.id)
+        if not report.found:
+            text = t(lang, "forget.nothing")
+        else:
+            text = t(
+                lang,
+                "forget.done",
+                notes=report.notes,
+                votes=report.votes_cast,
+                audio=report.audio_files,
+            )
+        return ButtonAnswer(text, Reply(text))
+
+    # People, chats and languages
+
+    async def _person(self, user: User) -> Person:
+        return await self.store.ensure_person(user.platform, user.id, display_name=user.name)
+
+    async def _chat(self, where: Where, person: Person | None) -> Chat:
+        kind: ChatKind = "group" if where.is_group else "private"
+        owner = person if kind == "private" else None
+        return await self.store.ensure_chat(where.platform, where.chat_id, kind, owner=owner)
+
+    async def _language(self, person: Person, chat: Chat, user: User) -> str:
+        """The person's choice, else the chat's (groups), else the platform's hint, else default."""
+        if person.language in LANGUAGES:
+            return person.language
+        if chat.kind == "group":
+            settings: ChatSettings = await self.store.chat_settings(chat)
+            if settings.language in LANGUAGES:
+                return str(settings.language)
+        if user.language_code and user.language_code.lower().startswith("ko"):
+            return "ko"
+        if user.language_code and user.language_code.lower().startswith("en"):
+            return "en"
+        return self.default_language
+
+
+def _mood_note(note: StoredNote) -> MoodNote:
+    name = note.person.display_name or f"#{note.person.id}"
+    return MoodNote(note.created_at, name, note.label, note.probabilities)
+
+
+def _base_text(message_text: str) -> str:
+    """The answer without an earlier vote tally, which is replaced rather than stacked."""
+    return message_text.split("\n\n🗳", 1)[0]
+
+
+def _parse_time(text: str) -> time | None:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
+    return time(int(match[1]), int(match[2])) if match else None

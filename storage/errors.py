@@ -1,0 +1,63 @@
+"""Errors a user can cause through storage (voting on a note that is gone, an unknown label, ...).
+
+Storage stays independent of `inference`, so these mirror inference.errors.VoiceMoodError instead
+of subclassing it: a stable `code` that renderers translate with `params`, and an English message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StorageError(Exception):
+    """Base for every storage error whose message may be shown to the person who caused it."""
+
+    code = "storage"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.params = params
+
+
+class NoteNotFound(StorageError):
+    """The note was never stored, or its speaker asked to be forgotten."""
+
+    code = "note_not_found"
+
+
+class PersonNotFound(StorageError):
+    code = "person_not_found"
+
+
+class ChatNotFound(StorageError):
+    code = "chat_not_found"
+
+
+class InvalidLabel(StorageError):
+    """A label outside the canonical set the store was opened with."""
+
+    code = "invalid_label"
+
+
+class InvalidValue(StorageError):
+    """A setting or vote detail out of range (intensity, language code, ...)."""
+
+    code = "invalid_value"
+
+
+class NotConsented(StorageError):
+    """The speaker has not opted in to analysis in this chat, or the chat switched analysis off."""
+
+    code = "not_consented"
+
+
+class SchemaTooNew(StorageError):
+    """The database was written by a newer VoiceMood; opening it here could damage it."""
+
+    code = "schema_too_new"
+
+
+class FolderNotEmpty(StorageError):
+    """An export goes to a new or empty folder, so no stale (maybe withdrawn) audio mixes in."""
+
+    code = "folder_not_empty"

@@ -1,0 +1,157 @@
+"""The schema as a list of numbered steps; `migrate` upgrades a file of any older version in place.
+
+The version lives in `PRAGMA user_version` (kept in the file header, so it moves inside the same
+transaction as the step that sets it). A step is never edited once released: change the schema
+by appending a step. Times are REAL unix seconds (UTC) everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.errors import SchemaTooNew
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "people, chats, consent, analysed notes and feedback votes",
+        (
+            # AUTOINCREMENT: a forgotten person's id (and audio folder name) is never reused.
+            """CREATE TABLE persons (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform TEXT NOT NULL,
+                platform_user_id TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE (platform, platform_user_id)
+            )""",
+            """CREATE TABLE chats (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform TEXT NOT NULL,
+                platform_chat_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('private', 'group')),
+                owner_id INTEGER REFERENCES persons (id) ON DELETE CASCADE,
+                created_at REAL NOT NULL,
+                UNIQUE (platform, platform_chat_id)
+            )""",
+            "CREATE INDEX chats_by_owner ON chats (owner_id)",
+            # One row per grant, so the history of given/withdrawn stays readable.
+            """CREATE TABLE consents (
+                id INTEGER PRIMARY KEY,
+                person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('analyse', 'donate_audio')),
+                chat_id INTEGER REFERENCES chats (id) ON DELETE CASCADE,
+                given_at REAL NOT NULL,
+                withdrawn_at REAL,
+                CHECK ((kind = 'analyse') = (chat_id IS NOT NULL))
+            )""",
+            """CREATE UNIQUE INDEX consents_one_active
+                ON consents (person_id, kind, IFNULL(chat_id, 0)) WHERE withdrawn_at IS NULL""",
+            "CREATE INDEX consents_by_person ON consents (person_id, kind)",
+            "CREATE INDEX consents_by_chat ON consents (chat_id)",
+            """CREATE TABLE notes (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+                platform_message_id TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                duration_s REAL NOT NULL,
+                model TEXT NOT NULL,
+                label TEXT NOT NULL,
+                confidence REAL NOT NULL,
+                probabilities TEXT NOT NULL CHECK (json_valid(probabilities)),
+                audio_path TEXT,
+                UNIQUE (chat_id, platform_message_id)
+            )""",
+            # Summaries read a chat's notes by time: since a moment, or the last N.
+            "CREATE INDEX notes_by_chat_time ON notes (chat_id, created_at)",
+            "CREATE INDEX notes_by_person ON notes (person_id)",
+            """CREATE TABLE votes (
+                id INTEGER PRIMARY KEY,
+                note_id INTEGER NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
+                voter_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                label TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                UNIQUE (note_id, voter_id)
+            )""",
+            "CREATE INDEX votes_by_voter ON votes (voter_id)",
+        ),
+    ),
+    Migration(
+        2,
+        "language and display name per person, vote intensity, reply links, chat settings",
+        (
+            "ALTER TABLE persons ADD COLUMN language TEXT",
+            # Summaries name people; "forget me" deletes it with the person row.
+            "ALTER TABLE persons ADD COLUMN display_name TEXT",
+            # The bot's answer message, so a reaction or reply on it finds its note.
+            "ALTER TABLE notes ADD COLUMN reply_message_id TEXT",
+            """CREATE UNIQUE INDEX notes_by_reply ON notes (chat_id, reply_message_id)
+                WHERE reply_message_id IS NOT NULL""",
+            """ALTER TABLE votes ADD COLUMN intensity REAL
+                CHECK (intensity IS NULL OR (intensity >= 0 AND intensity <= 1))""",
+            """CREATE TABLE chat_settings (
+                chat_id INTEGER PRIMARY KEY REFERENCES chats (id) ON DELETE CASCADE,
+                analysis INTEGER NOT NULL DEFAULT 1 CHECK (analysis IN (0, 1)),
+                digest INTEGER NOT NULL DEFAULT 0 CHECK (digest IN (0, 1)),
+                digest_time TEXT CHECK (digest_time IS NULL OR digest_time GLOB '[0-2][0-9]:[0-5][0-9]'),
+                language TEXT,
+                updated_at REAL NOT NULL
+            )""",
+            "CREATE INDEX chat_settings_with_digest ON chat_settings (chat_id) WHERE digest = 1",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply every step newer than the file's version, each in its own transaction; returns the old version.
+
+    `db` must be in autocommit mode (isolation_level=None) with foreign keys on.
+    """
+    found = await schema_version(db)
+    if found > LATEST_VERSION:
+        raise SchemaTooNew(
+            f"This database has schema version {found}, newer than this VoiceMood knows "
+            f"({LATEST_VERSION}); upgrade VoiceMood instead of opening it here.",
+            found=found,
+            latest=LATEST_VERSION,
+        )
+    for step in MIGRATIONS:
+        if step.version > found:
+            await _apply(db, step)
+    return found
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _apply(db: aiosqlite.Connection, step: Migration) -> None:
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in step.statements:
+            await db.execute(statement)
+        async with db.execute("PRAGMA foreign_key_check") as cursor:
+            broken = list(await cursor.fetchall())
+        if broken:
+            raise RuntimeError(f"migration {step.version} left broken references: {broken[:5]}")
+        # PRAGMA takes no parameters; the version is an int from the list above.
+        await db.execute(f"PRAGMA user_version = {int(step.version)}")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")

@@ -1,0 +1,716 @@
+"""The Store: one SQLite file in WAL mode, one serialised writer connection and one reader.
+
+Every write goes through one aiosqlite connection (its own thread) behind an asyncio lock, one
+BEGIN IMMEDIATE transaction per call, so concurrent tasks never interleave inside a transaction.
+Reads use a second, query-only connection: in WAL mode it sees only committed data and never
+waits for the writer. Times are REAL unix seconds in the file and aware UTC datetimes outside.
+
+Consent, as stored (see models.ConsentKind):
+- a private chat with the bot is itself the request to analyse: no consent row is needed;
+- in a group, a person's notes are analysed only while their "analyse" consent for that chat is
+  in force and the chat has not switched analysis off;
+- keeping audio needs "donate_audio", one global grant per person; withdrawing it deletes the
+  audio already kept. Withdrawing "analyse" stops new analyses; past notes stay until "forget me".
+Each grant is a row (given_at, withdrawn_at), so the history stays readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import re
+import sqlite3
+import time as clock
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiosqlite
+
+from storage import audio_files, queries, rows, values
+from storage.errors import (
+    ChatNotFound,
+    InvalidLabel,
+    InvalidValue,
+    NotConsented,
+    NoteNotFound,
+    PersonNotFound,
+)
+from storage.migrations import migrate
+from storage.models import (
+    CHAT_KINDS,
+    CONSENT_KINDS,
+    Chat,
+    ChatKind,
+    ChatSettings,
+    Consent,
+    ConsentKind,
+    DonatedClip,
+    ForgetReport,
+    Person,
+    ScheduledDigest,
+    StoredNote,
+    Vote,
+)
+
+log = logging.getLogger(__name__)
+
+_ANY_LABEL = re.compile(r"^[a-z][a-z_]{0,31}$")
+
+
+class Store:
+    """Persistence for people, chats, consent, analysed notes, feedback and chat settings."""
+
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        data_dir: Path,
+        labels: frozenset[str] | None,
+    ) -> None:
+        """Use `await Store.open(...)`; this only wires already opened connections."""
+        self._writer = writer
+        self._reader = reader
+        self.data_dir = data_dir
+        self._labels = labels
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, db_path: str | Path, data_dir: str | Path, *, labels: Iterable[str] | None = None
+    ) -> Store:
+        """Open (creating or upgrading in place) the database; `labels` limits notes and votes."""
+        db_path, data = Path(db_path), Path(data_dir)
+        data = await asyncio.to_thread(_make_folders, db_path.parent, data)
+        writer = await _connect(db_path)
+        reader: aiosqlite.Connection | None = None
+        try:
+            mode = await _fetchone(writer, "PRAGMA journal_mode = WAL")
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise RuntimeError(f"{db_path} cannot use WAL mode (journal_mode={mode})")
+            # NORMAL is durable across a crashed process in WAL mode; only power loss can drop
+            # the last commits, never corrupt the file.
+            await writer.execute("PRAGMA synchronous = NORMAL")
+            # Deleted rows are overwritten with zeros, so "forget me" leaves no bytes behind.
+            await writer.execute("PRAGMA secure_delete = ON")
+            await migrate(writer)
+            reader = await _connect(db_path)
+            await reader.execute("PRAGMA query_only = ON")
+            store = cls(writer, reader, data, frozenset(labels) if labels is not None else None)
+            await store._sweep_audio()
+        except BaseException:
+            if reader is not None:
+                await reader.close()
+            await writer.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reader.close()
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("PRAGMA optimize")
+            await self._writer.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # People and chats
+
+    async def ensure_person(
+        self, platform: str, platform_user_id: str | int, *, display_name: str | None = None
+    ) -> Person:
+        """The person with this platform id, created on first sight; a new display name is kept."""
+        platform, user = values.platform(platform), values.platform_id(platform_user_id, "user id")
+        name = values.display_name(display_name)
+        found = await self.get_person(platform, user)
+        if found is not None and (name is None or name == found.display_name):
+            return found
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO persons (platform, platform_user_id, display_name, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (platform, platform_user_id) DO UPDATE SET"
+                " display_name = COALESCE(excluded.display_name, persons.display_name)",
+                (platform, user, name, clock.time()),
+            )
+            row = await _fetchone(
+                db,
+                f"SELECT {rows.PERSON_COLUMNS} FROM persons p"
+                " WHERE p.platform = ? AND p.platform_user_id = ?",
+                (platform, user),
+            )
+        assert row is not None
+        return rows.person(row)
+
+    async def get_person(self, platform: str, platform_user_id: str | int) -> Person | None:
+        row = await self._read_one(
+            f"SELECT {rows.PERSON_COLUMNS} FROM persons p"
+            " WHERE p.platform = ? AND p.platform_user_id = ?",
+            (values.platform(platform), values.platform_id(platform_user_id, "user id")),
+        )
+        return rows.person(row) if row is not None else None
+
+    async def set_language(self, person: Person, language: str | None) -> Person:
+        """Remember the language a person wants replies in (None: follow the chat)."""
+        language = values.language(language)
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE persons SET language = ? WHERE id = ?", (language, person.id)
+            )
+            if cursor.rowcount == 0:
+                raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+        return replace(person, language=language)
+
+    async def ensure_chat(
+        self,
+        platform: str,
+        platform_chat_id: str | int,
+        kind: ChatKind,
+        *,
+        owner: Person | None = None,
+    ) -> Chat:
+        """The chat with this platform id, created on first sight; `owner` only for private chats.
+
+        A private chat belongs to its one human, so "forget me" deletes it (its id is often theirs).
+        """
+        platform, chat_id = (
+            values.platform(platform),
+            values.platform_id(platform_chat_id, "chat id"),
+        )
+        if kind not in CHAT_KINDS:
+            raise ValueError(f"chat kind must be one of {CHAT_KINDS}, not {kind!r}")
+        if owner is not None and kind != "private":
+            raise ValueError("only a private chat has an owner")
+        found = await self._find_chat(platform, chat_id)
+        if found is not None and (owner is None or found.owner_id is not None):
+            return _same_kind(found, kind)
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO chats (platform, platform_chat_id, kind, owner_id, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (platform, chat_id, kind, owner.id if owner else None, clock.time()),
+            )
+            if owner is not None:
+                await db.execute(
+                    "UPDATE chats SET owner_id = ? WHERE platform = ? AND platform_chat_id = ?"
+                    " AND kind = 'private' AND owner_id IS NULL",
+                    (owner.id, platform, chat_id),
+                )
+            row = await _fetchone(
+                db,
+                f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
+                (platform, chat_id),
+            )
+        assert row is not None
+        return _same_kind(rows.chat(row), kind)
+
+    async def get_chat(self, chat_id: int) -> Chat:
+        row = await self._read_one(
+            f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.id = ?", (chat_id,)
+        )
+        if row is None:
+            raise ChatNotFound("That chat is not known.", chat_id=chat_id)
+        return rows.chat(row)
+
+    async def _find_chat(self, platform: str, platform_chat_id: str) -> Chat | None:
+        row = await self._read_one(
+            f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
+            (platform, platform_chat_id),
+        )
+        return rows.chat(row) if row is not None else None
+
+    # Consent
+
+    async def give_consent(
+        self,
+        person: Person,
+        kind: ConsentKind,
+        chat: Chat | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Consent:
+        """Record a grant ("analyse" needs the group chat, "donate_audio" none); idempotent."""
+        chat_id = _consent_scope(kind, chat)
+        async with self._write() as db:
+            await _require_person(db, person)
+            existing = await _fetchone(
+                db,
+                "SELECT * FROM consents WHERE person_id = ? AND kind = ? AND IFNULL(chat_id, 0) = ?"
+                " AND withdrawn_at IS NULL",
+                (person.id, kind, chat_id or 0),
+            )
+            if existing is not None:
+                return rows.consent(existing)
+            row = await _fetchone(
+                db,
+                "INSERT INTO consents (person_id, kind, chat_id, given_at) VALUES (?, ?, ?, ?)"
+                " RETURNING *",
+                (person.id, kind, chat_id, values.timestamp(at)),
+            )
+        assert row is not None
+        return rows.consent(row)
+
+    async def withdraw_consent(
+        self,
+        person: Person,
+        kind: ConsentKind,
+        chat: Chat | None = None,
+        *,
+        at: datetime | None = None,
+    ) -> Consent | None:
+        """End a grant (None if none was in force); ending "donate_audio" deletes the kept audio."""
+        chat_id = _consent_scope(kind, chat)
+        async with self._lock:
+            async with self._transaction() as db:
+                row = await _fetchone(
+                    db,
+                    "UPDATE consents SET withdrawn_at = ? WHERE person_id = ? AND kind = ?"
+                    " AND IFNULL(chat_id, 0) = ? AND withdrawn_at IS NULL RETURNING *",
+                    (values.timestamp(at), person.id, kind, chat_id or 0),
+                )
+                if kind == "donate_audio":
+                    await db.execute(
+                        "UPDATE notes SET audio_path = NULL"
+                        " WHERE person_id = ? AND audio_path IS NOT NULL",
+                        (person.id,),
+                    )
+            if kind == "donate_audio":
+                # After the commit: a crash in between leaves files no row names, swept at open.
+                await asyncio.to_thread(
+                    audio_files.remove_person_folder, self.data_dir, person.platform, person.id
+                )
+        return rows.consent(row) if row is not None else None
+
+    async def consents(self, person: Person) -> list[Consent]:
+        """Every grant the person made, oldest first, withdrawn ones included."""
+        records = await self._read(
+            "SELECT * FROM consents WHERE person_id = ? ORDER BY given_at, id", (person.id,)
+        )
+        return [rows.consent(row) for row in records]
+
+    async def may_analyse(self, person: Person, chat: Chat) -> bool:
+        """Private chat: yes. Group: only after the person opted in and while the chat allows it."""
+        row = await self._read_one(queries.PERMISSIONS_SQL, {"person": person.id, "chat": chat.id})
+        return row is not None and bool(row["person_exists"]) and _allows_analysis(row)
+
+    async def may_keep_audio(self, person: Person) -> bool:
+        """Whether the person's "donate_audio" grant is in force."""
+        row = await self._read_one(
+            "SELECT 1 FROM consents WHERE person_id = ? AND kind = 'donate_audio'"
+            " AND withdrawn_at IS NULL",
+            (person.id,),
+        )
+        return row is not None
+
+    # Chat settings
+
+    async def chat_settings(self, chat: Chat) -> ChatSettings:
+        row = await self._read_one("SELECT * FROM chat_settings WHERE chat_id = ?", (chat.id,))
+        return rows.settings(row) if row is not None else ChatSettings()
+
+    async def set_chat_settings(self, chat: Chat, settings: ChatSettings) -> ChatSettings:
+        """Replace the chat's settings (read, `dataclasses.replace`, write back)."""
+        language = values.language(settings.language)
+        digest_time = values.digest_time(settings.digest_time)
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+                " analysis = excluded.analysis, digest = excluded.digest,"
+                " digest_time = excluded.digest_time, language = excluded.language,"
+                " updated_at = excluded.updated_at",
+                (
+                    chat.id,
+                    int(settings.analysis),
+                    int(settings.digest),
+                    digest_time,
+                    language,
+                    clock.time(),
+                ),
+            )
+        return ChatSettings(settings.analysis, settings.digest, settings.digest_time, language)
+
+    async def scheduled_digests(self) -> list[ScheduledDigest]:
+        """Chats with the daily digest switched on, for the scheduler."""
+        records = await self._read(
+            f"SELECT {rows.CHAT_COLUMNS}, s.* FROM chat_settings s JOIN chats c ON c.id = s.chat_id"
+            " WHERE s.digest = 1 ORDER BY c.id"
+        )
+        return [ScheduledDigest(rows.chat(row), rows.settings(row)) for row in records]
+
+    # Notes
+
+    async def add_note(
+        self,
+        person: Person,
+        chat: Chat,
+        *,
+        message_id: str | int,
+        duration_s: float,
+        model: str,
+        label: str,
+        confidence: float,
+        probabilities: Mapping[str, float],
+        at: datetime | None = None,
+        audio: bytes | None = None,
+        audio_suffix: str = "ogg",
+    ) -> StoredNote:
+        """Store an analysis; `audio` is kept only if its speaker's donation is in force.
+
+        Raises NotConsented when the person may not be analysed in this chat. Analysing the same
+        message again replaces the answer and keeps the note's id and votes.
+        """
+        message = values.platform_id(message_id, "message id")
+        label = self._label(label)
+        probs = self._probabilities(probabilities)
+        values.check_number(duration_s, "duration_s", 0.0, math.inf)
+        values.check_number(confidence, "confidence", 0.0, 1.0)
+        created = values.timestamp(at)
+        async with self._write() as db:
+            allowed = await _fetchone(
+                db, queries.PERMISSIONS_SQL, {"person": person.id, "chat": chat.id}
+            )
+            if allowed is None:
+                raise ChatNotFound("That chat is not known.", chat_id=chat.id)
+            if not allowed["person_exists"]:
+                raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+            if not _allows_analysis(allowed):
+                raise NotConsented(
+                    "This person has not opted in to analysis in this chat.",
+                    person_id=person.id,
+                    chat_id=chat.id,
+                )
+            if chat.kind == "private" and chat.owner_id is None:
+                await db.execute(
+                    "UPDATE chats SET owner_id = ? WHERE id = ? AND owner_id IS NULL",
+                    (person.id, chat.id),
+                )
+            row = await _fetchone(
+                db,
+                "INSERT INTO notes (person_id, chat_id, platform_message_id, created_at,"
+                " duration_s, model, label, confidence, probabilities)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (chat_id, platform_message_id) DO UPDATE SET"
+                " created_at = excluded.created_at, duration_s = excluded.duration_s,"
+                " model = excluded.model, label = excluded.label,"
+                " confidence = excluded.confidence, probabilities = excluded.probabilities"
+                " WHERE notes.person_id = excluded.person_id"
+                " RETURNING id, audio_path, reply_message_id",
+                (person.id, chat.id, message, created, duration_s, model, label, confidence, probs),
+            )
+            if row is None:
+                raise ValueError(f"message {message} in chat {chat.id} belongs to someone else")
+            note_id, audio_path = int(row["id"]), row["audio_path"]
+            if audio is not None and allowed["donate"]:
+                audio_path = audio_files.audio_relpath(
+                    person.platform, person.id, note_id, audio_suffix
+                )
+                # Written before the row names it and before the commit: a crash leaves either
+                # no row or a row whose file is complete (an unnamed file is swept at open).
+                await asyncio.to_thread(
+                    audio_files.write_atomically, self.data_dir, audio_path, audio
+                )
+                await db.execute(
+                    "UPDATE notes SET audio_path = ? WHERE id = ?", (audio_path, note_id)
+                )
+        return StoredNote(
+            id=note_id,
+            person=person,
+            chat_id=chat.id,
+            platform_message_id=message,
+            created_at=rows.to_datetime(created),
+            duration_s=float(duration_s),
+            model=model,
+            label=label,
+            confidence=float(confidence),
+            probabilities=json.loads(probs),
+            audio_path=audio_path,
+            reply_message_id=row["reply_message_id"],
+        )
+
+    async def get_note(self, note_id: int) -> StoredNote:
+        row = await self._read_one(
+            f"SELECT {rows.NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id"
+            " WHERE n.id = ?",
+            (note_id,),
+        )
+        if row is None:
+            raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+        return rows.note(row)
+
+    async def find_note(self, chat: Chat, message_id: str | int) -> StoredNote | None:
+        """The note analysed from this platform message, if any."""
+        row = await self._read_one(
+            f"SELECT {rows.NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id"
+            " WHERE n.chat_id = ? AND n.platform_message_id = ?",
+            (chat.id, values.platform_id(message_id, "message id")),
+        )
+        return rows.note(row) if row is not None else None
+
+    async def set_reply_message(self, note_id: int, reply_message_id: str | int) -> None:
+        """Link the bot's answer message to its note (see find_note_by_reply)."""
+        reply = values.platform_id(reply_message_id, "reply message id")
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
+            )
+            if cursor.rowcount == 0:
+                raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+
+    async def find_note_by_reply(
+        self, chat: Chat, reply_message_id: str | int
+    ) -> StoredNote | None:
+        """The note whose answer is this message of the bot's, if any."""
+        row = await self._read_one(
+            f"SELECT {rows.NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id"
+            " WHERE n.chat_id = ? AND n.reply_message_id = ?",
+            (chat.id, values.platform_id(reply_message_id, "reply message id")),
+        )
+        return rows.note(row) if row is not None else None
+
+    async def count_kept_audio(self, person: Person) -> int:
+        """How many of the person's notes have donated audio kept."""
+        row = await self._read_one(
+            "SELECT COUNT(*) FROM notes WHERE person_id = ? AND audio_path IS NOT NULL",
+            (person.id,),
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def chat_notes(
+        self, chat: Chat, *, since: datetime | None = None, last: int | None = None
+    ) -> list[StoredNote]:
+        """A chat's notes since a time and/or the last N of them, oldest first (for summaries)."""
+        if last is not None and last < 0:
+            raise ValueError("last must be >= 0")
+        records = await self._read(
+            queries.CHAT_NOTES_SQL,
+            {
+                "chat": chat.id,
+                "since": -math.inf if since is None else values.timestamp(since),
+                "limit": -1 if last is None else last,
+            },
+        )
+        return [rows.note(row) for row in reversed(records)]
+
+    def audio_file(self, note: StoredNote) -> Path | None:
+        """Where a note's donated audio is on disk (None if none was kept)."""
+        return self.data_dir / note.audio_path if note.audio_path else None
+
+    # Feedback
+
+    async def vote(
+        self,
+        voter: Person,
+        note_id: int,
+        label: str,
+        *,
+        intensity: float | None = None,
+        at: datetime | None = None,
+    ) -> Vote:
+        """Record what `voter` says the note's label is; their earlier vote on it is replaced."""
+        label = self._label(label)
+        if intensity is not None and not (
+            isinstance(intensity, int | float) and 0.0 <= intensity <= 1.0
+        ):
+            raise InvalidValue("Intensity must be between 0 and 1.", intensity=intensity)
+        created = values.timestamp(at)
+        async with self._write() as db:
+            if await _fetchone(db, "SELECT 1 FROM notes WHERE id = ?", (note_id,)) is None:
+                raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+            await _require_person(db, voter)
+            # REPLACE deletes the old row and inserts a new one, so the replacement counts from
+            # its own time (and id) when ties are broken.
+            await db.execute(
+                "INSERT OR REPLACE INTO votes (note_id, voter_id, label, intensity, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (note_id, voter.id, label, intensity, created),
+            )
+        return Vote(note_id, voter.id, label, intensity, rows.to_datetime(created))
+
+    async def votes(self, note_id: int) -> list[Vote]:
+        records = await self._read(
+            "SELECT * FROM votes WHERE note_id = ? ORDER BY created_at, id", (note_id,)
+        )
+        return [rows.vote(row) for row in records]
+
+    async def final_label(self, note_id: int) -> str | None:
+        """The label the votes settled on (None without votes; the model's answer is no vote)."""
+        return (await self.final_labels([note_id])).get(note_id)
+
+    async def final_labels(self, note_ids: Iterable[int]) -> dict[int, str]:
+        """Final labels of the notes that have votes, by note id."""
+        records = await self._read(
+            queries.FINAL_LABELS_SQL, {"notes": json.dumps([int(i) for i in note_ids])}
+        )
+        return {int(row["note_id"]): str(row["label"]) for row in records}
+
+    async def donated_clips(self) -> AsyncIterator[DonatedClip]:
+        """Donated audio that has a final label, for retraining (streamed, oldest first)."""
+        async with self._reader.execute(queries.DONATED_CLIPS_SQL) as cursor:
+            async for row in cursor:
+                yield DonatedClip(
+                    note_id=int(row["note_id"]),
+                    speaker=f"{row['platform']}:{row['person_id']}",
+                    label=str(row["label"]),
+                    audio=self.data_dir / str(row["audio_path"]),
+                )
+
+    # Forget me
+
+    async def forget_person(self, platform: str, platform_user_id: str | int) -> ForgetReport:
+        """Delete everything the person owns, in every chat: notes, votes, consent, audio, chats.
+
+        Other people's votes on the person's notes go with the notes; their other votes stay.
+        """
+        platform, user = values.platform(platform), values.platform_id(platform_user_id, "user id")
+        async with self._lock:
+            async with self._transaction() as db:
+                row = await _fetchone(
+                    db,
+                    "SELECT id FROM persons WHERE platform = ? AND platform_user_id = ?",
+                    (platform, user),
+                )
+                if row is None:
+                    return ForgetReport(found=False)
+                person_id = int(row["id"])
+                counts = {}
+                for name, sql in queries.FORGET_STEPS:
+                    cursor = await db.execute(sql, {"person": person_id})
+                    counts[name] = cursor.rowcount
+            files = await asyncio.to_thread(
+                audio_files.remove_person_folder, self.data_dir, platform, person_id
+            )
+            await self._checkpoint()
+        return ForgetReport(
+            found=True,
+            notes=counts["notes"],
+            votes_cast=counts["votes_cast"],
+            votes_on_their_notes=counts["votes_on_their_notes"],
+            consents=counts["consents"],
+            chats=counts["chats"],
+            audio_files=files,
+        )
+
+    # Plumbing
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The write lock and one transaction around it."""
+        async with self._lock, self._transaction() as db:
+            yield db
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds the lock."""
+        db = self._writer
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            # After a cancellation the COMMIT may already be queued; then there is nothing to undo.
+            with contextlib.suppress(sqlite3.OperationalError):
+                await db.execute("ROLLBACK")
+            raise
+        try:
+            await db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.OperationalError):
+                await db.execute("ROLLBACK")
+            raise
+
+    async def _checkpoint(self) -> None:
+        """Copy the WAL into the file and empty it, so deleted rows' old pages leave the disk."""
+        for _ in range(5):
+            row = await _fetchone(self._writer, "PRAGMA wal_checkpoint(TRUNCATE)")
+            if row is not None and row[0] == 0:
+                return
+            await asyncio.sleep(0.05)
+        log.warning("WAL checkpoint stayed busy; forgotten rows' old pages wait for the next one")
+
+    async def _sweep_audio(self) -> None:
+        records = await self._read("SELECT audio_path FROM notes WHERE audio_path IS NOT NULL")
+        keep = {str(row["audio_path"]) for row in records}
+        removed = await asyncio.to_thread(audio_files.sweep, self.data_dir, keep)
+        if removed:
+            log.info("removed %d audio files no note names (left by an interrupted write)", removed)
+
+    async def _read(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def _read_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        records = await self._read(sql, params)
+        return records[0] if records else None
+
+    def _label(self, label: str) -> str:
+        known = label in self._labels if self._labels is not None else _ANY_LABEL.match(label)
+        if not known:
+            raise InvalidLabel(f"{label!r} is not a label VoiceMood knows.", label=label)
+        return label
+
+    def _probabilities(self, probabilities: Mapping[str, float]) -> str:
+        for label, p in probabilities.items():
+            self._label(label)
+            values.check_number(p, f"probability of {label}", 0.0, 1.0)
+        return json.dumps({str(k): float(v) for k, v in probabilities.items()}, allow_nan=False)
+
+
+async def _connect(db_path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: no implicit transactions; the store issues BEGIN IMMEDIATE itself.
+    db = await aiosqlite.connect(db_path, isolation_level=None, timeout=10.0)
+    db.row_factory = sqlite3.Row
+    await db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def _make_folders(db_folder: Path, data_dir: Path) -> Path:
+    """Create both folders; returns the data folder made absolute, so stored paths resolve anywhere."""
+    db_folder.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return data_dir.resolve()
+
+
+async def _fetchone(db: aiosqlite.Connection, sql: str, params: Any = ()) -> sqlite3.Row | None:
+    records = list(await db.execute_fetchall(sql, params))
+    return records[0] if records else None
+
+
+async def _require_person(db: aiosqlite.Connection, person: Person) -> None:
+    if await _fetchone(db, "SELECT 1 FROM persons WHERE id = ?", (person.id,)) is None:
+        raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+
+
+def _allows_analysis(row: sqlite3.Row) -> bool:
+    return row["kind"] == "private" or (bool(row["analysis"]) and bool(row["analyse"]))
+
+
+def _consent_scope(kind: str, chat: Chat | None) -> int | None:
+    if kind not in CONSENT_KINDS:
+        raise ValueError(f"consent kind must be one of {CONSENT_KINDS}, not {kind!r}")
+    if kind == "analyse":
+        if chat is None or chat.kind != "group":
+            raise ValueError("'analyse' consent is given per group chat (private chats need none)")
+        return chat.id
+    if chat is not None:
+        raise ValueError("'donate_audio' consent is global, not per chat")
+    return None
+
+
+def _same_kind(chat: Chat, kind: str) -> Chat:
+    if chat.kind != kind:
+        raise ValueError(f"chat {chat.platform_chat_id} is a {chat.kind} chat, not {kind}")
+    return chat

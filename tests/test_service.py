@@ -1,0 +1,201 @@
+"""The platform-neutral service with real parts: a SQLite file, a tiny HuBERT, real Opus notes."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.image as mpimg
+import pytest
+
+from bots.i18n import t
+from bots.service import Reply, User, VoiceMoodService, VoiceNote, Where
+from inference.analysis import AnalysisConfig, Analyzer
+from inference.labels import CANONICAL_LABELS
+from inference.models.hf import HFAudioClassifier
+from inference.worker import InferenceWorker, WorkerConfig
+from storage.store import Store
+
+ALICE = User("telegram", "101", "Alice", "en")
+BORA = User("telegram", "202", "Bora", "ko-KR")
+DM_ALICE = Where("telegram", "101", is_group=False)
+GROUP = Where("telegram", "-500", is_group=True)
+
+
+@pytest.fixture
+async def service(tiny_hubert_dir, tmp_path):
+    worker = InferenceWorker(HFAudioClassifier.load(str(tiny_hubert_dir)), WorkerConfig())
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
+    async with worker:
+        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    await store.close()
+
+
+@pytest.fixture
+def ogg(make_audio) -> bytes:
+    return make_audio("note.ogg", 2.0).read_bytes()
+
+
+def _note(data: bytes, message_id: str = "1") -> VoiceNote:
+    async def fetch() -> bytes:
+        return data
+
+    return VoiceNote(message_id, fetch, size=len(data))
+
+
+async def _vote_labels(service: VoiceMoodService, note_id: int) -> list[str]:
+    return [v.label for v in await service.store.votes(note_id)]
+
+
+async def test_private_voice_note_gets_tone_confidence_and_feedback_buttons(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    assert reply is not None and reply.note_id is not None
+    assert "tone" in reply.text and "%" in reply.text
+    assert [b.data for b in reply.buttons[0]] == [f"ok:{reply.note_id}", f"pick:{reply.note_id}"]
+    stored = await service.store.get_note(reply.note_id)
+    assert stored.label in CANONICAL_LABELS and stored.audio_path is None
+
+
+async def test_group_voice_note_without_consent_is_ignored_and_not_stored(service, ogg):
+    assert await service.on_voice(ALICE, GROUP, _note(ogg)) is None
+    chat = await service.store.ensure_chat("telegram", "-500", "group")
+    assert await service.store.chat_notes(chat) == []
+
+
+async def test_group_voice_note_after_opt_in_is_answered(service, ogg):
+    reply = await service.on_command(ALICE, GROUP, "optin", [])
+    assert "Alice" in reply.text
+    answer = await service.on_voice(ALICE, GROUP, _note(ogg))
+    assert answer is not None and answer.note_id is not None
+
+
+async def test_the_group_intro_offers_opt_in_and_names_the_ai_act_limit(service, ogg):
+    intro = await service.on_group_joined(GROUP)
+    assert "Art. 5(1)(f)" in intro.text
+    (button,) = intro.buttons[0]
+    answer = await service.on_button(BORA, GROUP, button.data)
+    assert "Bora" in answer.notice
+    assert await service.on_voice(BORA, GROUP, _note(ogg)) is not None
+
+
+async def test_audio_is_kept_only_after_donating_and_deleted_on_withdrawal(service, ogg):
+    first = await service.on_voice(ALICE, DM_ALICE, _note(ogg, "1"))
+    assert (await service.store.get_note(first.note_id)).audio_path is None
+    await service.on_command(ALICE, DM_ALICE, "donate", ["on"])
+    second = await service.on_voice(ALICE, DM_ALICE, _note(ogg, "2"))
+    kept = (await service.store.get_note(second.note_id)).audio_path
+    assert kept and (service.store.data_dir / kept).read_bytes() == ogg
+    off = await service.on_command(ALICE, DM_ALICE, "donate", ["off"])
+    assert "1" in off.text
+    assert not (service.store.data_dir / kept).exists()
+
+
+async def test_right_button_records_the_models_label_and_edits_the_message(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    answer = await service.on_button(ALICE, DM_ALICE, f"ok:{reply.note_id}", reply.text)
+    model_label = (await service.store.get_note(reply.note_id)).label
+    assert await _vote_labels(service, reply.note_id) == [model_label]
+    assert answer.edit is not None and answer.edit.text.startswith(reply.text)
+    assert "🗳" in answer.edit.text and "×1" in answer.edit.text
+
+
+async def test_picking_a_label_votes_for_it_and_replaces_the_earlier_vote(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    await service.on_button(ALICE, DM_ALICE, f"ok:{reply.note_id}", reply.text)
+    picker = await service.on_button(ALICE, DM_ALICE, f"pick:{reply.note_id}", reply.text)
+    choices = [b.data for row in picker.edit.buttons for b in row]
+    assert f"lab:{reply.note_id}:sad" in choices and f"back:{reply.note_id}" in choices
+    answer = await service.on_button(ALICE, DM_ALICE, f"lab:{reply.note_id}:sad", reply.text)
+    assert await _vote_labels(service, reply.note_id) == ["sad"]
+    assert answer.edit.text.count("🗳") == 1
+
+
+async def test_a_vote_on_a_forgotten_note_gets_a_polite_answer(service):
+    answer = await service.on_button(ALICE, DM_ALICE, "lab:999:sad")
+    assert "no longer stored" in answer.notice
+
+
+async def test_a_reaction_on_the_answer_counts_as_a_vote(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    await service.remember_reply(DM_ALICE, reply.note_id, "9001")
+    assert await service.on_reaction(ALICE, DM_ALICE, "9001", "😢")
+    assert await _vote_labels(service, reply.note_id) == ["sad"]
+    assert not await service.on_reaction(ALICE, DM_ALICE, "9001", "🎉")
+    assert not await service.on_reaction(ALICE, DM_ALICE, "12345", "😢")
+
+
+async def test_corrupt_audio_gets_a_polite_error_and_nothing_is_stored(service):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(b"OggS" + b"\x00garbage" * 40))
+    assert reply is not None and reply.note_id is None
+    assert "couldn't read" in reply.text
+    chat = await service.store.ensure_chat("telegram", "101", "private")
+    assert await service.store.chat_notes(chat) == []
+
+
+async def test_a_file_over_the_size_limit_is_refused_before_downloading(service):
+    async def fetch() -> bytes:
+        raise AssertionError("must not download")
+
+    reply = await service.on_voice(ALICE, DM_ALICE, VoiceNote("1", fetch, size=10**9))
+    assert "too large" in reply.text
+
+
+async def test_forget_asks_first_and_only_the_asker_can_confirm(service, ogg):
+    await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    ask = await service.on_command(ALICE, DM_ALICE, "forget", [])
+    yes, no = ask.buttons[0]
+    # Bora's Telegram is in Korean, so the refusal is too.
+    assert (await service.on_button(BORA, DM_ALICE, yes.data)).notice == t("ko", "forget.not_yours")
+    assert await service.store.get_person("telegram", "101") is not None
+    done = await service.on_button(ALICE, DM_ALICE, yes.data)
+    assert "deleted everything" in done.notice and "1 notes" in done.notice
+    assert await service.store.get_person("telegram", "101") is None
+
+
+async def test_language_follows_the_platform_then_the_persons_choice(service, ogg):
+    reply = await service.on_voice(BORA, Where("telegram", "202", False), _note(ogg))
+    assert "목소리 톤" in reply.text or "확실하지 않아요" in reply.text
+    await service.on_command(ALICE, DM_ALICE, "lang", ["ko"])
+    assert "한국어" in (await service.on_command(ALICE, DM_ALICE, "lang", ["ko"])).text
+    assert "/optin" in (await service.on_command(ALICE, DM_ALICE, "help", [])).text
+    assert "분석" in (await service.on_command(ALICE, DM_ALICE, "help", [])).text
+
+
+async def test_only_admins_switch_analysis_off_and_then_nobody_is_analysed(service, ogg):
+    await service.on_command(ALICE, GROUP, "optin", [])
+    refused = await service.on_command(ALICE, GROUP, "analysis", ["off"])
+    assert "admins" in refused.text
+    await service.on_command(BORA, GROUP, "analysis", ["off"], is_admin=True)
+    assert await service.on_voice(ALICE, GROUP, _note(ogg)) is None
+
+
+async def test_summary_sends_text_and_a_chart_and_says_when_empty(service, ogg):
+    empty = await service.on_command(ALICE, GROUP, "summary", ["week"])
+    assert empty.photo is None and "No analysed voice notes" in empty.text
+    await service.on_command(ALICE, GROUP, "optin", [])
+    for i in range(3):
+        await service.on_voice(ALICE, GROUP, _note(ogg, str(i)))
+    reply = await service.on_command(ALICE, GROUP, "summary", ["3"])
+    assert isinstance(reply, Reply) and reply.photo is not None
+    assert "3 voice notes" in reply.text and "Alice" in reply.text
+    assert mpimg.imread(io.BytesIO(reply.photo), format="png").shape[0] == 1440
+    assert "/summary" in (await service.on_command(ALICE, GROUP, "summary", ["yesterday"])).text
+
+
+async def test_digest_is_for_admins_and_schedules_the_chat(service):
+    assert "admins" in (await service.on_command(ALICE, GROUP, "digest", ["on"])).text
+    reply = await service.on_command(ALICE, GROUP, "digest", ["on", "09:30"], is_admin=True)
+    assert "09:30" in reply.text
+    (scheduled,) = await service.store.scheduled_digests()
+    assert scheduled.chat.platform_chat_id == "-500"
+    await service.on_command(ALICE, GROUP, "digest", ["off"], is_admin=True)
+    assert await service.store.scheduled_digests() == []
+
+
+async def test_unknown_commands_get_a_pointer_to_help(service):
+    assert "/help" in (await service.on_command(ALICE, DM_ALICE, "dance", [])).text
+
+
+def test_button_data_fits_telegrams_64_byte_limit():
+    longest = f"lab:{2**63}:{max(CANONICAL_LABELS, key=len)}"
+    assert len(longest.encode()) <= 64
+    assert len(f"forget:yes:{'9' * 20}".encode()) <= 64

@@ -1,0 +1,113 @@
+"""'Forget me' deletes everything a person owns, and a scan of the file and folder finds nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.storage_factory import add_note, open_store
+
+# Distinctive values, so finding any of them anywhere means something of Alice was left behind.
+ALICE = "5550001234"  # her user id, and (as on Telegram) her private chat's id
+ALICE_MESSAGES = ("880000111", "880000222", "880000333")
+ALICE_NAME = "Alice Quxworthy"
+ALICE_REPLY = "990000444"  # the bot's answer to her private note
+ALICE_PROBS = {"sad": 0.7137137, "neutral": 0.2862863}
+ALICE_AUDIO = (b"OggS-alice-group-" * 64, b"OggS-alice-private-" * 64)
+CAROL_AUDIO = b"OggS-carol-" * 64
+
+
+async def _fill(store):
+    """Alice, Bob and Carol in one group; Alice also talks to the bot privately."""
+    group = await store.ensure_chat("telegram", -100777, "group")
+    alice = await store.ensure_person("telegram", ALICE, display_name=ALICE_NAME)
+    bob = await store.ensure_person("telegram", 2002)
+    carol = await store.ensure_person("telegram", 3003)
+    private = await store.ensure_chat("telegram", ALICE, "private", owner=alice)
+    for person in (alice, bob, carol):
+        await store.give_consent(person, "analyse", group)
+    await store.give_consent(alice, "donate_audio")
+    await store.give_consent(carol, "donate_audio")
+    await store.set_language(alice, "ko")
+    settings = await store.chat_settings(private)
+    await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
+
+    a1 = await add_note(
+        store, alice, group, ALICE_MESSAGES[0], probabilities=ALICE_PROBS, audio=ALICE_AUDIO[0]
+    )
+    a2 = await add_note(store, alice, group, ALICE_MESSAGES[1], probabilities=ALICE_PROBS)
+    a3 = await add_note(
+        store, alice, private, ALICE_MESSAGES[2], probabilities=ALICE_PROBS, audio=ALICE_AUDIO[1]
+    )
+    await store.set_reply_message(a3.id, ALICE_REPLY)
+    b1 = await add_note(store, bob, group, 501, label="calm")
+    c1 = await add_note(store, carol, group, 502, label="angry", audio=CAROL_AUDIO)
+
+    await store.vote(bob, a1.id, "angry")  # others' votes on Alice's notes go with the notes
+    await store.vote(carol, a2.id, "happy")
+    await store.vote(alice, b1.id, "sad")  # Alice's own vote on Bob's note goes
+    await store.vote(carol, b1.id, "calm")  # these two stay
+    await store.vote(bob, c1.id, "angry")
+    return alice, bob, carol, group, (a1, a2, a3), b1, c1
+
+
+async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(tmp_path):
+    async with await open_store(tmp_path) as store:
+        alice, bob, carol, group, alice_notes, b1, c1 = await _fill(store)
+        alice_dir = tmp_path / "data" / "audio" / "telegram" / str(alice.id)
+        assert alice_dir.is_dir()
+
+        report = await store.forget_person("telegram", ALICE)
+
+        assert report.found
+        assert (report.notes, report.votes_cast, report.votes_on_their_notes) == (3, 1, 2)
+        assert (report.consents, report.chats, report.audio_files) == (2, 1, 2)
+        assert await store.get_person("telegram", ALICE) is None
+        # Bob's and Carol's notes, votes on them, consent and donated audio are untouched.
+        assert [(v.voter_id, v.label) for v in await store.votes(b1.id)] == [(carol.id, "calm")]
+        assert [(v.voter_id, v.label) for v in await store.votes(c1.id)] == [(bob.id, "angry")]
+        assert [n.id for n in await store.chat_notes(group)] == [b1.id, c1.id]
+        assert await store.may_analyse(bob, group) and await store.may_keep_audio(carol)
+        carol_audio = store.audio_file(c1)
+        assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
+
+        # Scanned while the store is still open: the live file and its WAL hold nothing of hers.
+        _assert_nothing_of_alice(tmp_path, alice.id)
+        assert (await store.forget_person("telegram", ALICE)).found is False
+    _assert_nothing_of_alice(tmp_path, alice.id)
+
+
+def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
+    db_path = root / "db" / "voicemood.sqlite3"
+    needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
+
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in db.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    text = value if isinstance(value, str) else str(value)
+                    assert not any(n in text for n in needles), (table, row)
+            if "person_id" in _columns(db, table):
+                rows = db.execute(f'SELECT 1 FROM "{table}" WHERE person_id = ?', (alice_id,))
+                assert rows.fetchall() == [], table
+        assert db.execute("SELECT 1 FROM persons WHERE id = ?", (alice_id,)).fetchall() == []
+        assert db.execute("SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)).fetchall() == []
+
+    # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.
+    for path in db_path.parent.iterdir():
+        raw = path.read_bytes()
+        for needle in needles:
+            assert needle.encode() not in raw, (path.name, needle)
+
+    for path in (root / "data").rglob("*"):
+        assert path.relative_to(root / "data").parts[:3] != ("audio", "telegram", str(alice_id))
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(audio in content for audio in ALICE_AUDIO), path
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')}

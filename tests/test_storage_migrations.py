@@ -1,0 +1,163 @@
+"""Schema migrations on real SQLite files: from nothing, from a version-1 file, and refusals."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import time
+
+import pytest
+
+from storage import migrations
+from storage.errors import SchemaTooNew
+from storage.migrations import LATEST_VERSION, Migration
+from storage.models import ChatSettings
+from storage.store import Store
+from tests.storage_factory import open_store
+
+# The schema as version 1 shipped it, frozen here on purpose: if someone edits step 1 in place
+# instead of appending a step, files in the wild no longer match the code and this test says so.
+V1_SCHEMA = """
+CREATE TABLE persons (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, platform_user_id TEXT NOT NULL,
+    created_at REAL NOT NULL, UNIQUE (platform, platform_user_id));
+CREATE TABLE chats (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL, platform_chat_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('private', 'group')),
+    owner_id INTEGER REFERENCES persons (id) ON DELETE CASCADE, created_at REAL NOT NULL,
+    UNIQUE (platform, platform_chat_id));
+CREATE INDEX chats_by_owner ON chats (owner_id);
+CREATE TABLE consents (
+    id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('analyse', 'donate_audio')),
+    chat_id INTEGER REFERENCES chats (id) ON DELETE CASCADE, given_at REAL NOT NULL,
+    withdrawn_at REAL, CHECK ((kind = 'analyse') = (chat_id IS NOT NULL)));
+CREATE UNIQUE INDEX consents_one_active
+    ON consents (person_id, kind, IFNULL(chat_id, 0)) WHERE withdrawn_at IS NULL;
+CREATE INDEX consents_by_person ON consents (person_id, kind);
+CREATE INDEX consents_by_chat ON consents (chat_id);
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+    chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    platform_message_id TEXT NOT NULL, created_at REAL NOT NULL, duration_s REAL NOT NULL,
+    model TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL,
+    probabilities TEXT NOT NULL CHECK (json_valid(probabilities)), audio_path TEXT,
+    UNIQUE (chat_id, platform_message_id));
+CREATE INDEX notes_by_chat_time ON notes (chat_id, created_at);
+CREATE INDEX notes_by_person ON notes (person_id);
+CREATE TABLE votes (
+    id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
+    voter_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE, label TEXT NOT NULL,
+    created_at REAL NOT NULL, UNIQUE (note_id, voter_id));
+CREATE INDEX votes_by_voter ON votes (voter_id);
+PRAGMA user_version = 1;
+"""
+
+V1_ROWS = """
+INSERT INTO persons VALUES (1, 'telegram', '1001', 1700000000.0), (2, 'telegram', '1002', 1700000001.0);
+INSERT INTO chats VALUES (1, 'telegram', '-500', 'group', NULL, 1700000000.0);
+INSERT INTO consents VALUES (1, 1, 'analyse', 1, 1700000002.0, NULL);
+INSERT INTO notes VALUES (1, 1, 1, '77', 1700000003.0, 4.0, 'old-model', 'sad', 0.6,
+                          '{"sad": 0.6, "neutral": 0.4}', NULL);
+INSERT INTO votes VALUES (1, 1, 2, 'angry', 1700000004.0);
+"""
+
+
+def _tables(path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _version(path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+async def test_empty_file_is_created_at_the_latest_version_in_wal_mode(tmp_path):
+    async with await open_store(tmp_path):
+        pass
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    assert _version(path) == LATEST_VERSION
+    assert {"persons", "chats", "consents", "notes", "votes", "chat_settings"} <= _tables(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_reopening_keeps_the_data_and_the_version(tmp_path):
+    async with await open_store(tmp_path) as store:
+        person = await store.ensure_person("telegram", 42)
+    async with await open_store(tmp_path) as store:
+        again = await store.get_person("telegram", "42")
+    assert again == person
+    assert _version(tmp_path / "db" / "voicemood.sqlite3") == LATEST_VERSION
+
+
+async def test_version_one_file_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA + V1_ROWS)
+    assert _version(path) == 1
+
+    async with await open_store(tmp_path) as store:
+        speaker = await store.get_person("telegram", "1001")
+        voter = await store.get_person("telegram", "1002")
+        assert speaker is not None and voter is not None
+        assert (speaker.language, speaker.display_name) == (None, None)
+        chat = await store.get_chat(1)
+        note = await store.get_note(1)
+        assert (note.label, note.probabilities, note.model) == (
+            "sad",
+            {"sad": 0.6, "neutral": 0.4},
+            "old-model",
+        )
+        # The version-1 consent and vote still count after the upgrade.
+        assert await store.may_analyse(speaker, chat)
+        assert [(v.label, v.intensity) for v in await store.votes(1)] == [("angry", None)]
+        assert await store.final_label(1) == "angry"
+        # And what version 2 added works on the upgraded file.
+        assert (await store.set_language(speaker, "ko")).language == "ko"
+        await store.set_reply_message(1, "78")
+        assert (await store.find_note_by_reply(chat, "78")) == await store.get_note(1)
+        await store.vote(voter, 1, "sad", intensity=0.8)
+        assert [(v.label, v.intensity) for v in await store.votes(1)] == [("sad", 0.8)]
+        settings = ChatSettings(analysis=False, digest=True, digest_time=time(20, 30))
+        await store.set_chat_settings(chat, settings)
+        assert await store.chat_settings(chat) == settings
+        assert not await store.may_analyse(speaker, chat)
+
+    assert _version(path) == LATEST_VERSION
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+async def test_file_from_a_newer_version_is_refused_untouched(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {LATEST_VERSION + 5}")
+    with pytest.raises(SchemaTooNew) as caught:
+        await open_store(tmp_path)
+    assert caught.value.code == "schema_too_new"
+    assert str(LATEST_VERSION + 5) in str(caught.value)
+    assert _version(path) == LATEST_VERSION + 5
+    assert _tables(path) == set()
+
+
+async def test_failing_step_rolls_back_whole_and_keeps_the_old_version(tmp_path, monkeypatch):
+    async with await open_store(tmp_path) as store:
+        await store.ensure_person("discord", "9")
+    broken = Migration(
+        LATEST_VERSION + 1,
+        "a step that fails half way",
+        ("CREATE TABLE half_done (x INTEGER)", "ALTER TABLE no_such_table ADD COLUMN y TEXT"),
+    )
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken))
+    with pytest.raises(sqlite3.OperationalError):
+        await Store.open(tmp_path / "db" / "voicemood.sqlite3", tmp_path / "data")
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    assert _version(path) == LATEST_VERSION
+    assert "half_done" not in _tables(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT platform_user_id FROM persons").fetchall() == [("9",)]
