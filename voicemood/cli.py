@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -18,6 +20,10 @@ from voicemood.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `voicemood`; from the console script (argv None) first re-exec with a tuned allocator."""
+    settings = Settings()
+    if argv is None and settings.tune_allocator:
+        _reexec_with_tuned_allocator()
     parser = argparse.ArgumentParser(
         prog="voicemood",
         description="Tells how the tone of voice in a recording sounds: an emotion, and how sure.",
@@ -28,7 +34,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     args = parser.parse_args(argv)
-    return int(args._run(args, Settings()))
+    return int(args._run(args, settings))
+
+
+def _reexec_with_tuned_allocator() -> None:
+    """glibc reads its malloc settings only at start-up, so a process that lacks them restarts."""
+    from inference.runtime import with_tuned_allocator
+
+    env = with_tuned_allocator(os.environ)
+    if env is None:
+        return
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "voicemood", *sys.argv[1:]], env)
 
 
 def _command_modules() -> list[ModuleType]:

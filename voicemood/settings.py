@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         "bf16", description="bf16 keeps the argmax on this CPU (bench/worker.py) at ~2x the speed"
     )
 
+    tune_allocator: bool = Field(
+        True, description="restart with glibc malloc settings that keep HuBERT's buffers mapped"
+    )
+
     # Decoding
     ffmpeg: str | None = Field(None, description="ffmpeg binary; unset: PATH, then imageio-ffmpeg")
     max_file_mb: float = 20.0

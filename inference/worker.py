@@ -1,0 +1,216 @@
+"""The shared inference worker: one model per process, a bounded queue, equal-length batches.
+
+Every adapter (Telegram, Discord, the CLI) awaits the same worker. Forward passes run one at a
+time on one dedicated thread, so the event loop keeps serving while torch uses its own intra-op
+threads. On CPU only clips of exactly equal length share a batch: a padded mixed batch is 2.7x
+slower than one by one and changes the answer of group-norm models (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+
+import numpy as np
+
+from inference.errors import Busy, InferenceTimeout
+from inference.models.base import EmotionModel
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    max_queue: int = 64
+    max_batch: int = 4
+    request_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """Counts since start, in clips (a note's windows count one each)."""
+
+    queued: int
+    processed: int
+    batches: int
+    failed: int
+    largest_batch: int
+
+
+class InferenceWorker:
+    """Classifies waveforms for many concurrent callers with one model instance."""
+
+    def __init__(self, model: EmotionModel, config: WorkerConfig | None = None) -> None:
+        self.model = model
+        self.config = config or WorkerConfig()
+        self._waiting: deque[_Clip] = deque()
+        self._wakeup = asyncio.Event()
+        self._executor: ThreadPoolExecutor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._processed = 0
+        self._batches = 0
+        self._failed = 0
+        self._largest_batch = 0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.model.labels
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def stats(self) -> WorkerStats:
+        return WorkerStats(
+            queued=len(self._waiting),
+            processed=self._processed,
+            batches=self._batches,
+            failed=self._failed,
+            largest_batch=self._largest_batch,
+        )
+
+    async def start(self) -> None:
+        """Start the serving loop on the running event loop (predict starts it too if needed)."""
+        if self._closing:
+            raise RuntimeError("this InferenceWorker is closed; build a new one")
+        if self._task is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+            self._task = asyncio.get_running_loop().create_task(self._serve(), name="inference")
+
+    async def predict(self, waveform: np.ndarray) -> np.ndarray:
+        """Probabilities over `labels` for one 16 kHz mono waveform; Busy at once when full."""
+        rows = await self.predict_many([waveform])
+        return rows[0]
+
+    async def predict_many(self, waveforms: Sequence[np.ndarray]) -> np.ndarray:
+        """Rows for all windows of one note, admitted all together or refused with Busy.
+
+        A group larger than the whole queue is admitted only into an empty queue, so a long note
+        can always run once the worker is idle, yet never runs half-way.
+        """
+        if not waveforms:
+            return np.zeros((0, len(self.labels)), np.float32)
+        if self._closing:
+            raise Busy("The mood reader is restarting; please send the note again in a minute.")
+        await self.start()
+        queued = len(self._waiting)
+        if queued and queued + len(waveforms) > self.config.max_queue:
+            raise Busy("Too many voice notes at once right now; please try again in a minute.")
+        job = _Job(asyncio.get_running_loop().create_future(), len(waveforms), len(self.labels))
+        self._waiting.extend(_Clip(np.asarray(w), job, i) for i, w in enumerate(waveforms))
+        self._wakeup.set()
+        try:
+            async with asyncio.timeout(self.config.request_timeout_s):
+                return await job.future
+        except TimeoutError:
+            raise InferenceTimeout(
+                "Reading the tone took too long; please try again later.",
+                timeout_s=self.config.request_timeout_s,
+            ) from None
+
+    async def close(self) -> None:
+        """Refuse new requests, answer every admitted one, then stop the loop and its thread."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await asyncio.shield(self._task)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+
+    async def __aenter__(self) -> InferenceWorker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _serve(self) -> None:
+        """Take the oldest waiting clip with its equal-length peers, run them, answer, repeat."""
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = self._next_batch()
+            if not batch:
+                if self._closing:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            self._batches += 1
+            self._largest_batch = max(self._largest_batch, len(batch))
+            try:
+                rows = await loop.run_in_executor(
+                    self._executor, _predict_checked, self.model, [c.waveform for c in batch]
+                )
+            except Exception as error:  # the model's own failure goes to this batch's callers only
+                self._failed += len(batch)
+                for clip in batch:
+                    clip.job.fail(error)
+                continue
+            self._processed += len(batch)
+            for clip, row in zip(batch, rows, strict=True):
+                clip.job.answer(clip.index, row)
+
+    def _next_batch(self) -> list[_Clip]:
+        """The oldest live clip plus up to max_batch - 1 waiting clips of exactly its length."""
+        while self._waiting and self._waiting[0].job.future.done():
+            self._waiting.popleft()  # its caller gave up (cancelled, timed out) or already failed
+        if not self._waiting:
+            return []
+        first = self._waiting.popleft()
+        batch = [first]
+        size = len(first.waveform)
+        for clip in list(self._waiting):
+            if len(batch) >= self.config.max_batch:
+                break
+            if len(clip.waveform) == size and not clip.job.future.done():
+                batch.append(clip)
+                self._waiting.remove(clip)
+        return batch
+
+
+class _Job:
+    """One caller's request: its future and the rows filled in as its clips are answered."""
+
+    def __init__(self, future: asyncio.Future[np.ndarray], size: int, columns: int) -> None:
+        self.future = future
+        self.rows = np.zeros((size, columns), np.float32)
+        self.remaining = size
+
+    def answer(self, index: int, row: np.ndarray) -> None:
+        if self.future.done():
+            return
+        self.rows[index] = row
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.future.set_result(self.rows)
+
+    def fail(self, error: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+
+@dataclass(eq=False)
+class _Clip:
+    waveform: np.ndarray
+    job: _Job
+    index: int
+
+
+def _predict_checked(model: EmotionModel, batch: list[np.ndarray]) -> np.ndarray:
+    """Run the model and insist on one row per clip, so a bad model fails loudly, not silently."""
+    rows = np.asarray(model.predict(batch), np.float32)
+    if rows.shape != (len(batch), len(model.labels)):
+        raise RuntimeError(
+            f"model {model.name} returned shape {rows.shape} for {len(batch)} clips "
+            f"and {len(model.labels)} labels"
+        )
+    return rows
