@@ -157,6 +157,35 @@ TEXT: dict[Lang, dict[str, str]] = {
         "chart.valence_short": "valence (pleasant)",
         "chart.arousal_short": "arousal (energy)",
         "chart.everyone": "everyone",
+        # The web page and HTTP API (bots/web).
+        "web.tagline": "Hear how the tone of a voice sounds: record a few seconds, or choose an audio file.",
+        "web.record": "🎙 Record",
+        "web.stop": "⏹ Stop and listen",
+        "web.recording": "Recording… {seconds} s",
+        "web.pick": "Choose an audio file",
+        "web.drop": "or drop it here",
+        "web.listening": "Listening…",
+        "web.mic_denied": "I couldn't use the microphone. Allow it in the browser, or choose an audio file instead.",
+        "web.mic_unavailable": "Recording needs a secure page (https, or this computer's own address). You can still choose an audio file.",
+        "web.offline": "You're offline. Listening needs the connection to VoiceMood.",
+        "web.donate": "Donate this recording to improve the model",
+        "web.donate_explain": (
+            "Without this box ticked nothing is kept: the recording is analysed and thrown away, "
+            "and a correction is only thanked. Tick it before analysing and the recording, its "
+            "answer and your correction are kept under an anonymous id held in a cookie of this "
+            "browser, and used to retrain the model like voice notes donated in the chat bots."
+        ),
+        "web.forget": "Delete what I donated",
+        "web.feedback_not_stored": "Thanks! Nothing was stored, because this recording was not donated.",
+        "web.top": "Closest readings",
+        "web.map": "Where this tone sits",
+        "web.map_note": "this note",
+        "web.honest": "VoiceMood describes how a voice sounds, not what anyone feels, and it can be wrong.",
+        "web.not_for_monitoring": "Please don't use it to monitor people at work or in class: emotion recognition is not allowed there (EU AI Act, Art. 5(1)(f)).",
+        "web.other_language": "한국어",
+        "error.no_file": "Please attach an audio file (the form field is called “audio”).",
+        "error.bad_request": "I couldn't understand that request. Please send the audio as a multipart form upload.",
+        "error.bad_label": "That is not one of the tones I know.",
     },
     "ko": {
         "answer": "{emoji} 목소리 톤이 '{label}'에 가깝게 들려요 (확신도 {confidence}).",
@@ -263,6 +292,35 @@ TEXT: dict[Lang, dict[str, str]] = {
         "chart.valence_short": "긍정도",
         "chart.arousal_short": "활성도",
         "chart.everyone": "전체",
+        # The web page and HTTP API (bots/web).
+        "web.tagline": "목소리 톤이 어떻게 들리는지 알아보세요. 몇 초 녹음하거나 오디오 파일을 고르세요.",
+        "web.record": "🎙 녹음하기",
+        "web.stop": "⏹ 멈추고 듣기",
+        "web.recording": "녹음 중… {seconds}초",
+        "web.pick": "오디오 파일 고르기",
+        "web.drop": "또는 여기에 끌어다 놓기",
+        "web.listening": "듣는 중…",
+        "web.mic_denied": "마이크를 쓸 수 없었어요. 브라우저에서 허용하거나 오디오 파일을 골라 주세요.",
+        "web.mic_unavailable": "녹음은 보안 페이지(https 또는 이 컴퓨터 자신의 주소)에서만 돼요. 오디오 파일은 고를 수 있어요.",
+        "web.offline": "오프라인 상태예요. 들으려면 VoiceMood에 연결되어 있어야 해요.",
+        "web.donate": "모델 개선을 위해 이 녹음 기부하기",
+        "web.donate_explain": (
+            "체크하지 않으면 아무것도 보관하지 않아요. 녹음은 분석한 뒤 버리고, 고쳐 주신 답에는 "
+            "감사 인사만 해요. 분석 전에 체크하면 녹음, 그 답변, 고쳐 주신 답을 이 브라우저의 "
+            "쿠키에 담긴 익명 ID로 보관하고, 채팅 봇에서 기부된 음성 메시지처럼 모델을 다시 "
+            "학습하는 데 써요."
+        ),
+        "web.forget": "기부한 기록 삭제하기",
+        "web.feedback_not_stored": "고마워요! 이 녹음은 기부되지 않아서 아무것도 저장하지 않았어요.",
+        "web.top": "가까운 톤",
+        "web.map": "이 톤의 위치",
+        "web.map_note": "이 녹음",
+        "web.honest": "VoiceMood는 누군가의 감정이 아니라 목소리가 어떻게 들리는지를 말하고, 틀릴 수도 있어요.",
+        "web.not_for_monitoring": "직장이나 교실에서 사람을 감시하는 데 쓰지 말아 주세요. 그곳에서의 감정 인식은 금지되어 있어요 (EU AI Act 제5조 1항 (f)).",
+        "web.other_language": "English",
+        "error.no_file": "오디오 파일을 첨부해 주세요 (폼 필드 이름은 “audio”예요).",
+        "error.bad_request": "요청을 이해하지 못했어요. 오디오를 multipart 폼으로 올려 주세요.",
+        "error.bad_label": "제가 아는 톤이 아니에요.",
     },
 }
 

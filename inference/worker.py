@@ -64,6 +64,11 @@ class InferenceWorker:
         return self.model.name
 
     @property
+    def running(self) -> bool:
+        """True while the serving loop runs and new requests are admitted (for health checks)."""
+        return self._task is not None and not self._task.done() and not self._closing
+
+    @property
     def stats(self) -> WorkerStats:
         return WorkerStats(
             queued=len(self._waiting),

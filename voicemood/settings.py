@@ -54,7 +54,29 @@ class Settings(BaseSettings):
 
     # Platforms (later issues)
     telegram_token: SecretStr | None = None
+    telegram_api_base: str | None = Field(
+        None, description="Bot API URL ending in /bot (a local Bot API server); unset: Telegram's"
+    )
+    telegram_file_base: str | None = Field(
+        None, description="Bot API file URL ending in /file/bot; unset: Telegram's"
+    )
+    telegram_webhook_url: str | None = Field(
+        None, description="Public HTTPS URL Telegram posts updates to; unset: long polling"
+    )
+    telegram_webhook_listen: str = Field("0.0.0.0", description="Address the webhook binds to")
+    telegram_webhook_port: int = 8443
     discord_token: SecretStr | None = None
+    discord_api_base: str | None = Field(
+        None, description="Discord REST base URL, e.g. a local fake's .../api/v10; unset: Discord"
+    )
+    discord_gateway: str | None = Field(
+        None, description="Discord gateway websocket URL; unset: Discord's"
+    )
+
+    # Web page and HTTP API (bots/web): beside the bots, or alone when no token is set
+    web_enabled: bool = True
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
 
     @property
     def database_path(self) -> Path:

@@ -1,0 +1,342 @@
+// VoiceMood's page: record or pick a file, send it to /api/analyse, show the answer as the bots do.
+// Every sentence comes from /api/messages (bots/i18n.py); this file writes no wording of its own.
+"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const SVG = "http://www.w3.org/2000/svg";
+  const MAX_RECORD_S = 300;
+  let cat = null;
+  let lang = "en";
+  let last = null;
+  let recorder = null;
+  let picking = false;
+
+  // Python's str.format placeholders ({name} or {name:spec}) filled from params.
+  const fill = (template, params) =>
+    template.replace(/\{(\w+)(?::[^}]*)?\}/g, (m, k) => (k in params ? String(params[k]) : m));
+  const tr = (key, params = {}) => fill(cat.text[lang][key] ?? cat.text.en[key] ?? key, params);
+  const labelName = (label) => cat.labels[lang][label] ?? label;
+  const emoji = (label) => cat.emoji[label] ?? "🤔";
+  const percent = (p) => `${Math.round(100 * p)}%`;
+  const clock = (s) => {
+    const t = Math.round(s);
+    return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`;
+  };
+  // The summary chart's colours (bots/summary.py): pleasant green, tense red, low blue, else grey.
+  const colour = (label) => {
+    const [v, a] = cat.affect[label] ?? [0, 0];
+    if (v > 0.1) return "#40c057";
+    if (v < -0.1) return a > 0 ? "#fa5252" : "#748ffc";
+    return "#adb5bd";
+  };
+
+  function chooseLanguage() {
+    const saved = localStorage.getItem("voicemood.lang");
+    if (cat.languages.includes(saved)) return saved;
+    for (const tag of navigator.languages ?? [navigator.language]) {
+      const code = String(tag).slice(0, 2).toLowerCase();
+      if (cat.languages.includes(code)) return code;
+    }
+    return cat.default;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = lang;
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = tr(el.dataset.t);
+    const other = cat.languages.find((l) => l !== lang);
+    $("lang").textContent = tr("web.other_language");
+    $("lang").lang = other;
+    $("record-label").textContent = tr(recorder ? "web.stop" : "web.record");
+    $("map").setAttribute("aria-label", tr("web.map"));
+    if (last) renderAnswer();
+  }
+
+  function status(text, error = false) {
+    $("status").textContent = text;
+    $("status").classList.toggle("error", error);
+  }
+
+  // Recording
+
+  async function toggleRecording() {
+    if (recorder) {
+      recorder.stop();
+      return;
+    }
+    if (!window.isSecureContext || !navigator.mediaDevices || !window.MediaRecorder) {
+      status(tr("web.mic_unavailable"), true);
+      return;
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch {
+      status(tr("web.mic_denied"), true);
+      return;
+    }
+    const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((t) =>
+      MediaRecorder.isTypeSupported(t),
+    );
+    const chunks = [];
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const seconds = (Date.now() - started) / 1000;
+      status(tr("web.recording", { seconds: Math.floor(seconds) }));
+      if (seconds >= MAX_RECORD_S && recorder) recorder.stop();
+    }, 250);
+    recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    recorder.ondataavailable = (event) => event.data.size && chunks.push(event.data);
+    recorder.onstop = () => {
+      clearInterval(timer);
+      for (const track of stream.getTracks()) track.stop();
+      const mime = recorder.mimeType || type || "audio/webm";
+      recorder = null;
+      setRecording(false);
+      const ext = mime.includes("mp4") ? "m4a" : mime.includes("ogg") ? "ogg" : "webm";
+      analyse(new Blob(chunks, { type: mime }), `recording.${ext}`);
+    };
+    recorder.start(500);
+    setRecording(true);
+    status(tr("web.recording", { seconds: 0 }));
+  }
+
+  function setRecording(on) {
+    $("record").setAttribute("aria-pressed", String(on));
+    $("record-label").textContent = tr(on ? "web.stop" : "web.record");
+  }
+
+  // Analysing
+
+  async function analyse(blob, name) {
+    if (!navigator.onLine) {
+      status(tr("web.offline"), true);
+      return;
+    }
+    const form = new FormData();
+    form.append("lang", lang);
+    form.append("donate", $("donate").checked ? "true" : "false");
+    form.append("audio", blob, name);
+    status(tr("web.listening"));
+    $("answer").hidden = true;
+    $("record").disabled = true;
+    try {
+      const response = await fetch("/api/analyse", { method: "POST", body: form });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        status(body.error ?? tr("error.error"), true);
+        return;
+      }
+      last = body;
+      picking = false;
+      $("feedback-msg").textContent = "";
+      status("");
+      renderAnswer();
+      $("answer").scrollIntoView({ behavior: "smooth", block: "start" });
+    } catch {
+      status(tr(navigator.onLine ? "error.error" : "web.offline"), true);
+    } finally {
+      $("record").disabled = false;
+      $("file").value = "";
+    }
+  }
+
+  // The answer
+
+  function renderAnswer() {
+    const a = last;
+    const unsure = a.not_sure && a.top.length >= 2;
+    $("emoji").textContent = unsure ? "🤔" : emoji(a.label);
+    const sentence = unsure
+      ? tr("not_sure", {
+          first: labelName(a.top[0].label),
+          p1: percent(a.top[0].probability),
+          second: labelName(a.top[1].label),
+          p2: percent(a.top[1].probability),
+        })
+      : tr("answer", { emoji: emoji(a.label), label: labelName(a.label), confidence: percent(a.confidence) });
+    // The sentence's own leading emoji is already shown large beside it.
+    $("sentence").textContent = sentence.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, "");
+    renderTop(a.top);
+    renderTimeline(a);
+    renderMap(a);
+    renderFeedback();
+    $("answer").hidden = false;
+  }
+
+  function renderTop(top) {
+    $("top").replaceChildren(
+      ...top.map(({ label, probability }) => {
+        const li = document.createElement("li");
+        const name = document.createElement("span");
+        name.textContent = `${emoji(label)} ${labelName(label)}`;
+        const track = document.createElement("span");
+        track.className = "track";
+        const fillBar = document.createElement("span");
+        fillBar.className = "fill";
+        fillBar.style.display = "block";
+        fillBar.style.width = percent(probability);
+        fillBar.style.background = colour(label);
+        track.append(fillBar);
+        const pct = document.createElement("span");
+        pct.className = "pct";
+        pct.textContent = percent(probability);
+        li.append(name, track, pct);
+        return li;
+      }),
+    );
+  }
+
+  function renderTimeline(a) {
+    const long = a.timeline.length > 1;
+    $("timeline").hidden = !long;
+    if (!long) return;
+    const total = a.duration_s || a.timeline[a.timeline.length - 1].end_s;
+    $("strip").replaceChildren(
+      ...a.timeline.map((seg) => {
+        const part = document.createElement("div");
+        part.style.flexGrow = String(Math.max(seg.end_s - seg.start_s, 0.01) / total);
+        part.style.flexBasis = "0";
+        part.style.background = colour(seg.label);
+        part.title = `${clock(seg.start_s)}–${clock(seg.end_s)} ${labelName(seg.label)} ${percent(seg.confidence)}`;
+        part.textContent = emoji(seg.label);
+        return part;
+      }),
+    );
+    const steps = a.timeline
+      .map((seg) => `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`)
+      .join(" → ");
+    $("steps").textContent = tr("timeline", { steps });
+  }
+
+  function svg(name, attrs, text) {
+    const el = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  // Valence left to right, arousal bottom to top, both -1..1, in a 240 x 240 box.
+  function renderMap(a) {
+    const x = (v) => 120 + 100 * v;
+    const y = (ar) => 120 - 100 * ar;
+    const parts = [
+      svg("rect", { class: "frame", x: 4, y: 4, width: 232, height: 232, rx: 14 }),
+      svg("line", { class: "axis", x1: 14, y1: 120, x2: 226, y2: 120 }),
+      svg("line", { class: "axis", x1: 120, y1: 14, x2: 120, y2: 226 }),
+      svg("text", { class: "axis-label", x: 228, y: 228, "text-anchor": "end" }, `${tr("chart.valence_short")} →`),
+      svg("text", { class: "axis-label", x: 126, y: 22 }, `↑ ${tr("chart.arousal_short")}`),
+    ];
+    for (const label of cat.pickable) {
+      const [v, ar] = cat.affect[label];
+      const spot = svg("text", { class: "spot", x: x(v), y: y(ar) + 5, "text-anchor": "middle" }, emoji(label));
+      spot.append(svg("title", {}, labelName(label)));
+      parts.push(spot);
+    }
+    const nx = x(a.valence);
+    const ny = y(a.arousal);
+    parts.push(
+      svg("circle", { class: "halo", cx: nx, cy: ny, r: 18 }),
+      svg("circle", { class: "note", cx: nx, cy: ny, r: 8 }),
+      svg("text", { class: "note-label", x: nx, y: ny < 40 ? ny + 30 : ny - 22, "text-anchor": "middle" }, tr("web.map_note")),
+    );
+    $("map").replaceChildren(...parts);
+  }
+
+  // Feedback
+
+  function button(text, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function renderFeedback() {
+    const box = $("feedback");
+    if (!picking) {
+      box.replaceChildren(
+        button(tr("button.right"), () => sendFeedback(last.label)),
+        button(tr("button.wrong"), () => {
+          picking = true;
+          renderFeedback();
+        }),
+      );
+      return;
+    }
+    const prompt = document.createElement("p");
+    prompt.className = "prompt";
+    prompt.textContent = tr("pick.prompt");
+    box.replaceChildren(
+      prompt,
+      ...cat.pickable.map((label) => button(`${emoji(label)} ${labelName(label)}`, () => sendFeedback(label))),
+      button(tr("button.back"), () => {
+        picking = false;
+        renderFeedback();
+      }),
+    );
+  }
+
+  async function sendFeedback(label) {
+    try {
+      const response = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ label, note_id: last.note_id ?? null, lang }),
+      });
+      const body = await response.json().catch(() => ({}));
+      $("feedback-msg").textContent = body.message ?? body.error ?? tr("error.error");
+    } catch {
+      $("feedback-msg").textContent = tr("web.offline");
+    }
+    picking = false;
+    renderFeedback();
+  }
+
+  async function forget() {
+    const response = await fetch(`/api/forget?lang=${lang}`, { method: "POST" });
+    const body = await response.json().catch(() => ({}));
+    status(body.message ?? tr("error.error"));
+  }
+
+  // Wiring
+
+  function wire() {
+    $("record").addEventListener("click", toggleRecording);
+    $("file").addEventListener("change", () => {
+      const file = $("file").files[0];
+      if (file) analyse(file, file.name);
+    });
+    const drop = $("drop");
+    drop.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      drop.classList.add("over");
+    });
+    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      drop.classList.remove("over");
+      const file = event.dataTransfer.files[0];
+      if (file) analyse(file, file.name);
+    });
+    $("lang").addEventListener("click", () => {
+      lang = cat.languages.find((l) => l !== lang);
+      localStorage.setItem("voicemood.lang", lang);
+      applyLanguage();
+    });
+    $("forget").addEventListener("click", forget);
+  }
+
+  async function start() {
+    const response = await fetch("/api/messages");
+    cat = await response.json();
+    lang = chooseLanguage();
+    applyLanguage();
+    wire();
+    $("record").disabled = false;
+    document.body.dataset.ready = "true";
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  }
+
+  start();
+})();

@@ -1,0 +1,162 @@
+"""The web page in a real headless Chromium (Debian's, driven by its chromedriver through selenium).
+
+Chromium is never downloaded: .ci/run installs Debian's `chromium` and `chromium-driver`. Without
+them this test fails and says how to install them, rather than quietly skipping the page.
+Screenshots of the answered page (desktop and phone-sized) are left in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bots.i18n import TEXT
+from tests import audio_factory
+from tests.web_factory import running_web
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+INSTALL_HINT = (
+    "the web page's browser test needs Debian's Chromium and its driver: "
+    "apt-get install -y --no-install-recommends chromium chromium-driver "
+    "(and selenium from `pip install -e '.[dev]'`)"
+)
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+WAIT_S = 20
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[object]:
+    """One headless Chromium for the module, with a fake microphone playing a speech-like file."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail(INSTALL_HINT)
+    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
+        pytest.fail(INSTALL_HINT)
+    folder = tmp_path_factory.mktemp("chromium")
+    microphone = audio_factory.write_wav(folder / "mic.wav", audio_factory.speechlike(6.0, seed=3))
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={folder / 'profile'}",
+        "--window-size=1280,1000",
+        "--lang=en-US",
+        # A fake microphone, allowed without a prompt, that plays our file.
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(folder / "profile", ignore_errors=True)
+
+
+async def test_a_file_picked_on_the_page_gets_its_answer_rendered(
+    browser, tiny_hubert_dir, tmp_path, make_audio
+):
+    note = make_audio("note.ogg", 9.0)
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        shown = await asyncio.to_thread(_pick_file_and_read_answer, browser, site.web.url, note)
+        korean = await asyncio.to_thread(_switch_language, browser)
+    assert "%" in shown["sentence"]
+    assert any(word in shown["sentence"] for word in ("tone", "sure"))
+    assert shown["map_dot"] == 1 and shown["top_rows"] >= 2
+    assert shown["feedback"] == TEXT["en"]["web.feedback_not_stored"]
+    assert "확" in korean or "톤" in korean
+
+
+async def test_recording_with_the_microphone_gets_an_answer(browser, tiny_hubert_dir, tmp_path):
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        sentence = await asyncio.to_thread(_record_and_read_answer, browser, site.web.url)
+        stored = site.counts()["notes"]
+    assert "%" in sentence
+    assert stored == 0
+
+
+def _pick_file_and_read_answer(driver, url: str, note: Path) -> dict[str, object]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.find_element(By.ID, "file").send_keys(str(note))
+    _wait(driver, lambda d: d.find_element(By.ID, "answer").is_displayed())
+    shown = {
+        "sentence": driver.find_element(By.ID, "sentence").text,
+        "map_dot": len(driver.find_elements(By.CSS_SELECTOR, "#map circle.note")),
+        "top_rows": len(driver.find_elements(By.CSS_SELECTOR, "#top li")),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "web-answer-desktop.png"))
+    _phone_screenshot(driver, ARTIFACTS / "web-answer-phone.png")
+    driver.find_element(By.CSS_SELECTOR, "#feedback button").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "feedback-msg").text)
+    shown["feedback"] = driver.find_element(By.ID, "feedback-msg").text
+    return shown
+
+
+def _switch_language(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    before = driver.find_element(By.ID, "sentence").text
+    driver.find_element(By.ID, "lang").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "sentence").text != before)
+    return str(driver.find_element(By.ID, "sentence").text)
+
+
+def _record_and_read_answer(driver, url: str) -> str:
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    driver.execute_script("localStorage.clear()")
+    driver.refresh()
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    record = driver.find_element(By.ID, "record")
+    record.click()
+    _wait(driver, lambda d: record.get_attribute("aria-pressed") == "true")
+    time.sleep(2.5)  # let the fake microphone speak
+    record.click()
+    _wait(driver, lambda d: d.find_element(By.ID, "answer").is_displayed())
+    return str(driver.find_element(By.ID, "sentence").text)
+
+
+def _phone_screenshot(driver, path: Path) -> None:
+    """The whole answered page as a 390 px wide phone shows it, top to bottom."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {**PHONE, "height": int(height)}
+        )
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+        path.write_bytes(base64.b64decode(shot["data"]))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def _wait(driver, condition) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, WAIT_S).until(condition)
