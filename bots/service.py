@@ -193,7 +193,7 @@ class VoiceMoodService:
         lang = await self._language(person, chat, user)
         kind, _, rest = data.partition(":")
         if kind == "ok":
-            return await self._vote_from_button(person, lang, rest, None, message_text)
+            return await self._vote_from_button(person, chat, lang, rest, None, message_text)
         if kind == "pick":
             return ButtonAnswer(
                 t(lang, "pick.prompt"),
@@ -205,7 +205,7 @@ class VoiceMoodService:
             )
         if kind == "lab":
             note_id, _, label = rest.partition(":")
-            return await self._vote_from_button(person, lang, note_id, label, message_text)
+            return await self._vote_from_button(person, chat, lang, note_id, label, message_text)
         if kind == "optin":
             return ButtonAnswer(await self._opt_in(person, chat, user, lang))
         if kind == "forget":
@@ -228,10 +228,18 @@ class VoiceMoodService:
         return True
 
     async def _vote_from_button(
-        self, voter: Person, lang: str, note_ref: str, label: str | None, message_text: str
+        self,
+        voter: Person,
+        chat: Chat,
+        lang: str,
+        note_ref: str,
+        label: str | None,
+        message_text: str,
     ) -> ButtonAnswer:
         try:
             note = await self.store.get_note(int(note_ref))
+            if note.chat_id != chat.id:  # a button can only vote on a note of its own chat
+                raise ValueError(note_ref)
             label = label or note.label
             if label not in PICKABLE_LABELS:
                 raise ValueError(label)

@@ -199,3 +199,10 @@ def test_button_data_fits_telegrams_64_byte_limit():
     longest = f"lab:{2**63}:{max(CANONICAL_LABELS, key=len)}"
     assert len(longest.encode()) <= 64
     assert len(f"forget:yes:{'9' * 20}".encode()) <= 64
+
+
+async def test_a_button_cannot_vote_on_a_note_from_another_chat(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    answer = await service.on_button(BORA, GROUP, f"lab:{reply.note_id}:sad")
+    assert answer.edit is None
+    assert await _vote_labels(service, reply.note_id) == []
