@@ -555,6 +555,13 @@ class FakeDiscord:
             data["values"] = list(values)
         return await self._interact(3, data, user, channel, guild, message=stored)
 
+    async def join_guild(self, guild: FakeGuild) -> None:
+        """The bot is added to `guild` while connected: GUILD_CREATE, which is on_guild_join."""
+        payload = self._guild_payload(guild)
+        # A joined guild's GUILD_CREATE has no `unavailable` (False would mean "back from an outage").
+        del payload["unavailable"]
+        await self._dispatch("GUILD_CREATE", payload)
+
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT: discord.py must come back through `resume_gateway_url` and RESUME."""
         for session in self._ready_sessions():
