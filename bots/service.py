@@ -6,6 +6,7 @@ render the returned Reply; they hold no product logic of their own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter
@@ -126,6 +127,13 @@ class VoiceMoodService:
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
         """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
+        if where.is_group:
+            # Nothing is written about a member who never opted in, not even that they spoke.
+            known = await self.store.get_person(user.platform, user.id)
+            if known is None:
+                return None
+            if not await self.store.may_analyse(known, await self._chat(where, None)):
+                return None
         person = await self._person(user)
         chat = await self._chat(where, person)
         lang = await self._language(person, chat, user)
@@ -424,7 +432,8 @@ class VoiceMoodService:
         text = render_summary_text(summary, lang)
         if summary.count == 0:
             return Reply(text)
-        return Reply(text, photo=render_chart(summary, lang))
+        # Drawing takes most of a second: off the event loop, so the bots keep answering.
+        return Reply(text, photo=await asyncio.to_thread(render_chart, summary, lang))
 
     async def digest(self, chat: Chat) -> Reply | None:
         """The daily digest for a chat that asked for one; None when the day had no notes."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from inference.labels import AFFECT, CANONICAL_LABELS, affect_of
 # Phone-friendly portrait chart: 1080 x 1440 pixels.
 CHART_SIZE_IN = (7.2, 9.6)
 CHART_DPI = 150
-_TREND_STEP = 0.15  # a valence change smaller than this is "about the same"
+_TREND_STEP = 0.15
+_CHART_LOCK = threading.Lock()  # a valence change smaller than this is "about the same"
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,12 @@ def render_chart(summary: MoodSummary, lang: str = "en") -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
+    with _CHART_LOCK:  # rc_context changes matplotlib's global settings while it draws
+        return _render_chart(summary, lang)
+
+
+def _render_chart(summary: MoodSummary, lang: str) -> bytes:
+    import matplotlib
     from matplotlib.figure import Figure
 
     family = _font_family()

@@ -59,6 +59,8 @@ async def test_group_voice_note_without_consent_is_ignored_and_not_stored(servic
     assert await service.on_voice(ALICE, GROUP, _note(ogg)) is None
     chat = await service.store.ensure_chat("telegram", "-500", "group")
     assert await service.store.chat_notes(chat) == []
+    # Not even the fact that Alice spoke is kept.
+    assert await service.store.get_person("telegram", ALICE.id) is None
 
 
 async def test_group_voice_note_after_opt_in_is_answered(service, ogg):
