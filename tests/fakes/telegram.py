@@ -193,11 +193,13 @@ class FakeTelegram:
         self.sent: list[Call] = []
         self.downloads: list[str] = []  # file paths the bot fetched from the file route
         self.allowed_updates: list[str] | None = None  # as the bot last asked in getUpdates
+        self.webhook: JSON | None = None  # setWebhook's parameters (url, secret_token, ...)
         self._methods: dict[str, tuple[str, _Handler]] = {
             name.lower(): (name, handler)
             for name, handler in {
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
+                "setWebhook": self._set_webhook,
                 "deleteWebhook": self._delete_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "setMyCommands": self._set_my_commands,
@@ -412,6 +414,21 @@ class FakeTelegram:
         }
         return self._push({"message_reaction": reaction})
 
+    def add_bot_to_chat(self, chat: JSON, by: JSON, status: str = "member") -> JSON:
+        """`by` adds the bot to `chat`: a my_chat_member update from "left" to `status`."""
+        self._remember(chat, by)
+        members = self._members.setdefault(chat["id"], {})
+        old = members.get(self.bot_user["id"]) or chat_member(self.bot_user, "left")
+        new = members[self.bot_user["id"]] = chat_member(self.bot_user, status)
+        change = {
+            "chat": chat,
+            "from": by,
+            "date": _now(),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        return self._push({"my_chat_member": change})
+
     def add_member(self, chat: JSON, user: JSON, status: str, **fields: Any) -> JSON:
         """Make `user` a member of `chat` with this status ("creator", "administrator", ...)."""
         self._remember(chat, user)
@@ -568,7 +585,15 @@ class FakeTelegram:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
+    async def _set_webhook(self, params: JSON, files: dict[str, bytes]) -> bool:
+        # Updates are not pushed to the URL: a test posts the update dicts it injected itself.
+        if not str(params.get("url", "")).startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        self.webhook = dict(params)
+        return True
+
     async def _delete_webhook(self, params: JSON, files: dict[str, bytes]) -> bool:
+        self.webhook = None
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
