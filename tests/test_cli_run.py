@@ -1,0 +1,75 @@
+"""`voicemood run` as an operator starts it: one process, Telegram and the web page sharing one
+worker, stopped by SIGTERM. Its logs must never contain the bot token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+
+import aiohttp
+
+from tests.fakes.telegram import FakeTelegram, make_user, private_chat
+
+ALICE = make_user(4242, "Alice", username="alice")
+
+
+async def test_run_serves_telegram_and_the_web_page_and_stops_cleanly_on_sigterm(
+    tiny_hubert_dir, make_audio, tmp_path
+):
+    ogg = make_audio("note.ogg", 2.0).read_bytes()
+    async with FakeTelegram() as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+        env.update(
+            VOICEMOOD_MODEL=str(tiny_hubert_dir),
+            VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+            VOICEMOOD_TELEGRAM_TOKEN=fake.token,
+            VOICEMOOD_TELEGRAM_API_BASE=f"{fake.base_url}/bot",
+            VOICEMOOD_TELEGRAM_FILE_BASE=f"{fake.base_file_url}/file/bot",
+            VOICEMOOD_WEB_PORT="0",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "voicemood",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        logs: list[str] = []
+        try:
+            url = await asyncio.wait_for(_web_url(process, logs), timeout=120)
+            fake.send_voice(private_chat(ALICE), ALICE, ogg, 2.0)
+            answer = await fake.wait_for(
+                lambda c: c.method == "sendMessage" and "tone" in str(c.params.get("text", "")),
+                timeout=60,
+            )
+            assert answer.params.get("reply_markup")
+            async with aiohttp.ClientSession() as http, http.get(f"{url}healthz") as health:
+                assert health.status == 200
+                assert (await health.json())["model"].startswith("hf:")
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            rest = await asyncio.wait_for(process.communicate(), timeout=60)
+        logs.extend(part.decode(errors="replace") for part in rest)
+        assert process.returncode == 0, "".join(logs)[-3000:]
+    everything = "".join(logs)
+    assert "Telegram bot started" in everything
+    secret = fake.token.split(":", 1)[1]
+    assert secret not in everything, "the bot token leaked into the logs"
+
+
+async def _web_url(process: asyncio.subprocess.Process, logs: list[str]) -> str:
+    assert process.stderr is not None
+    while True:
+        line = (await process.stderr.readline()).decode(errors="replace")
+        if not line:
+            raise AssertionError("voicemood run ended early:\n" + "".join(logs))
+        logs.append(line)
+        if match := re.search(r"web page at (http://\S+)", line):
+            return match[1]

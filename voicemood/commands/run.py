@@ -1,0 +1,124 @@
+"""`voicemood run`: the bots and the web page in one process, sharing one model and one worker.
+
+Telegram starts when VOICEMOOD_TELEGRAM_TOKEN is set, Discord when VOICEMOOD_DISCORD_TOKEN is
+set, and the web page unless VOICEMOOD_WEB_ENABLED=false (with no token at all it is the way to
+try VoiceMood). SIGINT/SIGTERM stop the platforms first, then drain the worker, then close storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any, Protocol
+
+from voicemood.settings import Settings
+
+NAME = "run"
+HELP = "Run the Telegram and Discord bots and the web page (whichever are configured)."
+
+log = logging.getLogger("voicemood")
+
+
+class _Running(Protocol):
+    async def stop(self) -> None: ...
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from inference.errors import VoiceMoodError
+
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(serve(settings))
+    except VoiceMoodError as error:
+        print(f"voicemood: {error}", file=sys.stderr)
+        return 2
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
+    """Start everything configured, wait for `stop` (or a signal), then shut down in order."""
+    from bots.service import VoiceMoodService
+    from inference.labels import CANONICAL_LABELS
+    from storage.store import Store
+    from voicemood.wiring import build_analyzer
+
+    stop = stop or _stop_on_signals()
+    analyzer = build_analyzer(settings)
+    store = await Store.open(settings.database_path, settings.data_dir, labels=CANONICAL_LABELS)
+    running: list[_Running] = []
+    async with store, analyzer.worker:
+        service = VoiceMoodService(
+            analyzer,
+            store,
+            default_language=settings.language,
+            max_bytes=int(settings.max_file_mb * 1024 * 1024),
+        )
+        try:
+            running = await _start_platforms(service, settings)
+            if not running:
+                log.error("nothing to run: set a bot token or enable the web page")
+                return 2
+            log.info("VoiceMood is running with model %s", analyzer.worker.name)
+            await stop.wait()
+        finally:
+            for platform in reversed(running):
+                with contextlib.suppress(Exception):
+                    await platform.stop()
+    return 0
+
+
+async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
+    started: list[_Running] = []
+    if settings.telegram_token is not None:
+        from bots.telegram_bot import start_telegram
+
+        started.append(
+            await start_telegram(
+                service,
+                settings.telegram_token.get_secret_value(),
+                api_base=settings.telegram_api_base,
+                file_base=settings.telegram_file_base,
+                webhook_url=settings.telegram_webhook_url,
+                webhook_listen=settings.telegram_webhook_listen,
+                webhook_port=settings.telegram_webhook_port,
+            )
+        )
+        log.info("Telegram bot started")
+    if settings.discord_token is not None:
+        from bots.discord_bot import start_discord
+
+        started.append(
+            await start_discord(
+                service,
+                settings.discord_token.get_secret_value(),
+                api_base=settings.discord_api_base,
+                gateway=settings.discord_gateway,
+            )
+        )
+        log.info("Discord bot started")
+    if settings.web_enabled:
+        from bots.web import start_web
+
+        web = await start_web(service, host=settings.web_host, port=settings.web_port)
+        started.append(web)
+        log.info("web page at %s", web.url)
+    return started
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
