@@ -26,7 +26,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bots.i18n import t
+from bots.i18n import command_help, t
 from bots.service import (
     DEFAULT_DIGEST_TIME,
     Button,
@@ -70,14 +70,8 @@ def _describe(command: str) -> app_commands.locale_str:
 
 
 def _description_in(lang: str, command: str) -> str:
-    """The help line for `/command` ("/donate on|off – keep my ..." → "keep my ...")."""
-    help_text = t(lang, "help")
-    for line in help_text.splitlines():
-        found = re.match(rf"/{command}\b[^–]*–\s*(.+)", line.strip())
-        if found:
-            return _clip(found[1], 100)
-    # /help itself has no line: its description is the help text's first sentence.
-    return _clip(re.split(r"(?<=[.!?])\s", help_text, maxsplit=1)[0], 100)
+    """What `/command` does, from the help text ("/donate on|off – keep my ..." → "keep my ...")."""
+    return _clip(command_help(lang, command)[1], 100)
 
 
 def _clip(text: str, limit: int) -> str:

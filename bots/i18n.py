@@ -5,6 +5,7 @@ Replies speak of how the tone of voice *sounds*, never of what a person feels.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 Lang = Literal["en", "ko"]
@@ -83,7 +84,7 @@ TEXT: dict[Lang, dict[str, str]] = {
             "buttons under an answer to correct me.\n\n"
             "/optin – analyse my voice notes in this group\n"
             "/optout – stop analysing them here\n"
-            "/donate on|off – keep my corrected notes to improve the model (off by default)\n"
+            "/donate on|off – keep my voice notes to improve the model (off by default)\n"
             "/summary today|week|N – the mood of this chat, with a chart\n"
             "/digest on|off – a daily summary in this chat\n"
             "/lang en|ko – answer in English or Korean\n"
@@ -330,6 +331,20 @@ def t(lang: str, key: str, **params: Any) -> str:
     catalog = TEXT.get(lang, TEXT["en"])  # type: ignore[call-overload]
     template = catalog.get(key) or TEXT["en"][key]
     return template.format(**params)
+
+
+def command_help(lang: str, command: str) -> tuple[str, str]:
+    """(arguments, description) of `/command` from the help text, for the platforms' menus.
+
+    "/donate on|off – keep my ..." gives ("on|off", "keep my ..."); /help, which has no line of
+    its own, is described by the help text's first sentence.
+    """
+    help_text = t(lang, "help")
+    for line in help_text.splitlines():
+        found = re.match(rf"/{command}\b\s*([^–]*?)\s*–\s*(.+)", line.strip())
+        if found:
+            return found[1], found[2]
+    return "", re.split(r"(?<=[.!?])\s", help_text, maxsplit=1)[0]
 
 
 def label_name(lang: str, label: str) -> str:

@@ -15,7 +15,6 @@ import functools
 import logging
 import mimetypes
 import operator
-import re
 import secrets
 import time
 import traceback
@@ -63,7 +62,7 @@ from telegram.ext import (
     filters,
 )
 
-from bots.i18n import t
+from bots.i18n import command_help
 from bots.service import (
     DEFAULT_DIGEST_TIME,
     Button,
@@ -249,14 +248,10 @@ async def register_commands(bot: ExtBot[Any]) -> None:
 
 
 def command_description(lang: str, command: str) -> str:
-    """The help line for `/command` ("/donate on|off – keep my ..." → "on|off – keep my ...")."""
-    help_text = t(lang, "help")
-    for line in help_text.splitlines():
-        found = re.match(rf"/{command}\b\s*(?:–\s*)?(.+)", line.strip())
-        if found:
-            return found[1][: BotCommandLimit.MAX_DESCRIPTION]
-    # /help itself has no line: its description is the help text's first sentence.
-    return re.split(r"(?<=[.!?])\s", help_text, maxsplit=1)[0][: BotCommandLimit.MAX_DESCRIPTION]
+    """The menu line for `/command`: its arguments and what it does, from the help text."""
+    arguments, description = command_help(lang, command)
+    line = f"{arguments} – {description}" if arguments else description
+    return line[: BotCommandLimit.MAX_DESCRIPTION]
 
 
 class TelegramAdapter:
