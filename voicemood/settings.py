@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         None, description="Discord gateway websocket URL; unset: Discord's"
     )
 
+    # Logs
+    log_json: bool = Field(False, description="log one JSON object per line instead of text")
+
     # Web page and HTTP API (bots/web): beside the bots, or alone when no token is set
     web_enabled: bool = True
     web_host: str = "127.0.0.1"

@@ -28,8 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from inference.errors import VoiceMoodError
+    from voicemood.logs import configure_logging, secrets_of
     from voicemood.wiring import build_analyzer
 
+    # Warnings only: stdout carries the answers, stderr stays quiet unless something is wrong.
+    configure_logging(logging.WARNING, settings.log_json, secrets=secrets_of(settings))
     try:
         analyzer = build_analyzer(settings)
     except VoiceMoodError as error:
@@ -78,7 +81,14 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             record.update(error=str(outcome), code="file")
         else:
             record.update(error="Something went wrong while analysing this file.", code="error")
-        return json.dumps(record, ensure_ascii=False)
+        line = json.dumps(record, ensure_ascii=False)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A file name that is not UTF-8 holds its bytes as surrogates: written as \udcXX
+            # escapes the line stays valid UTF-8 JSON, and os.fsencode gives the name back.
+            line = json.dumps(record)
+        return line
     if isinstance(outcome, Prediction):
         return f"{path}: {render_prediction(outcome, lang)}"
     if isinstance(outcome, VoiceMoodError):

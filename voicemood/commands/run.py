@@ -35,10 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from inference.errors import VoiceMoodError
+    from voicemood.logs import configure_logging, secrets_of
 
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level, settings.log_json, secrets=secrets_of(settings))
     try:
         return asyncio.run(serve(settings))
     except VoiceMoodError as error:
