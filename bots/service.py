@@ -134,11 +134,24 @@ class VoiceMoodService:
                 return None
             if not await self.store.may_analyse(known, await self._chat(where, None)):
                 return None
-        person = await self._person(user)
-        chat = await self._chat(where, person)
-        lang = await self._language(person, chat, user)
-        if not await self.store.may_analyse(person, chat):
-            return None
+        try:
+            person = await self._person(user)
+            chat = await self._chat(where, person)
+            lang = await self._language(person, chat, user)
+            if not await self.store.may_analyse(person, chat):
+                return None
+        except Exception:
+            self._storage_down()
+            if where.is_group:
+                return None  # consent cannot be checked, so a group note stays unheard
+            # A private chat is consent enough (the sender asked): answer without storing.
+            return await self._answer(None, None, note, self._hinted_language(user))
+        return await self._answer(person, chat, note, lang)
+
+    async def _answer(
+        self, person: Person | None, chat: Chat | None, note: VoiceNote, lang: str
+    ) -> Reply:
+        """Download, analyse and (when person and chat are known) store one note."""
         try:
             if note.size is not None and note.size > self.max_bytes:
                 raise TooLarge("too large", limit_mb=self.max_bytes / 1024 / 1024)
@@ -152,7 +165,13 @@ class VoiceMoodService:
             prediction = await self.analyzer.analyse(data)
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
-        stored = await self._store_note(person, chat, note, prediction, data)
+        except Exception:
+            # A model or worker failure is ours, not the sender's: log it, ask them to retry.
+            log.exception("analysing a voice note failed unexpectedly")
+            return Reply(t(lang, "error.error"))
+        stored = None
+        if person is not None and chat is not None:
+            stored = await self._store_note(person, chat, note, prediction, data)
         text = render_prediction(prediction, lang)
         if stored is None:
             return Reply(text)
@@ -185,10 +204,14 @@ class VoiceMoodService:
         except NotConsented:
             return None
         except Exception:
-            if not self._storage_failed:
-                log.exception("storing an analysed note failed; answers go on without storage")
-            self._storage_failed = True
+            self._storage_down()
             return None
+
+    def _storage_down(self) -> None:
+        """Log a storage failure once (called inside its except block); answers go on."""
+        if not self._storage_failed:
+            log.exception("storage failed; voice notes are answered without storing them")
+        self._storage_failed = True
 
     # Buttons and reactions
 
@@ -490,6 +513,10 @@ class VoiceMoodService:
             settings: ChatSettings = await self.store.chat_settings(chat)
             if settings.language in LANGUAGES:
                 return str(settings.language)
+        return self._hinted_language(user)
+
+    def _hinted_language(self, user: User) -> str:
+        """The platform's language hint when it is one we speak, else the default."""
         if user.language_code and user.language_code.lower().startswith("ko"):
             return "ko"
         if user.language_code and user.language_code.lower().startswith("en"):

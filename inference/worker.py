@@ -23,9 +23,9 @@ from inference.models.base import EmotionModel
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    max_queue: int = 64
-    max_batch: int = 4
-    request_timeout_s: float = 120.0
+    max_queue: int = 64  # clips waiting (a note's windows count one each); beyond it: Busy
+    max_batch: int = 4  # equal-length clips per forward pass
+    request_timeout_s: float = 120.0  # from admission to answer, queueing included
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class InferenceWorker:
         A group larger than the whole queue is admitted only into an empty queue, so a long note
         can always run once the worker is idle, yet never runs half-way.
         """
-        if not waveforms:
+        if len(waveforms) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         if self._closing:
             raise Busy("The mood reader is restarting; please send the note again in a minute.")

@@ -50,13 +50,35 @@ def test_an_empty_batch_gives_no_rows(tiny):
 def test_bf16_weights_keep_the_fp32_argmax(tiny_hubert_dir, tiny):
     half = HFAudioClassifier.load(str(tiny_hubert_dir), precision="bf16")
     assert next(half.model.parameters()).dtype == torch.bfloat16
-    clips = [speechlike(1.0 + 0.1 * s, seed=s) for s in range(6)]
+    clips = [speechlike(0.5 + 0.1 * s, seed=s) for s in range(4)]
     full_rows = np.concatenate([tiny.predict([c]) for c in clips])
     half_rows = np.concatenate([half.predict([c]) for c in clips])
     assert half_rows.dtype == np.float32
     np.testing.assert_allclose(half_rows.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(half_rows, full_rows, atol=1e-2)
     assert (half_rows.argmax(axis=1) == full_rows.argmax(axis=1)).all()
+
+
+def test_int8_quantizes_the_linear_layers_runs_convolutions_in_bf16_and_keeps_the_argmax(
+    tiny_hubert_dir, tiny
+):
+    quantized = HFAudioClassifier.load(str(tiny_hubert_dir), precision="int8")
+    modules = list(quantized.model.modules())
+    assert not any(type(m) is torch.nn.Linear for m in modules)
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules)
+    convs = [m for m in modules if isinstance(m, torch.nn.Conv1d)]
+    assert convs and all(c.weight.dtype == torch.bfloat16 for c in convs)
+    clips = [speechlike(0.5 + 0.1 * s, seed=s) for s in range(4)]
+    full_rows = np.concatenate([tiny.predict([c]) for c in clips])
+    int8_rows = np.concatenate([quantized.predict([c]) for c in clips])
+    np.testing.assert_allclose(int8_rows.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(int8_rows, full_rows, atol=1e-2)
+    assert (int8_rows.argmax(axis=1) == full_rows.argmax(axis=1)).all()
+
+
+def test_int8_on_a_gpu_is_refused_before_loading(tiny_hubert_dir):
+    with pytest.raises(ModelLoadError, match="CPU only"):
+        HFAudioClassifier.load(str(tiny_hubert_dir), device="cuda", precision="int8")
 
 
 def test_native_labels_sharing_a_canonical_label_have_their_probabilities_summed(
@@ -80,6 +102,12 @@ def test_a_folder_without_a_model_raises_model_load_error_naming_the_setting(tmp
         HFAudioClassifier.load(str(tmp_path))
     assert "VOICEMOOD_MODEL" in str(caught.value)
     assert str(tmp_path) in str(caught.value)
+
+
+def test_a_missing_folder_raises_model_load_error_without_asking_the_hub(tmp_path):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(ModelLoadError, match="VOICEMOOD_MODEL.*does not exist"):
+        HFAudioClassifier.load(str(missing))
 
 
 def test_a_model_without_emotion_labels_is_refused(tiny_hubert_dir, tmp_path):

