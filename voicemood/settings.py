@@ -23,7 +23,7 @@ class Settings(BaseSettings):
         description="Model folder or hub id (e.g. superb/hubert-large-superb-er); unset: bundled",
     )
     device: Literal["cpu", "cuda"] = "cpu"
-    precision: Literal["fp32", "bf16"] = Field(
+    precision: Literal["fp32", "bf16", "int8"] = Field(
         "bf16", description="bf16 keeps the argmax on this CPU (bench/worker.py) at ~2x the speed"
     )
 
