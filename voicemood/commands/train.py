@@ -1,0 +1,108 @@
+"""`voicemood train`: train the compact model or fine-tune a HuBERT-architecture checkpoint.
+
+The split is always speaker-independent; the run folder holds the model, its config, label map,
+metrics and confusion matrices, and loads as VOICEMOOD_MODEL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from voicemood.settings import Settings
+
+NAME = "train"
+HELP = "Train an emotion model on labelled clips (speaker-independent split) into a run folder."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="ravdess:FOLDER, emodb:FOLDER, ... or a manifest .csv; repeat to combine",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="run folder to write")
+    parser.add_argument("--arch", choices=("compact", "hubert"), default="compact")
+    parser.add_argument("--init", help="checkpoint folder to fine-tune (--arch hubert)")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, help="peak learning rate (default per architecture)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="voice-note augmentation: codec, noise, room, pitch, tempo, gain",
+    )
+    parser.add_argument("--augment-copies", type=int, default=2, metavar="K")
+    parser.add_argument("--patience", type=int, default=15, help="epochs without val UAR gain")
+    parser.add_argument("--val-fraction", type=float, default=0.15)
+    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument(
+        "--test-speakers",
+        nargs="+",
+        default=(),
+        metavar="SPEAKER",
+        help='explicit test speakers, e.g. "ravdess:17 ravdess:18"',
+    )
+    parser.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
+    parser.add_argument(
+        "--no-freeze-encoder",
+        action="store_true",
+        help="train the convolutional encoder too (--arch hubert from scratch)",
+    )
+    parser.add_argument("--version", default="", help="model version recorded in the run folder")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import torch
+
+    from data_augment.datasets import DatasetError, read_dataset
+    from data_augment.train import TrainConfig, train
+    from inference.errors import VoiceMoodError
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = TrainConfig(
+        arch=args.arch,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        augment=args.augment,
+        augment_copies=args.augment_copies,
+        patience=args.patience,
+        val_fraction=args.val_fraction,
+        test_fraction=args.test_fraction,
+        test_speakers=tuple(args.test_speakers),
+        max_steps=args.max_steps,
+        init=args.init,
+        freeze_feature_encoder=not args.no_freeze_encoder,
+        version=args.version,
+    )
+    try:
+        clips = read_dataset(args.dataset)
+        result = train(clips, config, args.out, progress=True)
+    except (DatasetError, VoiceMoodError, ValueError) as error:
+        print(f"voicemood train: {error}", file=sys.stderr)
+        return 2
+    print(f"run folder: {result.run_dir}")
+    print(f"labels: {', '.join(result.labels)}")
+    for part, speakers in result.speakers.items():
+        print(f"{part} speakers ({len(speakers)}): {' '.join(speakers)}")
+    print(
+        f"best epoch {result.best_epoch + 1} of {len(result.history)}, "
+        f"{result.n_parameters:,} parameters, {result.train_seconds:.0f} s"
+    )
+    if result.calibration is not None:
+        c = result.calibration
+        print(f"temperature {c.temperature:.3f}: val ECE {c.ece_before:.3f} -> {c.ece_after:.3f}")
+    if result.val is not None:
+        print(f"validation\n{result.val.summary()}")
+    if result.test is not None:
+        print(f"test (speakers never trained on)\n{result.test.summary()}")
+    return 0
