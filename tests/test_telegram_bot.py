@@ -209,6 +209,8 @@ async def test_reaction_on_the_answer_counts_as_a_vote(bot, fake, service, ogg):
     answer = await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
     note_id = _note_id(answer)
 
+    # The bot links its answer to the note just after sending it; a person can't react sooner.
+    await _eventually(lambda: _linked(service, DM["id"], answer.result["message_id"]), True)
     fake.react(DM, ALICE, answer.result["message_id"], "😢")
 
     assert fake.allowed_updates is not None and "message_reaction" in fake.allowed_updates
@@ -440,6 +442,11 @@ async def _reply_id(service: VoiceMoodService, note_id: int) -> str | None:
 
 async def _vote_labels(service: VoiceMoodService, note_id: int) -> list[str]:
     return [v.label for v in await service.store.votes(note_id)]
+
+
+async def _linked(service: VoiceMoodService, chat_id: int, message_id: int) -> bool:
+    chat = await service.store.ensure_chat("telegram", str(chat_id), "private")
+    return await service.store.find_note_by_reply(chat, str(message_id)) is not None
 
 
 async def _eventually(probe: Callable[[], Awaitable[Any]], expected: Any) -> None:
