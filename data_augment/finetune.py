@@ -75,6 +75,13 @@ def train_hubert(
     optimiser = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=config.weight_decay
     )
+    steps = config.epochs * -(-len(split.train) // config.batch_size)
+    if config.max_steps is not None:
+        steps = min(steps, config.max_steps)
+    # Warm-up then decay: the usual fine-tuning schedule, and what a from-scratch transformer needs.
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1
+    )
     weights = class_weights(train_targets, len(labels))
     crop = max(1, round(config.crop_s * SAMPLE_RATE))
     history: list[EpochStats] = []
@@ -100,6 +107,7 @@ def train_hubert(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            schedule.step()
             step += 1
             total += loss.item() * len(members)
         val_logits = _logits(model, extractor, [val_waves[i] for i in val_known])
@@ -109,6 +117,7 @@ def train_hubert(
         uar = val_metrics.uar if val_metrics else 0.0
         history.append(
             EpochStats(
+                member=0,
                 epoch=epoch,
                 loss=total / len(split.train),
                 val_uar=uar,
@@ -155,7 +164,7 @@ def train_hubert(
         },
         clips={"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         history=history,
-        best_epoch=best_epoch,
+        best_epochs=[best_epoch],
         calibration=calibration,
         val=val_eval,
         test=test_eval,

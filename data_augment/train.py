@@ -31,7 +31,14 @@ from data_augment.metrics import compute_metrics
 from data_augment.waves import load_waveforms
 from inference.features import FeatureConfig, LogMel
 from inference.labels import CANONICAL_LABELS
-from inference.models.compact import CompactModel, CompactNet, ModelCard, NetConfig, save_model
+from inference.models.compact import (
+    CompactEnsemble,
+    CompactModel,
+    CompactNet,
+    ModelCard,
+    NetConfig,
+    save_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +61,17 @@ class TrainConfig:
     # is far too slow to run on the fly on a CPU); each epoch picks one version of every clip.
     augment_copies: int = 2
     # Training crops (seconds): random windows of long clips, so the model sees varied starts.
-    crop_s: float = 3.0
+    crop_s: float = 2.0
     spec_augment: bool = True
     # Random shifts of up to this many mel bands, up or down: a cheap vocal-tract-length change
     # that makes the model lean less on one speaker's formant positions.
-    freq_shift: int = 0
+    freq_shift: int = 3
     mixup: float = 0.0
     # Exponential moving average of the weights (0 disables): validation and the saved model
     # use the average, which swings far less from epoch to epoch than the raw weights.
-    ema: float = 0.0
+    ema: float = 0.99
+    # Nets trained with seeds seed, seed+1, ... on the same split, their logits averaged.
+    members: int = 1
     patience: int = 15
     val_fraction: float = 0.15
     test_fraction: float = 0.15
@@ -88,6 +97,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EpochStats:
+    member: int
     epoch: int
     loss: float
     val_uar: float
@@ -105,7 +115,8 @@ class TrainResult:
     speakers: dict[str, list[str]]
     clips: dict[str, int]
     history: list[EpochStats]
-    best_epoch: int
+    # Per ensemble member (one entry for a single model).
+    best_epochs: list[int]
     calibration: Calibration | None
     val: Evaluation | None
     test: Evaluation | None
@@ -118,7 +129,7 @@ class TrainResult:
             "labels": list(self.labels),
             "speakers": self.speakers,
             "clips": self.clips,
-            "best_epoch": self.best_epoch,
+            "best_epochs": self.best_epochs,
             "train_seconds": round(self.train_seconds, 1),
             "n_parameters": self.n_parameters,
             "calibration": self.calibration.to_json() if self.calibration else None,
@@ -201,7 +212,7 @@ def train_compact(
     clips = [*split.train, *split.val]
     versions = prepare_features(load_waveforms(clips, progress=progress), config, progress=progress)
     n_train = len(split.train)
-    fitted = fit_compact(
+    fitted = fit_ensemble(
         [[v[i] for i in range(n_train)] for v in versions],
         [index[clip.label] for clip in split.train],
         versions[0][n_train:],
@@ -236,7 +247,7 @@ def train_compact(
         speakers=_speakers(split),
         clips={"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         history=fitted.history,
-        best_epoch=fitted.best_epoch,
+        best_epochs=fitted.best_epochs,
         calibration=calibration,
         val=val_eval,
         test=test_eval,
@@ -255,7 +266,7 @@ def run_fold(
     config: TrainConfig,
 ) -> np.ndarray:
     """One cross-validation fold over shared features: calibrated test probabilities."""
-    fitted = fit_compact(
+    fitted = fit_ensemble(
         [[v[i] for i in train_rows] for v in versions],
         [targets[i] for i in train_rows],
         [versions[0][i] for i in val_rows],
@@ -298,10 +309,48 @@ def prepare_features(
 
 @dataclass
 class FittedCompact:
-    net: CompactNet
+    net: CompactEnsemble
     card: ModelCard
     history: list[EpochStats]
-    best_epoch: int
+    best_epochs: list[int]
+
+
+def fit_ensemble(
+    train_versions: Sequence[Sequence[torch.Tensor]],
+    train_targets: Sequence[int],
+    val_features: Sequence[torch.Tensor],
+    val_targets: Sequence[int],
+    labels: Sequence[str],
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+) -> FittedCompact:
+    """`config.members` nets, seeds config.seed, +1, ..., on the same data (see fit_compact)."""
+    nets: list[CompactNet] = []
+    history: list[EpochStats] = []
+    best_epochs: list[int] = []
+    for member in range(config.members):
+        net, member_history, best_epoch = fit_compact(
+            train_versions,
+            train_targets,
+            val_features,
+            val_targets,
+            labels,
+            replace(config, seed=config.seed + member),
+            member=member,
+            progress=progress,
+        )
+        nets.append(net)
+        history += member_history
+        best_epochs.append(best_epoch)
+    card = ModelCard(
+        labels=tuple(labels),
+        version=config.version or f"{date.today():%Y%m%d}",
+        net=config.net,
+        features=config.features,
+        members=config.members,
+    )
+    return FittedCompact(CompactEnsemble(nets), card, history, best_epochs)
 
 
 def fit_compact(
@@ -312,9 +361,10 @@ def fit_compact(
     labels: Sequence[str],
     config: TrainConfig,
     *,
+    member: int = 0,
     progress: bool = True,
-) -> FittedCompact:
-    """The training loop over cached features; the best epoch by validation UAR is kept.
+) -> tuple[CompactNet, list[EpochStats], int]:
+    """One net's training loop over cached features: (net, history, best epoch by val UAR).
 
     Each epoch takes every training clip once, in one of its versions (clean or augmented),
     randomly cropped and masked; validation runs on whole clean clips, one at a time.
@@ -326,12 +376,6 @@ def fit_compact(
     n_clips = len(train_versions[0])
     targets = torch.tensor(list(train_targets), dtype=torch.long)
     net = CompactNet(config.features.n_mels, len(labels), config.net)
-    card = ModelCard(
-        labels=tuple(labels),
-        version=config.version or f"{date.today():%Y%m%d}",
-        net=config.net,
-        features=config.features,
-    )
     lr = config.learning_rate or 3e-3
     optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=config.weight_decay)
     total_steps = config.epochs * -(-n_clips // config.batch_size)
@@ -349,7 +393,8 @@ def fit_compact(
     best_state = copy.deepcopy(_inner(averaged).state_dict())
     best_epoch = 0
     step = 0
-    epochs = tqdm(range(config.epochs), desc="training", unit="epoch", disable=not progress)
+    desc = "training" if config.members == 1 else f"training {member + 1}/{config.members}"
+    epochs = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress)
     for epoch in epochs:
         started = time.perf_counter()
         net.train()
@@ -376,6 +421,7 @@ def fit_compact(
             _inner(averaged), val_features, val_targets, labels
         )
         stats = EpochStats(
+            member=member,
             epoch=epoch,
             loss=total_loss / n_clips,
             val_uar=val_uar,
@@ -395,7 +441,7 @@ def fit_compact(
             break
     net.load_state_dict(best_state)
     net.eval()
-    return FittedCompact(net=net, card=card, history=history, best_epoch=best_epoch)
+    return net, history, best_epoch
 
 
 def _averaged(net: CompactNet, decay: float) -> Any:
@@ -418,7 +464,7 @@ def _batch(
     rng: np.random.Generator,
     *,
     spec_augment: bool,
-    freq_shift: int = 0,
+    freq_shift: int = 3,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random crops of at most `crop` frames, band shifts and SpecAugment masks, zero-padded."""
     pieces = []
@@ -485,7 +531,7 @@ def _loss(
 
 
 @torch.inference_mode()
-def _logits(net: CompactNet, features: Sequence[torch.Tensor]) -> np.ndarray:
+def _logits(net: CompactNet | CompactEnsemble, features: Sequence[torch.Tensor]) -> np.ndarray:
     """Logits of whole clips, each run alone as at inference."""
     net.eval()
     if not features:
@@ -550,5 +596,6 @@ def _training_summary(
         "augment": config.augment,
         "augment_copies": config.augment_copies if config.augment else 0,
         "epochs": config.epochs,
+        "members": config.members,
         "seed": config.seed,
     }

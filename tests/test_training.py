@@ -57,6 +57,8 @@ def _tiny_config(**overrides) -> TrainConfig:
         val_fraction=0.25,
         test_fraction=0.25,
         patience=100,
+        # A weight average needs more steps than these runs take to leave its starting point.
+        ema=0.0,
         version="test",
     )
     return replace(base, **overrides)
@@ -98,6 +100,21 @@ def test_same_seed_trains_identical_weights_and_another_seed_does_not(toy_manife
         weights.append(torch.cat([p.flatten() for p in model.net.state_dict().values()]))
     assert torch.equal(weights[0], weights[1])
     assert not torch.equal(weights[0], weights[2])
+
+
+def test_ensemble_members_differ_and_the_model_averages_their_logits(toy_manifest, tmp_path):
+    clips = read_manifest(toy_manifest)
+    train(clips, _tiny_config(epochs=2, members=2), tmp_path / "ensemble", progress=False)
+    model = CompactModel.load(tmp_path / "ensemble")
+    assert model.card.members == 2 and len(model.net.members) == 2
+    first, second = (torch.cat([p.flatten() for p in m.parameters()]) for m in model.net.members)
+    assert not torch.equal(first, second)
+    wave = audio_factory.speechlike(1.0, f0=200.0, seed=5)
+    features = model.features(wave)[None]
+    with torch.no_grad():
+        mean = torch.stack([m(features)[0] for m in model.net.members]).mean(0)
+    expected = torch.softmax(mean / model.card.temperature, dim=-1).numpy()
+    assert np.allclose(model.predict([wave])[0], expected, atol=1e-5)
 
 
 def test_split_keeps_every_speaker_in_one_part(toy_manifest):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ class ModelCard:
     net: NetConfig = field(default_factory=NetConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     temperature: float = 1.0
+    # Nets trained with different seeds whose logits are averaged (CompactEnsemble).
+    members: int = 1
     training: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class ModelCard:
             "net": self.net.to_json(),
             "features": self.features.to_json(),
             "temperature": self.temperature,
+            "members": self.members,
             "training": self.training,
         }
 
@@ -80,6 +83,7 @@ class ModelCard:
             net=NetConfig.from_json(data.get("net", {})),
             features=FeatureConfig.from_json(data.get("features", {})),
             temperature=float(data.get("temperature", 1.0)),
+            members=int(data.get("members", 1)),
             training=dict(data.get("training", {})),
         )
 
@@ -130,6 +134,28 @@ class CompactNet(nn.Module):
         return self.head(pooled)
 
 
+class CompactEnsemble(nn.Module):
+    """CompactNets trained alike with different seeds; averaging their logits steadies the answer."""
+
+    def __init__(self, members: Sequence[CompactNet]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+        self.n_classes = members[0].n_classes
+
+    @classmethod
+    def build(
+        cls, n_mels: int, n_classes: int, config: NetConfig | None = None, members: int = 1
+    ) -> CompactEnsemble:
+        """An untrained ensemble (weights are loaded into it)."""
+        return cls([CompactNet(n_mels, n_classes, config) for _ in range(members)])
+
+    def forward(self, features: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The members' mean logits."""
+        return torch.stack([member(features, lengths) for member in self.members]).mean(dim=0)
+
+
 class _ConvBlock(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, convs: int) -> None:
         super().__init__()
@@ -151,8 +177,11 @@ class _ConvBlock(nn.Module):
 class CompactModel:
     """A loaded compact model: the EmotionModel protocol over CompactNet."""
 
-    def __init__(self, net: CompactNet, card: ModelCard, device: str = "cpu") -> None:
-        self.net = net.to(device).eval()
+    def __init__(
+        self, net: CompactNet | CompactEnsemble, card: ModelCard, device: str = "cpu"
+    ) -> None:
+        ensemble = net if isinstance(net, CompactEnsemble) else CompactEnsemble([net])
+        self.net = ensemble.to(device).eval()
         self.card = card
         self.device = device
         self.labels: tuple[str, ...] = card.labels
@@ -169,7 +198,9 @@ class CompactModel:
             unknown = [label for label in card.labels if label not in CANONICAL_LABELS]
             if unknown:
                 raise ValueError(f"labels {unknown} are not canonical")
-            net = CompactNet(card.features.n_mels, len(card.labels), card.net)
+            net = CompactEnsemble.build(
+                card.features.n_mels, len(card.labels), card.net, card.members
+            )
             net.load_state_dict(state)
         except (OSError, KeyError, ValueError, RuntimeError) as error:
             raise ModelLoadError(
@@ -196,10 +227,13 @@ class CompactModel:
         return self.net(features[None])[0].float().cpu()
 
 
-def save_model(net: CompactNet, card: ModelCard, path: str | Path) -> Path:
+def save_model(net: CompactNet | CompactEnsemble, card: ModelCard, path: str | Path) -> Path:
     """Write a model folder: the marker JSON and the weights."""
     from safetensors.torch import save_file
 
+    if isinstance(net, CompactNet):
+        net = CompactEnsemble([net])
+    card = replace(card, members=len(net.members))
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     state = {key: value.detach().cpu().contiguous() for key, value in net.state_dict().items()}

@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="voice-note augmentation: codec, noise, room, pitch, tempo, gain",
     )
     parser.add_argument("--augment-copies", type=int, default=2, metavar="K")
+    parser.add_argument(
+        "--members", type=int, default=1, help="nets trained with seeds seed, seed+1, ... averaged"
+    )
     parser.add_argument("--patience", type=int, default=15, help="epochs without val UAR gain")
     parser.add_argument("--val-fraction", type=float, default=0.15)
     parser.add_argument("--test-fraction", type=float, default=0.15)
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed,
         augment=args.augment,
         augment_copies=args.augment_copies,
+        members=args.members,
         patience=args.patience,
         val_fraction=args.val_fraction,
         test_fraction=args.test_fraction,
@@ -94,8 +98,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"labels: {', '.join(result.labels)}")
     for part, speakers in result.speakers.items():
         print(f"{part} speakers ({len(speakers)}): {' '.join(speakers)}")
+    best = ", ".join(str(epoch + 1) for epoch in result.best_epochs)
     print(
-        f"best epoch {result.best_epoch + 1} of {len(result.history)}, "
+        f"best epoch(s) {best} of {config.epochs}, "
         f"{result.n_parameters:,} parameters, {result.train_seconds:.0f} s"
     )
     if result.calibration is not None:
