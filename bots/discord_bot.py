@@ -290,15 +290,34 @@ class VoiceMoodCog(commands.Cog):
         # Only the bot's own messages can be answers; anything else is none of its business.
         if payload.message_author_id is not None and payload.message_author_id != me.id:
             return
-        if payload.guild_id is not None:
-            where = Where(PLATFORM, str(payload.guild_id), is_group=True)
-        else:
-            where = Where(PLATFORM, str(payload.channel_id), is_group=False)
         try:
             user = await self._reactor(payload)
-            await self.service.on_reaction(user, where, str(payload.message_id), str(payload.emoji))
+            await self.service.on_reaction(
+                user, where_of_reaction(payload), str(payload.message_id), str(payload.emoji)
+            )
         except Exception:
             log.exception("counting a reaction failed")
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """An emoji taken off one of the bot's answers withdraws the vote it made.
+
+        Removals carry neither the member nor the message's author: the user id is all there is.
+        """
+        me = self.bot.user
+        if me is None or payload.user_id == me.id or not payload.emoji.is_unicode_emoji():
+            return
+        cached = discord.utils.get(self.bot.cached_messages, id=payload.message_id)
+        if cached is not None and cached.author.id != me.id:
+            return
+        # The service only looks the person up by id; it never renames anyone from a removal.
+        user = User(PLATFORM, str(payload.user_id), "")
+        try:
+            await self.service.on_reaction_removed(
+                user, where_of_reaction(payload), str(payload.message_id), str(payload.emoji)
+            )
+        except Exception:
+            log.exception("withdrawing a reaction's vote failed")
 
     async def _reactor(self, payload: discord.RawReactionActionEvent) -> User:
         if payload.member is not None:
@@ -528,6 +547,12 @@ def where_of(interaction: discord.Interaction[Any]) -> Where:
     if interaction.guild_id is not None:
         return Where(PLATFORM, str(interaction.guild_id), is_group=True)
     return Where(PLATFORM, str(interaction.channel_id), is_group=False)
+
+
+def where_of_reaction(payload: discord.RawReactionActionEvent) -> Where:
+    if payload.guild_id is not None:
+        return Where(PLATFORM, str(payload.guild_id), is_group=True)
+    return Where(PLATFORM, str(payload.channel_id), is_group=False)
 
 
 def is_audio(attachment: discord.Attachment) -> bool:

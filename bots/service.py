@@ -57,6 +57,9 @@ REACTION_LABELS = {
 }
 CONFIRM_REACTIONS = frozenset({"👍", "👌", "💯"})
 
+# The first pause before looking for an answer's link again; each next one doubles.
+_FIRST_LINK_PAUSE_S = 0.02
+
 DEFAULT_DIGEST_TIME = time(20, 0)
 MAX_SUMMARY_NOTES = 1000
 
@@ -121,6 +124,8 @@ class VoiceMoodService:
     store: Store
     default_language: str = "en"
     max_bytes: int = 20 * 1024 * 1024
+    # How long a reaction waits for its answer's link to be stored (see _answered_note).
+    reply_link_wait_s: float = 1.0
     _storage_failed: bool = field(default=False, repr=False)
 
     # Voice notes
@@ -247,16 +252,50 @@ class VoiceMoodService:
         self, user: User, where: Where, reply_message_id: str, emoji: str
     ) -> bool:
         """A reaction on one of our answers; True when it was counted as a vote."""
-        label = REACTION_LABELS.get(emoji.replace("\ufe0f", ""))
-        if label is None and emoji not in CONFIRM_REACTIONS:
+        if not _is_vote(emoji):
             return False
         person = await self._person(user)
         chat = await self._chat(where, person)
-        note = await self.store.find_note_by_reply(chat, reply_message_id)
+        note = await self._answered_note(chat, reply_message_id)
         if note is None:
             return False
-        await self.store.vote(person, note.id, label or note.label)
+        await self.store.vote(person, note.id, _voted_label(emoji, note))
         return True
+
+    async def on_reaction_removed(
+        self, user: User, where: Where, reply_message_id: str, emoji: str
+    ) -> bool:
+        """A reaction taken off one of our answers withdraws the vote it made; True if it did.
+
+        Only a vote for the reaction's own label goes: a later, different vote stays.
+        """
+        if not _is_vote(emoji):
+            return False
+        # Nobody who was never seen can have voted: nothing is written about them now either.
+        person = await self.store.get_person(user.platform, user.id)
+        if person is None:
+            return False
+        chat = await self._chat(where, person)
+        note = await self._answered_note(chat, reply_message_id)
+        if note is None:
+            return False
+        return await self.store.unvote(person, note.id, _voted_label(emoji, note))
+
+    async def _answered_note(self, chat: Chat, reply_message_id: str) -> StoredNote | None:
+        """The note this answer of ours belongs to, waiting briefly for its link to be stored.
+
+        Adapters link an answer to its note just after sending it, while updates are handled
+        concurrently: a quick reaction can be handled before the link is stored.
+        """
+        deadline = asyncio.get_running_loop().time() + self.reply_link_wait_s
+        pause = _FIRST_LINK_PAUSE_S
+        while True:
+            note = await self.store.find_note_by_reply(chat, reply_message_id)
+            left = deadline - asyncio.get_running_loop().time()
+            if note is not None or left <= 0:
+                return note
+            await asyncio.sleep(min(pause, left))
+            pause *= 2
 
     async def _vote_from_button(
         self,
@@ -435,6 +474,18 @@ class VoiceMoodService:
         """The first message in a group: what the bot does, the opt-in button, the AI Act limit."""
         return Reply(t(lang, "group.intro"), ((Button(t(lang, "button.optin"), "optin"),),))
 
+    async def on_chat_migrated(self, where: Where, new_chat_id: str) -> bool:
+        """The chat got a new platform id (a Telegram group became a supergroup); True if moved.
+
+        Consent, notes, votes and settings go with it (see Store.move_chat).
+        """
+        moved = await self.store.move_chat(where.platform, where.chat_id, new_chat_id)
+        if moved:
+            log.info(
+                "a %s chat moved to a new id; its consent and notes moved along", where.platform
+            )
+        return moved
+
     async def on_group_joined(self, where: Where) -> Reply:
         chat = await self._chat(where, None)
         settings = await self.store.chat_settings(chat)
@@ -522,6 +573,21 @@ class VoiceMoodService:
         if user.language_code and user.language_code.lower().startswith("en"):
             return "en"
         return self.default_language
+
+
+def _is_vote(emoji: str) -> bool:
+    """Whether a reaction is a vote: a face that names a label, or a confirming 👍."""
+    return _face_label(emoji) is not None or emoji in CONFIRM_REACTIONS
+
+
+def _voted_label(emoji: str, note: StoredNote) -> str:
+    """The label a vote reaction stands for: its face's, or the note's own for a confirmation."""
+    return _face_label(emoji) or note.label
+
+
+def _face_label(emoji: str) -> str | None:
+    # Clients add or drop the emoji variation selector (U+FE0F) on the same face.
+    return REACTION_LABELS.get(emoji.replace("\ufe0f", ""))
 
 
 def _mood_note(note: StoredNote) -> MoodNote:

@@ -34,6 +34,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReactionType,
     ReactionTypeEmoji,
     ReplyParameters,
     Update,
@@ -227,6 +228,7 @@ def build_application(
             MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, bot.on_command),
             CallbackQueryHandler(bot.on_button),
             MessageReactionHandler(bot.on_reaction),
+            MessageHandler(filters.StatusUpdate.MIGRATE, bot.on_migration),
             ChatMemberHandler(bot.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
@@ -328,16 +330,35 @@ class TelegramAdapter:
             await _edit(query, answer.edit)
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A reaction newly put on one of our answers counts as a vote."""
+        """A reaction newly put on one of our answers votes; one taken off withdraws its vote."""
         change = update.message_reaction
         if change is None or change.user is None:
             return  # anonymous admins react as the chat: there is nobody to count
-        before = {r.emoji for r in change.old_reaction if isinstance(r, ReactionTypeEmoji)}
-        for reaction in change.new_reaction:
-            if isinstance(reaction, ReactionTypeEmoji) and reaction.emoji not in before:
-                await self.service.on_reaction(
-                    _user(change.user), _where(change.chat), str(change.message_id), reaction.emoji
-                )
+        user, where, message_id = _user(change.user), _where(change.chat), str(change.message_id)
+        before, after = _emojis(change.old_reaction), _emojis(change.new_reaction)
+        # Withdrawals first: swapping 😢 for 👍 on a note heard as sad must end with a sad vote.
+        for emoji in before:
+            if emoji not in after:
+                await self.service.on_reaction_removed(user, where, message_id, emoji)
+        for emoji in after:
+            if emoji not in before:
+                await self.service.on_reaction(user, where, message_id, emoji)
+
+    async def on_migration(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: its new id carries on with the group's consent and notes.
+
+        Telegram posts one message in each chat; whichever is handled first moves the chat.
+        """
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id is not None:
+            old, new = message.chat_id, message.migrate_to_chat_id
+        elif message.migrate_from_chat_id is not None:
+            old, new = message.migrate_from_chat_id, message.chat_id
+        else:
+            return
+        await self.service.on_chat_migrated(Where(PLATFORM, str(old), is_group=True), str(new))
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot was added to a group: post the intro with its opt-in button."""
@@ -541,6 +562,11 @@ def _user(user: TelegramUser) -> User:
 
 def _where(chat: Chat) -> Where:
     return Where(PLATFORM, str(chat.id), chat.type in (ChatType.GROUP, ChatType.SUPERGROUP))
+
+
+def _emojis(reactions: Sequence[ReactionType]) -> list[str]:
+    """The plain emoji among reactions, in order (custom and paid ones are never votes)."""
+    return [r.emoji for r in reactions if isinstance(r, ReactionTypeEmoji)]
 
 
 def _keyboard(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:

@@ -64,6 +64,24 @@ log = logging.getLogger(__name__)
 
 _ANY_LABEL = re.compile(r"^[a-z][a-z_]{0,31}$")
 
+# move_chat: a moved chat's notes keep their message ids, qualified by the chat they came from
+# (a NULL reply id stays NULL).
+_QUALIFY_MESSAGE_IDS_SQL = """
+    UPDATE notes SET platform_message_id = :prefix || ':' || platform_message_id,
+                     reply_message_id = :prefix || ':' || reply_message_id
+    WHERE chat_id = :chat
+"""
+# move_chat folding chat :source into :target: a grant of :target still in force ends when the
+# same person first decided again in :source, whose decisions are the later ones.
+_END_GRANTS_DECIDED_AGAIN_SQL = """
+    UPDATE consents AS c SET withdrawn_at = MAX(c.given_at, (
+        SELECT MIN(s.given_at) FROM consents s
+        WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind))
+    WHERE c.chat_id = :target AND c.withdrawn_at IS NULL AND EXISTS (
+        SELECT 1 FROM consents s
+        WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind)
+"""
+
 
 class Store:
     """Persistence for people, chats, consent, analysed notes, feedback and chat settings."""
@@ -227,12 +245,46 @@ class Store:
             raise ChatNotFound("That chat is not known.", chat_id=chat_id)
         return rows.chat(row)
 
-    async def _find_chat(self, platform: str, platform_chat_id: str) -> Chat | None:
-        row = await self._read_one(
-            f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
-            (platform, platform_chat_id),
+    async def find_chat(self, platform: str, platform_chat_id: str | int) -> Chat | None:
+        """The chat with this platform id, if known (never creates one)."""
+        return await self._find_chat(
+            values.platform(platform), values.platform_id(platform_chat_id, "chat id")
         )
-        return rows.chat(row) if row is not None else None
+
+    async def move_chat(
+        self, platform: str, old_platform_chat_id: str | int, new_platform_chat_id: str | int
+    ) -> bool:
+        """Give a chat a new platform id (a Telegram group upgraded to a supergroup); True if moved.
+
+        The chat keeps its own id, so its consent, notes, votes and settings stay with it. Its
+        notes' message ids become `<old chat id>:<message id>`: the new chat numbers its messages
+        afresh, and a new message must never land on an old note. If the new id is already known
+        (something from it arrived first), that chat is folded in: its notes move over; per person,
+        its consent decisions are the later ones and hold (an older grant still in force ends at
+        the first of them); its settings win where they differ from the defaults, except that
+        analysis stays off if either chat switched it off. False when the old id is unknown.
+        """
+        platform = values.platform(platform)
+        old_id = values.platform_id(old_platform_chat_id, "chat id")
+        new_id = values.platform_id(new_platform_chat_id, "chat id")
+        if old_id == new_id:
+            return False
+        async with self._write() as db:
+            # Read inside the transaction: both of Telegram's migration messages may race here.
+            old = await _chat_row(db, platform, old_id)
+            if old is None:
+                return False
+            new = await _chat_row(db, platform, new_id)
+            if new is not None and new.kind != old.kind:
+                raise ValueError(f"cannot merge a {old.kind} chat into a {new.kind} chat")
+            await db.execute(_QUALIFY_MESSAGE_IDS_SQL, {"chat": old.id, "prefix": old_id})
+            if new is not None:
+                await _fold_chat_into(db, new.id, old.id)
+            await db.execute("UPDATE chats SET platform_chat_id = ? WHERE id = ?", (new_id, old.id))
+        return True
+
+    async def _find_chat(self, platform: str, platform_chat_id: str) -> Chat | None:
+        return await _chat_row(self._reader, platform, platform_chat_id)
 
     # Consent
 
@@ -542,6 +594,17 @@ class Store:
             )
         return Vote(note_id, voter.id, label, intensity, rows.to_datetime(created))
 
+    async def unvote(self, voter: Person, note_id: int, label: str | None = None) -> bool:
+        """Withdraw `voter`'s vote on the note, only if it is for `label` when given; True if so."""
+        if label is not None:
+            label = self._label(label)
+        async with self._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM votes WHERE note_id = ? AND voter_id = ? AND (? IS NULL OR label = ?)",
+                (note_id, voter.id, label, label),
+            )
+            return cursor.rowcount > 0
+
     async def votes(self, note_id: int) -> list[Vote]:
         records = await self._read(
             "SELECT * FROM votes WHERE note_id = ? ORDER BY created_at, id", (note_id,)
@@ -687,6 +750,56 @@ def _make_folders(db_folder: Path, data_dir: Path) -> Path:
 async def _fetchone(db: aiosqlite.Connection, sql: str, params: Any = ()) -> sqlite3.Row | None:
     records = list(await db.execute_fetchall(sql, params))
     return records[0] if records else None
+
+
+async def _chat_row(db: aiosqlite.Connection, platform: str, platform_chat_id: str) -> Chat | None:
+    row = await _fetchone(
+        db,
+        f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
+        (platform, platform_chat_id),
+    )
+    return rows.chat(row) if row is not None else None
+
+
+async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) -> None:
+    """Move every row of chat `source` to chat `target` and delete `source` (see move_chat)."""
+    ids = {"source": source, "target": target}
+    await db.execute(_END_GRANTS_DECIDED_AGAIN_SQL, ids)
+    await db.execute("UPDATE consents SET chat_id = :target WHERE chat_id = :source", ids)
+    await db.execute("UPDATE notes SET chat_id = :target WHERE chat_id = :source", ids)
+    kept = await _fetchone(db, "SELECT * FROM chat_settings WHERE chat_id = ?", (target,))
+    later = await _fetchone(db, "SELECT * FROM chat_settings WHERE chat_id = ?", (source,))
+    if later is not None:
+        merged = _merged_settings(
+            rows.settings(kept) if kept else ChatSettings(), rows.settings(later)
+        )
+        await db.execute(
+            "INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
+            " analysis = excluded.analysis, digest = excluded.digest,"
+            " digest_time = excluded.digest_time, language = excluded.language,"
+            " updated_at = excluded.updated_at",
+            (
+                target,
+                int(merged.analysis),
+                int(merged.digest),
+                values.digest_time(merged.digest_time),
+                merged.language,
+                later["updated_at"],
+            ),
+        )
+    # Only its settings row still refers to it, merged above and deleted with it by the cascade.
+    await db.execute("DELETE FROM chats WHERE id = :source", ids)
+
+
+def _merged_settings(kept: ChatSettings, later: ChatSettings) -> ChatSettings:
+    """Settings changed from the defaults in the later chat win; analysis stays off if either is."""
+    return ChatSettings(
+        analysis=kept.analysis and later.analysis,
+        digest=kept.digest or later.digest,
+        digest_time=later.digest_time or kept.digest_time,
+        language=later.language or kept.language,
+    )
 
 
 async def _require_person(db: aiosqlite.Connection, person: Person) -> None:

@@ -331,6 +331,48 @@ async def test_reaction_on_the_answer_counts_as_a_vote(
     assert [v.label for v in votes] == ["sad"]
 
 
+async def test_taking_a_reaction_away_in_a_server_withdraws_its_vote(
+    world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
+) -> None:
+    await _opt_in(world, world.admin)
+    answer = await _answer_to(
+        world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
+    )
+    note_id = int(_custom_ids(answer)[0].rsplit(":", 1)[1])
+    await _eventually(lambda: _linked(service, note_id))
+
+    await world.fake.react(world.general, answer["id"], world.alice, "😢")
+    await _eventually(lambda: _votes_are(service, note_id, ["sad"]))
+    # Discord's removal event names only the user: no member, no message author.
+    await _unreact(world.fake, world.general, answer["id"], world.alice, "😢")
+
+    await _eventually(lambda: _votes_are(service, note_id, []))
+
+
+async def test_taking_one_reaction_away_leaves_the_vote_of_a_later_one(
+    world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
+) -> None:
+    dm = world.fake.dm_channel(world.alice)
+    answer = await _answer_to(
+        world.fake, await world.fake.send_voice_message(dm, world.alice, ogg, 2.0)
+    )
+    note_id = int(_custom_ids(answer)[0].rsplit(":", 1)[1])
+    await _eventually(lambda: _linked(service, note_id))
+    await world.fake.react(dm, answer["id"], world.alice, "😢")
+    await _eventually(lambda: _votes_are(service, note_id, ["sad"]))
+    await world.fake.react(dm, answer["id"], world.alice, "😠")
+    await _eventually(lambda: _votes_are(service, note_id, ["angry"]))
+    withdrawals = _results_of(service, "on_reaction_removed")
+
+    await _unreact(world.fake, dm, answer["id"], world.alice, "😢")
+
+    async with asyncio.timeout(5):
+        assert await withdrawals.get() is False
+    assert await _votes_are(service, note_id, ["angry"])
+    await _unreact(world.fake, dm, answer["id"], world.alice, "😠")
+    await _eventually(lambda: _votes_are(service, note_id, []))
+
+
 async def test_reactions_on_other_peoples_messages_are_not_recorded(
     world: World, bot: DiscordHandle, service: VoiceMoodService
 ) -> None:
@@ -614,6 +656,42 @@ async def _dm_chat(service: VoiceMoodService, dm: FakeChannel) -> Chat:
 
 async def _linked(service: VoiceMoodService, note_id: int) -> bool:
     return (await service.store.get_note(note_id)).reply_message_id is not None
+
+
+async def _votes_are(service: VoiceMoodService, note_id: int, labels: list[str]) -> bool:
+    return [v.label for v in await service.store.votes(note_id)] == labels
+
+
+async def _unreact(
+    fake: FakeDiscord, channel: FakeChannel, message_id: int | str, user: FakeUser, emoji: str
+) -> None:
+    """A user takes a unicode emoji reaction away: MESSAGE_REACTION_REMOVE as Discord sends it."""
+    data: dict[str, Any] = {
+        "user_id": str(user.id),
+        "channel_id": str(channel.id),
+        "message_id": str(message_id),
+        "emoji": {"id": None, "name": emoji},
+        "burst": False,
+        "type": 0,
+    }
+    if channel.guild_id is not None:
+        data["guild_id"] = str(channel.guild_id)
+    # The fake has no public method for this event; it dispatches it as it does the others.
+    await fake._dispatch("MESSAGE_REACTION_REMOVE", data)
+
+
+def _results_of(service: VoiceMoodService, method: str) -> asyncio.Queue[Any]:
+    """What the service's `method` returns each time the bot calls it (it still does its work)."""
+    results: asyncio.Queue[Any] = asyncio.Queue()
+    real = getattr(service, method)
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        result = await real(*args, **kwargs)
+        results.put_nowait(result)
+        return result
+
+    setattr(service, method, recorded)
+    return results
 
 
 async def _eventually(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import matplotlib.image as mpimg
@@ -123,6 +124,56 @@ async def test_a_reaction_on_the_answer_counts_as_a_vote(service, ogg):
     assert await _vote_labels(service, reply.note_id) == ["sad"]
     assert not await service.on_reaction(ALICE, DM_ALICE, "9001", "🎉")
     assert not await service.on_reaction(ALICE, DM_ALICE, "12345", "😢")
+
+
+async def test_removing_a_reaction_withdraws_its_vote_but_not_a_later_different_one(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    await service.remember_reply(DM_ALICE, reply.note_id, "9001")
+    await service.on_reaction(ALICE, DM_ALICE, "9001", "😢")
+
+    assert await service.on_reaction_removed(ALICE, DM_ALICE, "9001", "😢")
+    assert await _vote_labels(service, reply.note_id) == []
+
+    await service.on_reaction(ALICE, DM_ALICE, "9001", "😢")
+    await service.on_reaction(ALICE, DM_ALICE, "9001", "😠")
+    assert not await service.on_reaction_removed(ALICE, DM_ALICE, "9001", "😢")
+    assert await _vote_labels(service, reply.note_id) == ["angry"]
+    # 👍 votes for the model's own label, and taking it away withdraws exactly that vote.
+    await service.on_reaction(ALICE, DM_ALICE, "9001", "👍")
+    assert await service.on_reaction_removed(ALICE, DM_ALICE, "9001", "👍")
+    assert await _vote_labels(service, reply.note_id) == []
+
+
+async def test_removing_a_reaction_by_someone_never_seen_records_nothing_about_them(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    await service.remember_reply(DM_ALICE, reply.note_id, "9001")
+    assert not await service.on_reaction_removed(BORA, DM_ALICE, "9001", "😢")
+    assert await service.store.get_person("telegram", BORA.id) is None
+
+
+async def test_a_reaction_handled_before_its_answer_is_linked_still_counts(service, ogg):
+    service.reply_link_wait_s = 5.0  # only an upper bound: the link comes much sooner
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+
+    reacting = asyncio.create_task(service.on_reaction(ALICE, DM_ALICE, "9001", "😢"))
+    await asyncio.sleep(0.2)  # the reaction is being handled: its first look found no link
+    await service.remember_reply(DM_ALICE, reply.note_id, "9001")
+
+    assert await reacting
+    assert await _vote_labels(service, reply.note_id) == ["sad"]
+
+
+async def test_a_reaction_on_a_message_never_linked_gives_up_after_the_bounded_wait(service, ogg):
+    service.reply_link_wait_s = 0.1
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    await service.remember_reply(DM_ALICE, reply.note_id, "9001")
+    await service.on_reaction(ALICE, DM_ALICE, "9001", "😢")
+
+    async with asyncio.timeout(10):  # a guard against waiting forever, not a timing claim
+        assert not await service.on_reaction(ALICE, DM_ALICE, "12345", "😠")
+        assert not await service.on_reaction_removed(ALICE, DM_ALICE, "12345", "😢")
+
+    assert await _vote_labels(service, reply.note_id) == ["sad"]
 
 
 async def test_corrupt_audio_gets_a_polite_error_and_nothing_is_stored(service):

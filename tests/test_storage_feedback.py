@@ -93,6 +93,32 @@ async def test_bad_votes_raise_typed_errors_and_store_nothing(store):
     assert await store.votes(note.id) == []
 
 
+async def test_unvote_withdraws_only_that_persons_vote_and_only_for_the_given_label(store):
+    note, (a, b) = await _note_with_voters(store, 2)
+    await store.vote(a, note.id, "sad", at=at(1))
+    await store.vote(b, note.id, "sad", at=at(2))
+
+    assert await store.unvote(a, note.id, "sad")
+
+    assert [(v.voter_id, v.label) for v in await store.votes(note.id)] == [(b.id, "sad")]
+    assert not await store.unvote(a, note.id, "sad")  # nothing left to withdraw
+    # b has since changed their mind: withdrawing "sad" must not take the later "angry" away.
+    await store.vote(b, note.id, "angry", at=at(3))
+    assert not await store.unvote(b, note.id, "sad")
+    assert [v.label for v in await store.votes(note.id)] == ["angry"]
+    assert await store.unvote(b, note.id)  # without a label, whatever b voted goes
+    assert await store.votes(note.id) == []
+    assert await store.final_label(note.id) is None
+
+
+async def test_unvote_with_an_unknown_label_raises_and_deletes_nothing(store):
+    note, (a,) = await _note_with_voters(store, 1)
+    await store.vote(a, note.id, "sad")
+    with pytest.raises(InvalidLabel):
+        await store.unvote(a, note.id, "SAD!")
+    assert [v.label for v in await store.votes(note.id)] == ["sad"]
+
+
 async def test_export_writes_only_donated_voted_audio_with_a_manifest(store, tmp_path):
     private = await store.ensure_chat("telegram", 4001, "private")
     donor = await store.ensure_person("telegram", 4001)

@@ -35,6 +35,8 @@ ALICE = make_user(1001, "Alice", username="alice")
 MINJUN = make_user(1002, "민준", username="minjun", language_code="ko")
 DM = private_chat(ALICE)
 GROUP = group_chat(-1001234567890, "Mood club")
+OLD_GROUP = group_chat(-4001, "Book club", supergroup=False)
+SUPERGROUP = group_chat(-1004001, "Book club")
 JSON = dict[str, Any]
 WAIT_S = 5.0
 
@@ -217,6 +219,30 @@ async def test_reaction_on_the_answer_counts_as_a_vote(bot, fake, service, ogg):
     await _eventually(lambda: _vote_labels(service, note_id), ["sad"])
 
 
+async def test_taking_a_reaction_away_withdraws_its_vote_and_leaves_a_later_one(
+    bot, fake, service, ogg
+):
+    answer = await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+    note_id, message_id = _note_id(answer), answer.result["message_id"]
+    await _eventually(lambda: _linked(service, DM["id"], message_id), True)
+
+    fake.react(DM, ALICE, message_id, "😢")
+    await _eventually(lambda: _vote_labels(service, note_id), ["sad"])
+    fake.react(DM, ALICE, message_id, None)
+    await _eventually(lambda: _vote_labels(service, note_id), [])
+
+    fake.react(DM, ALICE, message_id, "😢")
+    await _eventually(lambda: _vote_labels(service, note_id), ["sad"])
+    fake.react(DM, ALICE, message_id, ["😢", "😡"])  # a second reaction: the later vote
+    await _eventually(lambda: _vote_labels(service, note_id), ["angry"])
+    withdrawals = _results_of(service, "on_reaction_removed")
+    fake.react(DM, ALICE, message_id, "😡")  # 😢 taken away, 😡 kept
+
+    async with asyncio.timeout(WAIT_S):
+        assert await withdrawals.get() is False
+    assert await _vote_labels(service, note_id) == ["angry"]
+
+
 # Commands
 
 
@@ -311,6 +337,25 @@ async def test_bot_added_to_a_group_posts_the_intro_and_its_button_opts_in(bot, 
     person = await service.store.get_person("telegram", str(ALICE["id"]))
     chat = await service.store.ensure_chat("telegram", str(GROUP["id"]), "group")
     assert person is not None and await service.store.may_analyse(person, chat)
+
+
+async def test_group_upgraded_to_a_supergroup_keeps_its_opt_ins_under_the_new_id(
+    bot, fake, service, ogg
+):
+    await _answer_to(fake, fake.send_text(OLD_GROUP, ALICE, "/optin"))
+    old_chat = await service.store.find_chat("telegram", str(OLD_GROUP["id"]))
+
+    _upgrade(fake, OLD_GROUP, SUPERGROUP, by=ALICE)
+    await _eventually(lambda: _moved(service, OLD_GROUP, SUPERGROUP), True)
+    ignored = fake.send_voice(SUPERGROUP, MINJUN, ogg, duration=2)  # never opted in
+    answer = await _answer_to(fake, fake.send_voice(SUPERGROUP, ALICE, ogg, duration=2))
+
+    note = await service.store.get_note(_note_id(answer))
+    chat = await service.store.find_chat("telegram", str(SUPERGROUP["id"]))
+    assert chat is not None and old_chat is not None and chat.id == old_chat.id
+    assert note.chat_id == chat.id and note.person.platform_user_id == str(ALICE["id"])
+    assert not _replies_to(fake, ignored)
+    assert len(fake.downloads) == 1
 
 
 async def test_daily_digest_is_posted_once_when_its_time_comes(bot, fake, ogg):
@@ -447,6 +492,32 @@ async def _vote_labels(service: VoiceMoodService, note_id: int) -> list[str]:
 async def _linked(service: VoiceMoodService, chat_id: int, message_id: int) -> bool:
     chat = await service.store.ensure_chat("telegram", str(chat_id), "private")
     return await service.store.find_note_by_reply(chat, str(message_id)) is not None
+
+
+async def _moved(service: VoiceMoodService, old: JSON, new: JSON) -> bool:
+    gone = await service.store.find_chat("telegram", str(old["id"])) is None
+    return gone and await service.store.find_chat("telegram", str(new["id"])) is not None
+
+
+def _upgrade(fake: FakeTelegram, group: JSON, supergroup: JSON, *, by: JSON) -> None:
+    """`by` upgrades a group to a supergroup: Telegram posts a service message in each chat."""
+    # The fake has no public method for these two messages; it injects them as any other.
+    fake._inject_message(group, by, {"migrate_to_chat_id": supergroup["id"]}, None)
+    fake._inject_message(supergroup, by, {"migrate_from_chat_id": group["id"]}, None)
+
+
+def _results_of(service: VoiceMoodService, method: str) -> asyncio.Queue[Any]:
+    """What the service's `method` returns each time the bot calls it (it still does its work)."""
+    results: asyncio.Queue[Any] = asyncio.Queue()
+    real = getattr(service, method)
+
+    async def recorded(*args: Any, **kwargs: Any) -> Any:
+        result = await real(*args, **kwargs)
+        results.put_nowait(result)
+        return result
+
+    setattr(service, method, recorded)
+    return results
 
 
 async def _eventually(probe: Callable[[], Awaitable[Any]], expected: Any) -> None:
