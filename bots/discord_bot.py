@@ -37,7 +37,7 @@ from bots.service import (
     VoiceNote,
     Where,
 )
-from storage.models import Chat
+from storage.models import Chat, ChatSettings
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,10 @@ class VoiceMoodCog(commands.Cog):
             log.exception("posting daily digests failed")
 
     async def post_due_digests(self, now: datetime) -> int:
-        """Post the digest of each Discord chat whose time (UTC) is `now`'s minute; how many."""
+        """Post the digest of each Discord chat whose time (UTC) is `now`'s minute; how many.
+
+        A chat whose digest cannot be posted is logged and skipped; the others still get theirs.
+        """
         posted = 0
         for due in await self.service.store.scheduled_digests():
             chat, at = due.chat, due.settings.digest_time or DEFAULT_DIGEST_TIME
@@ -375,19 +378,71 @@ class VoiceMoodCog(commands.Cog):
             if self._digested.get(chat.id) == now.date():
                 continue
             self._digested[chat.id] = now.date()
-            reply = await self.service.digest(chat)
-            channel = await self._digest_channel(chat)
-            if reply is None or channel is None:
-                continue
-            await channel.send(**message_parts(reply))
-            posted += 1
+            try:
+                posted += await self._post_digest(chat, due.settings)
+            except Exception:
+                log.exception("posting the daily digest of chat %s failed", chat.id)
         return posted
 
-    async def _digest_channel(self, chat: Chat) -> discord.abc.Messageable | None:
-        """A server's digest goes where its intro went: consent, and so the chat, is per server."""
-        if chat.kind == "group":
-            guild = self.bot.get_guild(int(chat.platform_chat_id))
-            return home_channel(guild) if guild is not None else None
+    async def _post_digest(self, chat: Chat, settings: ChatSettings) -> bool:
+        """Post one chat's digest where it belongs; False when there is nothing or nowhere to post."""
+        channel = await self._digest_channel(chat, settings)
+        if channel is None:
+            return False
+        reply = await self.service.digest(chat)
+        if reply is None:
+            return False
+        try:
+            await channel.send(**message_parts(reply))
+        except discord.HTTPException as error:
+            # Status and Discord's error code only: the response text is not ours to log.
+            log.warning(
+                "the digest of chat %s was refused (HTTP %s, code %s); skipped today",
+                chat.id,
+                error.status,
+                error.code,
+            )
+            return False
+        return True
+
+    async def _digest_channel(
+        self, chat: Chat, settings: ChatSettings
+    ) -> discord.abc.Messageable | None:
+        """Where a chat's digest goes: in a server, the channel /digest was switched on in.
+
+        Consent, and so the chat, is per server, so the channel is a setting of the server's chat;
+        settings older than that setting use the server's home channel (where the intro went).
+        """
+        if chat.kind != "group":
+            return await self._dm_channel(chat)
+        guild = self.bot.get_guild(int(chat.platform_chat_id))
+        if guild is None:
+            log.info("digest of chat %s skipped: the bot is not in its server", chat.id)
+            return None
+        if settings.digest_channel is None:
+            home = home_channel(guild)
+            if home is None:
+                log.warning("digest of chat %s skipped: no channel to write in", chat.id)
+            return home
+        channel = guild.get_channel_or_thread(int(settings.digest_channel))
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            # Not moved elsewhere: the people who asked for it read that channel, not another.
+            log.warning(
+                "digest of chat %s skipped: its channel %s is gone",
+                chat.id,
+                settings.digest_channel,
+            )
+            return None
+        if not _may_post_chart(channel, guild.me):
+            log.warning(
+                "digest of chat %s skipped: may not post a chart in channel %s",
+                chat.id,
+                settings.digest_channel,
+            )
+            return None
+        return channel
+
+    async def _dm_channel(self, chat: Chat) -> discord.abc.Messageable | None:
         channel = self.bot.get_channel(int(chat.platform_chat_id))
         if channel is None:
             with contextlib.suppress(discord.HTTPException):
@@ -539,19 +594,19 @@ def user_of(user: discord.abc.User, locale: discord.Locale | None = None) -> Use
 
 def where_of_message(message: discord.Message) -> Where:
     if message.guild is not None:
-        return Where(PLATFORM, str(message.guild.id), is_group=True)
+        return Where(PLATFORM, str(message.guild.id), True, str(message.channel.id))
     return Where(PLATFORM, str(message.channel.id), is_group=False)
 
 
 def where_of(interaction: discord.Interaction[Any]) -> Where:
     if interaction.guild_id is not None:
-        return Where(PLATFORM, str(interaction.guild_id), is_group=True)
+        return Where(PLATFORM, str(interaction.guild_id), True, str(interaction.channel_id))
     return Where(PLATFORM, str(interaction.channel_id), is_group=False)
 
 
 def where_of_reaction(payload: discord.RawReactionActionEvent) -> Where:
     if payload.guild_id is not None:
-        return Where(PLATFORM, str(payload.guild_id), is_group=True)
+        return Where(PLATFORM, str(payload.guild_id), True, str(payload.channel_id))
     return Where(PLATFORM, str(payload.channel_id), is_group=False)
 
 
@@ -567,6 +622,17 @@ def is_audio(attachment: discord.Attachment) -> bool:
 def audio_suffix(attachment: discord.Attachment) -> str:
     suffix = attachment.filename.rpartition(".")[2].lower()
     return suffix if suffix in AUDIO_SUFFIXES else "ogg"
+
+
+def _may_post_chart(channel: discord.abc.GuildChannel | discord.Thread, me: discord.Member) -> bool:
+    """Whether the bot may post a message with a file here (threads have their own send right)."""
+    allowed = channel.permissions_for(me)
+    may_send = (
+        allowed.send_messages_in_threads
+        if isinstance(channel, discord.Thread)
+        else allowed.send_messages
+    )
+    return may_send and allowed.attach_files
 
 
 def home_channel(guild: discord.Guild) -> discord.TextChannel | None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from bots.i18n import EMOJI, LANGUAGES, label_name, t
 from bots.replies import render_error, render_prediction
@@ -81,6 +82,8 @@ class Where:
     platform: str
     chat_id: str
     is_group: bool
+    # The channel inside the chat, where one chat holds several (a Discord server); else None.
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -356,12 +359,12 @@ class VoiceMoodService:
         person = await self._person(user)
         chat = await self._chat(where, person)
         lang = await self._language(person, chat, user)
-        handler = self._commands().get(name.lower().lstrip("/"))
+        handler = self._commands(where).get(name.lower().lstrip("/"))
         if handler is None:
             return Reply(t(lang, "unknown_command"))
         return await handler(person, chat, user, lang, [a.lower() for a in args], is_admin)
 
-    def _commands(self) -> dict[str, Callable[..., Awaitable[Reply]]]:
+    def _commands(self, where: Where) -> dict[str, Callable[..., Awaitable[Reply]]]:
         return {
             "start": self._cmd_start,
             "help": self._cmd_help,
@@ -372,7 +375,8 @@ class VoiceMoodService:
             "forget": self._cmd_forget,
             "lang": self._cmd_lang,
             "summary": self._cmd_summary,
-            "digest": self._cmd_digest,
+            # The digest is posted where it was switched on.
+            "digest": partial(self._cmd_digest, channel=where.channel_id),
             "analysis": self._cmd_analysis,
         }
 
@@ -440,7 +444,7 @@ class VoiceMoodService:
             return Reply(t(lang, "summary.usage"))
         return await self.summary(chat, lang, name, since=since, last=last)
 
-    async def _cmd_digest(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+    async def _cmd_digest(self, person, chat, user, lang, args, is_admin, channel) -> Reply:  # type: ignore[no-untyped-def]
         if chat.kind == "group" and not is_admin:
             return Reply(t(lang, "admins_only"))
         settings = await self.store.chat_settings(chat)
@@ -449,7 +453,8 @@ class VoiceMoodService:
             if len(args) > 1 and at is None:
                 return Reply(t(lang, "digest.usage"))
             at = at or settings.digest_time or DEFAULT_DIGEST_TIME
-            await self.store.set_chat_settings(chat, replace(settings, digest=True, digest_time=at))
+            on = replace(settings, digest=True, digest_time=at, digest_channel=channel)
+            await self.store.set_chat_settings(chat, on)
             return Reply(t(lang, "digest.on", time=at.strftime("%H:%M")))
         if args[:1] == ["off"]:
             await self.store.set_chat_settings(chat, replace(settings, digest=False))

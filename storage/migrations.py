@@ -110,6 +110,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX chat_settings_with_digest ON chat_settings (chat_id) WHERE digest = 1",
         ),
     ),
+    Migration(
+        3,
+        "the channel a chat's daily digest is posted in",
+        # NULL (every row written before this step): the platform's usual place for the chat.
+        ("ALTER TABLE chat_settings ADD COLUMN digest_channel TEXT",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -64,6 +64,9 @@ class ChatSettings:
     # When the daily digest is posted, in UTC.
     digest_time: time | None = None
     language: str | None = None
+    # The platform's id of the channel the digest goes to, where one chat holds several (a Discord
+    # server: /digest was switched on there); None posts it in the chat's usual place.
+    digest_channel: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def settings(row: sqlite3.Row) -> ChatSettings:
         digest=bool(row["digest"]),
         digest_time=time.fromisoformat(digest_time) if digest_time else None,
         language=row["language"],
+        digest_channel=row["digest_channel"],
     )
 
 

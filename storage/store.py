@@ -81,6 +81,15 @@ _END_GRANTS_DECIDED_AGAIN_SQL = """
         SELECT 1 FROM consents s
         WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind)
 """
+_UPSERT_SETTINGS_SQL = """
+    INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, digest_channel, language,
+                               updated_at)
+    VALUES (:chat, :analysis, :digest, :digest_time, :digest_channel, :language, :updated_at)
+    ON CONFLICT (chat_id) DO UPDATE SET
+        analysis = excluded.analysis, digest = excluded.digest,
+        digest_time = excluded.digest_time, digest_channel = excluded.digest_channel,
+        language = excluded.language, updated_at = excluded.updated_at
+"""
 
 
 class Store:
@@ -377,25 +386,11 @@ class Store:
 
     async def set_chat_settings(self, chat: Chat, settings: ChatSettings) -> ChatSettings:
         """Replace the chat's settings (read, `dataclasses.replace`, write back)."""
-        language = values.language(settings.language)
-        digest_time = values.digest_time(settings.digest_time)
+        checked = replace(settings, language=values.language(settings.language))
+        params = _settings_params(chat.id, checked, clock.time())
         async with self._write() as db:
-            await db.execute(
-                "INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-                " analysis = excluded.analysis, digest = excluded.digest,"
-                " digest_time = excluded.digest_time, language = excluded.language,"
-                " updated_at = excluded.updated_at",
-                (
-                    chat.id,
-                    int(settings.analysis),
-                    int(settings.digest),
-                    digest_time,
-                    language,
-                    clock.time(),
-                ),
-            )
-        return ChatSettings(settings.analysis, settings.digest, settings.digest_time, language)
+            await db.execute(_UPSERT_SETTINGS_SQL, params)
+        return checked
 
     async def scheduled_digests(self) -> list[ScheduledDigest]:
         """Chats with the daily digest switched on, for the scheduler."""
@@ -774,19 +769,7 @@ async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) ->
             rows.settings(kept) if kept else ChatSettings(), rows.settings(later)
         )
         await db.execute(
-            "INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET"
-            " analysis = excluded.analysis, digest = excluded.digest,"
-            " digest_time = excluded.digest_time, language = excluded.language,"
-            " updated_at = excluded.updated_at",
-            (
-                target,
-                int(merged.analysis),
-                int(merged.digest),
-                values.digest_time(merged.digest_time),
-                merged.language,
-                later["updated_at"],
-            ),
+            _UPSERT_SETTINGS_SQL, _settings_params(target, merged, later["updated_at"])
         )
     # Only its settings row still refers to it, merged above and deleted with it by the cascade.
     await db.execute("DELETE FROM chats WHERE id = :source", ids)
@@ -799,7 +782,22 @@ def _merged_settings(kept: ChatSettings, later: ChatSettings) -> ChatSettings:
         digest=kept.digest or later.digest,
         digest_time=later.digest_time or kept.digest_time,
         language=later.language or kept.language,
+        digest_channel=later.digest_channel or kept.digest_channel,
     )
+
+
+def _settings_params(chat_id: int, settings: ChatSettings, updated_at: float) -> dict[str, Any]:
+    """The named parameters of _UPSERT_SETTINGS_SQL; a bad digest time or channel raises here."""
+    channel = settings.digest_channel
+    return {
+        "chat": chat_id,
+        "analysis": int(settings.analysis),
+        "digest": int(settings.digest),
+        "digest_time": values.digest_time(settings.digest_time),
+        "digest_channel": values.platform_id(channel, "digest channel") if channel else None,
+        "language": settings.language,
+        "updated_at": updated_at,
+    }
 
 
 async def _require_person(db: aiosqlite.Connection, person: Person) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 import discord
@@ -22,7 +22,7 @@ from inference.analysis import AnalysisConfig, Analyzer
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
 from inference.worker import InferenceWorker, WorkerConfig
-from storage.models import Chat
+from storage.models import Chat, ChatSettings
 from storage.store import Store
 from tests.fakes.discord import (
     EPHEMERAL,
@@ -344,7 +344,7 @@ async def test_taking_a_reaction_away_in_a_server_withdraws_its_vote(
     await world.fake.react(world.general, answer["id"], world.alice, "😢")
     await _eventually(lambda: _votes_are(service, note_id, ["sad"]))
     # Discord's removal event names only the user: no member, no message author.
-    await _unreact(world.fake, world.general, answer["id"], world.alice, "😢")
+    await world.fake.unreact(world.general, answer["id"], world.alice, "😢")
 
     await _eventually(lambda: _votes_are(service, note_id, []))
 
@@ -364,12 +364,12 @@ async def test_taking_one_reaction_away_leaves_the_vote_of_a_later_one(
     await _eventually(lambda: _votes_are(service, note_id, ["angry"]))
     withdrawals = _results_of(service, "on_reaction_removed")
 
-    await _unreact(world.fake, dm, answer["id"], world.alice, "😢")
+    await world.fake.unreact(dm, answer["id"], world.alice, "😢")
 
     async with asyncio.timeout(5):
         assert await withdrawals.get() is False
     assert await _votes_are(service, note_id, ["angry"])
-    await _unreact(world.fake, dm, answer["id"], world.alice, "😠")
+    await world.fake.unreact(dm, answer["id"], world.alice, "😠")
     await _eventually(lambda: _votes_are(service, note_id, []))
 
 
@@ -519,6 +519,107 @@ async def test_digest_is_switched_on_by_an_admin_and_posted_in_the_server_when_d
     assert digest.files[0].data.startswith(b"\x89PNG")
 
 
+async def test_digest_is_posted_in_the_channel_where_it_was_switched_on(
+    world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
+) -> None:
+    # #general is the server's home channel (its first); the digest is asked for in #random.
+    await _callback(
+        world.fake,
+        await world.fake.slash_command(
+            "digest", {"state": "on", "time": "21:30"}, world.admin, world.random
+        ),
+    )
+    await _opt_in(world, world.admin)
+    await _answer_to(
+        world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
+    )
+    assert bot.client.cog is not None
+
+    posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+
+    assert posted == 1
+    (digest,) = world.fake.calls_to("POST", f"/channels/{world.random.id}/messages")
+    assert digest.status == 200 and digest.files[0].data.startswith(b"\x89PNG")
+    assert not [c for c in world.fake.calls_to("POST", f"/channels/{world.general.id}/") if c.files]
+
+
+async def test_digest_switched_on_before_channels_were_remembered_goes_to_the_system_channel(
+    world: World, service: VoiceMoodService, ogg: bytes
+) -> None:
+    announcements = world.fake.add_text_channel(world.guild, "announcements", system=True)
+    handle = await _start(world, service)
+    try:
+        # Settings as an older VoiceMood stored them: digest on, no channel.
+        chat = await service.store.ensure_chat("discord", str(world.guild.id), "group")
+        await service.store.set_chat_settings(
+            chat, ChatSettings(digest=True, digest_time=time(21, 30))
+        )
+        await _opt_in(world, world.admin)
+        await _answer_to(
+            world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
+        )
+        assert handle.client.cog is not None
+
+        posted = await handle.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+    finally:
+        await handle.stop()
+
+    assert posted == 1
+    (digest,) = world.fake.calls_to("POST", f"/channels/{announcements.id}/messages")
+    assert digest.files[0].data.startswith(b"\x89PNG")
+
+
+async def test_digest_whose_channel_is_gone_is_skipped_and_other_chats_still_get_theirs(
+    world: World,
+    bot: DiscordHandle,
+    service: VoiceMoodService,
+    ogg: bytes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _digest_on_in(world, world.random, ogg)
+    dm = world.fake.dm_channel(world.alice)
+    await _answer_to(world.fake, await world.fake.send_voice_message(dm, world.alice, ogg, 2.0))
+    await _callback(
+        world.fake,
+        await world.fake.slash_command("digest", {"state": "on", "time": "21:30"}, world.alice, dm),
+    )
+    await world.fake.delete_channel(world.random)
+    await _eventually(lambda: _uncached(bot, world.random))
+    assert bot.client.cog is not None
+
+    with caplog.at_level("WARNING", logger="bots.discord_bot"):
+        posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+
+    assert posted == 1
+    assert not world.fake.calls_to("POST", f"/channels/{world.random.id}/")
+    (digest,) = [c for c in world.fake.calls_to("POST", f"/channels/{dm.id}/messages") if c.files]
+    assert digest.files[0].data.startswith(b"\x89PNG")
+    assert f"channel {world.random.id} is gone" in caplog.text
+    assert FAKE_TOKEN not in caplog.text
+
+
+async def test_digest_in_a_channel_the_bot_may_no_longer_write_in_is_skipped(
+    world: World,
+    bot: DiscordHandle,
+    service: VoiceMoodService,
+    ogg: bytes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await _digest_on_in(world, world.random, ogg)
+    await world.fake.set_channel_permissions(
+        world.random, world.fake.bot, deny=discord.Permissions(send_messages=True)
+    )
+    await _eventually(lambda: _may_not_send(bot, world.random))
+    assert bot.client.cog is not None
+
+    with caplog.at_level("WARNING", logger="bots.discord_bot"):
+        posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+
+    assert posted == 0
+    assert not world.fake.calls_to("POST", f"/channels/{world.random.id}/")
+    assert f"may not post a chart in channel {world.random.id}" in caplog.text
+
+
 async def test_forget_asks_first_and_deletes_everything_on_yes(
     world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
 ) -> None:
@@ -642,6 +743,31 @@ async def _opt_in(world: World, user: FakeUser) -> None:
     await _callback(world.fake, handle)
 
 
+async def _digest_on_in(world: World, channel: FakeChannel, ogg: bytes) -> None:
+    """The admin switches the server's digest on (21:30) in `channel`; the day has one note."""
+    await _callback(
+        world.fake,
+        await world.fake.slash_command(
+            "digest", {"state": "on", "time": "21:30"}, world.admin, channel
+        ),
+    )
+    await _opt_in(world, world.admin)
+    await _answer_to(
+        world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
+    )
+
+
+async def _uncached(bot: DiscordHandle, channel: FakeChannel) -> bool:
+    return bot.client.get_channel(channel.id) is None
+
+
+async def _may_not_send(bot: DiscordHandle, channel: FakeChannel) -> bool:
+    guild = bot.client.get_guild(channel.guild_id or 0)
+    seen = guild.get_channel(channel.id) if guild else None
+    assert isinstance(seen, discord.TextChannel) and guild is not None
+    return not seen.permissions_for(guild.me).send_messages
+
+
 def _custom_ids(message: Mapping[str, Any]) -> list[str]:
     return [
         button["custom_id"]
@@ -660,24 +786,6 @@ async def _linked(service: VoiceMoodService, note_id: int) -> bool:
 
 async def _votes_are(service: VoiceMoodService, note_id: int, labels: list[str]) -> bool:
     return [v.label for v in await service.store.votes(note_id)] == labels
-
-
-async def _unreact(
-    fake: FakeDiscord, channel: FakeChannel, message_id: int | str, user: FakeUser, emoji: str
-) -> None:
-    """A user takes a unicode emoji reaction away: MESSAGE_REACTION_REMOVE as Discord sends it."""
-    data: dict[str, Any] = {
-        "user_id": str(user.id),
-        "channel_id": str(channel.id),
-        "message_id": str(message_id),
-        "emoji": {"id": None, "name": emoji},
-        "burst": False,
-        "type": 0,
-    }
-    if channel.guild_id is not None:
-        data["guild_id"] = str(channel.guild_id)
-    # The fake has no public method for this event; it dispatches it as it does the others.
-    await fake._dispatch("MESSAGE_REACTION_REMOVE", data)
 
 
 def _results_of(service: VoiceMoodService, method: str) -> asyncio.Queue[Any]:

@@ -1,8 +1,9 @@
-"""Schema migrations on real SQLite files: from nothing, from a version-1 file, and refusals."""
+"""Schema migrations on real SQLite files: from nothing, from version-1 and -2 files, refusals."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -60,6 +61,41 @@ INSERT INTO consents VALUES (1, 1, 'analyse', 1, 1700000002.0, NULL);
 INSERT INTO notes VALUES (1, 1, 1, '77', 1700000003.0, 4.0, 'old-model', 'sad', 0.6,
                           '{"sad": 0.6, "neutral": 0.4}', NULL);
 INSERT INTO votes VALUES (1, 1, 2, 'angry', 1700000004.0);
+"""
+
+# What step 2 added, frozen here for the same reason as V1_SCHEMA.
+V2_STEP = """
+ALTER TABLE persons ADD COLUMN language TEXT;
+ALTER TABLE persons ADD COLUMN display_name TEXT;
+ALTER TABLE notes ADD COLUMN reply_message_id TEXT;
+CREATE UNIQUE INDEX notes_by_reply ON notes (chat_id, reply_message_id)
+    WHERE reply_message_id IS NOT NULL;
+ALTER TABLE votes ADD COLUMN intensity REAL
+    CHECK (intensity IS NULL OR (intensity >= 0 AND intensity <= 1));
+CREATE TABLE chat_settings (
+    chat_id INTEGER PRIMARY KEY REFERENCES chats (id) ON DELETE CASCADE,
+    analysis INTEGER NOT NULL DEFAULT 1 CHECK (analysis IN (0, 1)),
+    digest INTEGER NOT NULL DEFAULT 0 CHECK (digest IN (0, 1)),
+    digest_time TEXT CHECK (digest_time IS NULL OR digest_time GLOB '[0-2][0-9]:[0-5][0-9]'),
+    language TEXT, updated_at REAL NOT NULL);
+CREATE INDEX chat_settings_with_digest ON chat_settings (chat_id) WHERE digest = 1;
+PRAGMA user_version = 2;
+"""
+
+V2_ROWS = """
+INSERT INTO persons (id, platform, platform_user_id, created_at, language, display_name)
+    VALUES (1, 'discord', '2001', 1700000000.0, 'ko', 'Minjun'),
+           (2, 'discord', '2002', 1700000001.0, NULL, 'Alice');
+INSERT INTO chats VALUES (1, 'discord', '900', 'group', NULL, 1700000000.0);
+INSERT INTO consents VALUES (1, 1, 'analyse', 1, 1700000002.0, NULL);
+INSERT INTO notes (id, person_id, chat_id, platform_message_id, created_at, duration_s, model,
+                   label, confidence, probabilities, audio_path, reply_message_id)
+    VALUES (1, 1, 1, '77', 1700000003.0, 4.0, 'old-model', 'sad', 0.6,
+            '{"sad": 0.6, "neutral": 0.4}', NULL, '78');
+INSERT INTO votes (id, note_id, voter_id, label, created_at, intensity)
+    VALUES (1, 1, 2, 'angry', 1700000004.0, 0.5);
+INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language, updated_at)
+    VALUES (1, 1, 1, '21:30', 'ko', 1700000005.0);
 """
 
 
@@ -130,6 +166,45 @@ async def test_version_one_file_is_upgraded_in_place_and_keeps_its_rows(tmp_path
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+async def test_version_two_file_is_upgraded_in_place_and_keeps_its_rows_and_digest(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA + V2_STEP + V2_ROWS)
+    assert _version(path) == 2
+
+    async with await open_store(tmp_path) as store:
+        speaker = await store.get_person("discord", "2001")
+        voter = await store.get_person("discord", "2002")
+        assert speaker is not None and voter is not None
+        assert (speaker.language, speaker.display_name) == ("ko", "Minjun")
+        chat = await store.get_chat(1)
+        note = await store.get_note(1)
+        assert (note.label, note.probabilities, note.reply_message_id) == (
+            "sad",
+            {"sad": 0.6, "neutral": 0.4},
+            "78",
+        )
+        assert await store.find_note_by_reply(chat, "78") == note
+        assert await store.may_analyse(speaker, chat)
+        assert [(v.label, v.intensity) for v in await store.votes(1)] == [("angry", 0.5)]
+        # A digest switched on under version 2 stays on, with no channel remembered for it.
+        kept = ChatSettings(digest=True, digest_time=time(21, 30), language="ko")
+        assert await store.chat_settings(chat) == kept
+        (scheduled,) = await store.scheduled_digests()
+        assert (scheduled.chat, scheduled.settings) == (chat, kept)
+        # And what version 3 added works on the upgraded file.
+        moved = replace(kept, digest_channel="901")
+        assert await store.set_chat_settings(chat, moved) == moved
+        assert await store.chat_settings(chat) == moved
+
+    assert _version(path) == LATEST_VERSION
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 1
 
 
 async def test_file_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -345,7 +345,7 @@ async def test_group_upgraded_to_a_supergroup_keeps_its_opt_ins_under_the_new_id
     await _answer_to(fake, fake.send_text(OLD_GROUP, ALICE, "/optin"))
     old_chat = await service.store.find_chat("telegram", str(OLD_GROUP["id"]))
 
-    _upgrade(fake, OLD_GROUP, SUPERGROUP, by=ALICE)
+    fake.upgrade_group(OLD_GROUP, SUPERGROUP, by=ALICE)
     await _eventually(lambda: _moved(service, OLD_GROUP, SUPERGROUP), True)
     ignored = fake.send_voice(SUPERGROUP, MINJUN, ogg, duration=2)  # never opted in
     answer = await _answer_to(fake, fake.send_voice(SUPERGROUP, ALICE, ogg, duration=2))
@@ -497,13 +497,6 @@ async def _linked(service: VoiceMoodService, chat_id: int, message_id: int) -> b
 async def _moved(service: VoiceMoodService, old: JSON, new: JSON) -> bool:
     gone = await service.store.find_chat("telegram", str(old["id"])) is None
     return gone and await service.store.find_chat("telegram", str(new["id"])) is not None
-
-
-def _upgrade(fake: FakeTelegram, group: JSON, supergroup: JSON, *, by: JSON) -> None:
-    """`by` upgrades a group to a supergroup: Telegram posts a service message in each chat."""
-    # The fake has no public method for these two messages; it injects them as any other.
-    fake._inject_message(group, by, {"migrate_to_chat_id": supergroup["id"]}, None)
-    fake._inject_message(supergroup, by, {"migrate_from_chat_id": group["id"]}, None)
 
 
 def _results_of(service: VoiceMoodService, method: str) -> asyncio.Queue[Any]:

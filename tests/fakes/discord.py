@@ -17,7 +17,7 @@ import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -125,12 +125,31 @@ class FakeRole:
 
 
 @dataclass(frozen=True)
+class FakeOverwrite:
+    """A channel's permission overwrite for one role (type 0) or member (type 1)."""
+
+    id: int
+    type: int
+    allow: int = 0
+    deny: int = 0
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@dataclass(frozen=True)
 class FakeChannel:
     id: int
     name: str
     type: int  # 0 guild text, 1 DM
     guild_id: int | None = None
     recipient: FakeUser | None = None
+    overwrites: tuple[FakeOverwrite, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The channel object Discord sends (GET /channels/{id}, GUILD_CREATE)."""
@@ -148,7 +167,7 @@ class FakeChannel:
             "guild_id": str(self.guild_id),
             "name": self.name,
             "position": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.payload() for o in self.overwrites],
             "nsfw": False,
             "parent_id": None,
             "topic": None,
@@ -169,6 +188,7 @@ class FakeGuild:
     id: int
     name: str
     owner_id: int
+    system_channel_id: int | None = None
     roles: dict[int, FakeRole] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
@@ -363,14 +383,18 @@ class FakeDiscord:
     def add_role(
         self, guild: FakeGuild, name: str, permissions: int | discord.Permissions = 0
     ) -> FakeRole:
-        value = permissions.value if isinstance(permissions, discord.Permissions) else permissions
-        role = FakeRole(self.new_id(), name, value, len(guild.roles))
+        role = FakeRole(self.new_id(), name, _permission_value(permissions), len(guild.roles))
         guild.roles[role.id] = role
         return role
 
-    def add_text_channel(self, guild: FakeGuild, name: str = "general") -> FakeChannel:
+    def add_text_channel(
+        self, guild: FakeGuild, name: str = "general", *, system: bool = False
+    ) -> FakeChannel:
+        """A text channel; `system` makes it the guild's system channel (joins, boosts, intros)."""
         channel = FakeChannel(self.new_id(), name, 0, guild_id=guild.id)
         guild.channels[channel.id] = channel
+        if system:
+            guild.system_channel_id = channel.id
         return channel
 
     def add_member(
@@ -463,6 +487,25 @@ class FakeDiscord:
             data["guild_id"] = str(channel.guild_id)
             data["member"] = self.guilds[channel.guild_id].member_payload(user)
         await self._dispatch("MESSAGE_REACTION_ADD", data)
+
+    async def unreact(
+        self, channel: FakeChannel, message_id: int | str, user: FakeUser, emoji: str
+    ) -> None:
+        """A user takes a unicode emoji reaction away: dispatch MESSAGE_REACTION_REMOVE.
+
+        As on Discord, the removal names only the user: no member and no message author.
+        """
+        data: dict[str, Any] = {
+            "user_id": str(user.id),
+            "channel_id": str(channel.id),
+            "message_id": str(message_id),
+            "emoji": {"id": None, "name": emoji},
+            "burst": False,
+            "type": 0,
+        }
+        if channel.guild_id is not None:
+            data["guild_id"] = str(channel.guild_id)
+        await self._dispatch("MESSAGE_REACTION_REMOVE", data)
 
     async def slash_command(
         self,
@@ -562,6 +605,33 @@ class FakeDiscord:
         del payload["unavailable"]
         await self._dispatch("GUILD_CREATE", payload)
 
+    async def set_channel_permissions(
+        self,
+        channel: FakeChannel,
+        target: FakeRole | FakeUser,
+        *,
+        allow: int | discord.Permissions = 0,
+        deny: int | discord.Permissions = 0,
+    ) -> FakeChannel:
+        """Overwrite `target`'s permissions in a guild channel; connected clients get CHANNEL_UPDATE.
+
+        Returns the updated channel (FakeChannel is frozen; the guild holds the new one).
+        """
+        kind = 0 if isinstance(target, FakeRole) else 1
+        overwrite = FakeOverwrite(
+            target.id, kind, _permission_value(allow), _permission_value(deny)
+        )
+        kept = tuple(o for o in channel.overwrites if o.id != target.id)
+        updated = replace(channel, overwrites=(*kept, overwrite))
+        self._guild_of_channel(channel).channels[channel.id] = updated
+        await self._tell_connected("CHANNEL_UPDATE", updated.payload())
+        return updated
+
+    async def delete_channel(self, channel: FakeChannel) -> None:
+        """Delete a guild channel; connected clients get CHANNEL_DELETE, later ones never see it."""
+        del self._guild_of_channel(channel).channels[channel.id]
+        await self._tell_connected("CHANNEL_DELETE", channel.payload())
+
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT: discord.py must come back through `resume_gateway_url` and RESUME."""
         for session in self._ready_sessions():
@@ -624,6 +694,11 @@ class FakeDiscord:
         return self._attachments[int(attachment["id"])][0]
 
     # Internals: building payloads
+
+    def _guild_of_channel(self, channel: FakeChannel) -> FakeGuild:
+        if channel.guild_id is None or channel.id not in self.guilds[channel.guild_id].channels:
+            raise ValueError(f"channel {channel.name!r} is not a channel of a guild")
+        return self.guilds[channel.guild_id]
 
     def _guild_of(self, channel: FakeChannel, guild: FakeGuild | None) -> FakeGuild | None:
         if guild is not None and guild.id != channel.guild_id:
@@ -756,6 +831,11 @@ class FakeDiscord:
         for session in self._ready_sessions():
             await self._send_event(session, event, data)
 
+    async def _tell_connected(self, event: str, data: dict[str, Any]) -> None:
+        # Unlike _dispatch, never waits: a client that connects later reads the change in GUILD_CREATE.
+        for session in self._ready_sessions():
+            await self._send_event(session, event, data)
+
     async def _send_event(self, session: _GatewaySession, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         await session.send({"op": 0, "t": event, "s": self._seq, "d": data})
@@ -859,6 +939,7 @@ class FakeDiscord:
             "explicit_content_filter": 0,
             "mfa_level": 0,
             "nsfw_level": 0,
+            "system_channel_id": str(guild.system_channel_id) if guild.system_channel_id else None,
             "system_channel_flags": 0,
             "roles": [r.payload() for r in guild.roles.values()],
             "channels": [c.payload() for c in guild.channels.values()],
@@ -1317,6 +1398,10 @@ def _option_type(value: Any) -> int:
     if isinstance(value, Mapping) and "url" in value:
         return 11
     return 3
+
+
+def _permission_value(permissions: int | discord.Permissions) -> int:
+    return permissions.value if isinstance(permissions, discord.Permissions) else permissions
 
 
 def _snowflake_base() -> int:

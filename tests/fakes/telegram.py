@@ -429,6 +429,18 @@ class FakeTelegram:
         }
         return self._push({"my_chat_member": change})
 
+    def upgrade_group(self, group: JSON, supergroup: JSON, by: JSON) -> tuple[JSON, JSON]:
+        """`by` upgrades a basic group to a supergroup (a new chat id): the two updates sent.
+
+        As Telegram does, a service message with migrate_to_chat_id is posted in the old group,
+        then one with migrate_from_chat_id in the new supergroup.
+        """
+        if group.get("type") != "group" or supergroup.get("type") != "supergroup":
+            raise ValueError("upgrade_group takes a basic group and the supergroup it becomes")
+        left = self._inject_message(group, by, {"migrate_to_chat_id": supergroup["id"]}, None)
+        arrived = self._inject_message(supergroup, by, {"migrate_from_chat_id": group["id"]}, None)
+        return left, arrived
+
     def add_member(self, chat: JSON, user: JSON, status: str, **fields: Any) -> JSON:
         """Make `user` a member of `chat` with this status ("creator", "administrator", ...)."""
         self._remember(chat, user)
