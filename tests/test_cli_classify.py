@@ -71,3 +71,35 @@ def test_a_model_setting_that_points_nowhere_is_a_clear_start_up_error(tmp_path,
     assert result.returncode == 2
     assert "VOICEMOOD_MODEL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_with_no_model_setting_the_bundled_model_answers_on_real_speech(shared_data, tmp_path):
+    # Run from an empty folder with no VOICEMOOD_ variables: what a fresh clone does after install.
+    # A RAVDESS clip (16 kHz FLAC) re-encoded as a voice note, decoded back by the real ffmpeg.
+    from inference.audio import find_ffmpeg
+    from inference.labels import CANONICAL_LABELS
+
+    clip = sorted((shared_data / "ravdess" / "Actor_01").glob("*.flac"))[0]
+    note = tmp_path / "note.ogg"
+    subprocess.run(
+        [
+            find_ffmpeg(),
+            "-v",
+            "error",
+            "-i",
+            str(clip),
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "24k",
+            str(note),
+        ],
+        check=True,
+        timeout=60,
+    )
+    result = _classify("--json", str(note), model=None, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["model"].startswith("compact:")
+    assert record["label"] in CANONICAL_LABELS
+    assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
