@@ -1,12 +1,14 @@
 """The platform-neutral VoiceMood service: everything a chat user can do, built once.
 
 Adapters (Telegram, Discord, the web page) translate a platform event into one call here and
-render the returned Reply; they hold no product logic of their own.
+render the returned Reply (the web page: the returned Heard); they hold no product logic of their
+own, and nothing is stored except through here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections import Counter
@@ -22,7 +24,7 @@ from inference.analysis import Analyzer
 from inference.answer import Prediction
 from inference.errors import TooLarge, VoiceMoodError
 from inference.labels import CANONICAL_LABELS
-from storage.errors import NotConsented, StorageError
+from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, ChatKind, ChatSettings, Person, StoredNote
 from storage.store import Store
 
@@ -121,6 +123,14 @@ class VoiceNote:
     suffix: str = "ogg"
 
 
+@dataclass(frozen=True)
+class Heard:
+    """An analysed upload: the model's answer, and its stored note's id when one was kept."""
+
+    prediction: Prediction
+    note_id: int | None = None
+
+
 @dataclass
 class VoiceMoodService:
     analyzer: Analyzer
@@ -148,23 +158,31 @@ class VoiceMoodService:
             lang = await self._language(person, chat, user)
             if not await self.store.may_analyse(person, chat):
                 return None
-        except Exception:
+        except Exception as error:
             self._storage_down()
             if where.is_group:
                 return None  # consent cannot be checked, so a group note stays unheard
             # A private chat is consent enough (the sender asked): answer without storing.
-            return await self._answer(None, None, note, self._hinted_language(user))
+            full = isinstance(error, StorageFull)
+            return await self._answer(None, None, note, self._hinted_language(user), full=full)
         return await self._answer(person, chat, note, lang)
 
     async def _answer(
-        self, person: Person | None, chat: Chat | None, note: VoiceNote, lang: str
+        self,
+        person: Person | None,
+        chat: Chat | None,
+        note: VoiceNote,
+        lang: str,
+        *,
+        full: bool = False,
     ) -> Reply:
-        """Download, analyse and (when person and chat are known) store one note."""
+        """Download, analyse and (when person and chat are known) store one note.
+
+        `full`: the storage is already known to be full, so the answer says it was not saved.
+        """
         try:
-            if note.size is not None and note.size > self.max_bytes:
-                raise TooLarge("too large", limit_mb=self.max_bytes / 1024 / 1024)
             try:
-                data = await note.fetch()
+                data = await self._download(note)
             except VoiceMoodError:
                 raise
             except Exception:
@@ -179,11 +197,62 @@ class VoiceMoodService:
             return Reply(t(lang, "error.error"))
         stored = None
         if person is not None and chat is not None:
-            stored = await self._store_note(person, chat, note, prediction, data)
+            try:
+                stored = await self._keep_note(person, chat, note, prediction, data)
+            except StorageFull:
+                full = True
         text = render_prediction(prediction, lang)
+        if full:
+            # The answer stands; the person should know it (and any donated audio) was not kept.
+            return Reply(f"{text}\n\n{t(lang, 'error.storage_full')}")
         if stored is None:
             return Reply(text)
         return Reply(text, self._feedback_buttons(stored.id, lang), note_id=stored.id)
+
+    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
+        """A recording sent from outside any chat (the web page); nothing is kept unless donated.
+
+        A donor's upload is their `/donate on` and their request to keep this recording: the note
+        and its audio go to the donor's own private chat, so votes, export and forget-me treat it
+        as any donated voice note. Errors a sender can cause are raised, for the caller to word.
+        """
+        data = await self._download(note)
+        prediction = await self.analyzer.analyse(data)
+        if donor is None:
+            return Heard(prediction)
+        # Only once analysed: an upload that cannot be analysed leaves no trace of its donor.
+        try:
+            person = await self._person(donor)
+            chat = await self._chat(Where(donor.platform, donor.id, is_group=False), person)
+            await self.store.give_consent(person, "donate_audio")
+        except Exception:
+            self._storage_down()
+            return Heard(prediction)
+        stored = await self._store_note(person, chat, note, prediction, data)
+        return Heard(prediction, stored.id if stored is not None else None)
+
+    async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> bool:
+        """A vote on an uploaded note, counted only from the note's own donor; True if counted."""
+        if donor is None or label not in PICKABLE_LABELS:
+            return False
+        # Looked up, never created: a stranger's vote leaves nothing behind.
+        person = await self.store.get_person(donor.platform, donor.id)
+        if person is None:
+            return False
+        try:
+            note = await self.store.get_note(note_id)
+            if note.person.id != person.id:
+                return False
+            await self.store.vote(person, note.id, label)
+        except StorageError:
+            return False
+        return True
+
+    async def _download(self, note: VoiceNote) -> bytes:
+        """The recording's bytes, refused before downloading when it says it is too large."""
+        if note.size is not None and note.size > self.max_bytes:
+            raise TooLarge("too large", limit_mb=self.max_bytes / 1024 / 1024)
+        return await note.fetch()
 
     async def remember_reply(self, where: Where, note_id: int, reply_message_id: str) -> None:
         """Link the bot's answer message to its note, so reactions on it count as votes."""
@@ -196,8 +265,16 @@ class VoiceMoodService:
         self, person: Person, chat: Chat, note: VoiceNote, prediction: Prediction, data: bytes
     ) -> StoredNote | None:
         """Store the answer (and the audio only if donated); a storage failure never loses the reply."""
+        with contextlib.suppress(StorageFull):
+            return await self._keep_note(person, chat, note, prediction, data)
+        return None
+
+    async def _keep_note(
+        self, person: Person, chat: Chat, note: VoiceNote, prediction: Prediction, data: bytes
+    ) -> StoredNote | None:
+        """As _store_note, except that a full storage raises StorageFull, for the reply to say so."""
         try:
-            return await self.store.add_note(
+            stored = await self.store.add_note(
                 person,
                 chat,
                 message_id=note.message_id,
@@ -211,15 +288,26 @@ class VoiceMoodService:
             )
         except NotConsented:
             return None
+        except StorageFull:
+            self._storage_down()
+            raise
         except Exception:
             self._storage_down()
             return None
+        self._storage_up()
+        return stored
 
     def _storage_down(self) -> None:
         """Log a storage failure once (called inside its except block); answers go on."""
         if not self._storage_failed:
             log.exception("storage failed; voice notes are answered without storing them")
         self._storage_failed = True
+
+    def _storage_up(self) -> None:
+        """After a failure, note that storing works again, so the next failure is logged too."""
+        if self._storage_failed:
+            log.info("storage works again; voice notes are stored again")
+        self._storage_failed = False
 
     # Buttons and reactions
 
@@ -318,6 +406,8 @@ class VoiceMoodService:
                 raise ValueError(label)
             await self.store.vote(voter, note.id, label)
             votes = await self.store.votes(note.id)
+        except StorageFull:
+            return ButtonAnswer(t(lang, "error.storage_full"))
         except (StorageError, ValueError):
             return ButtonAnswer(t(lang, "vote.gone"))
         tally = Counter(v.label for v in votes)
@@ -538,18 +628,21 @@ class VoiceMoodService:
             return ButtonAnswer(t(lang, "forget.not_yours"))
         if answer != "yes":
             return ButtonAnswer(t(lang, "forget.cancelled"), Reply(t(lang, "forget.cancelled")))
+        text = await self.forget(user, lang)
+        return ButtonAnswer(text, Reply(text))
+
+    async def forget(self, user: User, lang: str) -> str:
+        """Delete everything the person owns, in every chat; the sentence that says what went."""
         report = await self.store.forget_person(user.platform, user.id)
         if not report.found:
-            text = t(lang, "forget.nothing")
-        else:
-            text = t(
-                lang,
-                "forget.done",
-                notes=report.notes,
-                votes=report.votes_cast,
-                audio=report.audio_files,
-            )
-        return ButtonAnswer(text, Reply(text))
+            return t(lang, "forget.nothing")
+        return t(
+            lang,
+            "forget.done",
+            notes=report.notes,
+            votes=report.votes_cast,
+            audio=report.audio_files,
+        )
 
     # People, chats and languages
 

@@ -51,6 +51,12 @@ class NotConsented(StorageError):
     code = "not_consented"
 
 
+class StorageFull(StorageError):
+    """The disk (or a quota) is full, so the write was undone: nothing of it was kept."""
+
+    code = "storage_full"
+
+
 class SchemaTooNew(StorageError):
     """The database was written by a newer VoiceMood; opening it here could damage it."""
 

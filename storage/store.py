@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import math
@@ -42,6 +43,7 @@ from storage.errors import (
     NotConsented,
     NoteNotFound,
     PersonNotFound,
+    StorageFull,
 )
 from storage.migrations import migrate
 from storage.models import (
@@ -63,6 +65,8 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 _ANY_LABEL = re.compile(r"^[a-z][a-z_]{0,31}$")
+# How a full disk or an exhausted quota shows in a file write (SQLite reports it as SQLITE_FULL).
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # move_chat: a moved chat's notes keep their message ids, qualified by the chat they came from
 # (a NULL reply id stays NULL).
@@ -428,7 +432,9 @@ class Store:
         values.check_number(duration_s, "duration_s", 0.0, math.inf)
         values.check_number(confidence, "confidence", 0.0, 1.0)
         created = values.timestamp(at)
-        async with self._write() as db:
+        written: list[str] = []  # audio files written here that no committed row names yet
+        # Under the lock, so a failed note's file is gone before a later note takes its id.
+        async with self._lock, self._discarding(written), self._transaction() as db:
             allowed = await _fetchone(
                 db, queries.PERMISSIONS_SQL, {"person": person.id, "chat": chat.id}
             )
@@ -467,6 +473,8 @@ class Store:
                 audio_path = audio_files.audio_relpath(
                     person.platform, person.id, note_id, audio_suffix
                 )
+                if audio_path != row["audio_path"]:
+                    written.append(audio_path)
                 # Written before the row names it and before the commit: a crash leaves either
                 # no row or a row whose file is complete (an unnamed file is swept at open).
                 await asyncio.to_thread(
@@ -674,21 +682,38 @@ class Store:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds the lock."""
+        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds the lock.
+
+        A full disk, met by SQLite or by an audio file written inside, raises StorageFull.
+        """
         db = self._writer
         await db.execute("BEGIN IMMEDIATE")
         try:
             yield db
-        except BaseException:
+        except BaseException as error:
             # After a cancellation the COMMIT may already be queued; then there is nothing to undo.
             with contextlib.suppress(sqlite3.OperationalError):
                 await db.execute("ROLLBACK")
+            _raise_if_full(error)
             raise
         try:
             await db.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.OperationalError):
                 await db.execute("ROLLBACK")
+            _raise_if_full(error)
+            raise
+
+    @asynccontextmanager
+    async def _discarding(self, written: list[str]) -> AsyncIterator[None]:
+        """Delete the audio files listed in `written` when the transaction inside fails."""
+        try:
+            yield
+        except Exception:
+            # Undone (a full disk, say), so no row names them. Not on cancellation, whose COMMIT
+            # may still land; a file left then is swept at the next open.
+            if written:
+                await asyncio.to_thread(audio_files.remove_files, self.data_dir, written)
             raise
 
     async def _checkpoint(self) -> None:
@@ -798,6 +823,16 @@ def _settings_params(chat_id: int, settings: ChatSettings, updated_at: float) ->
         "language": settings.language,
         "updated_at": updated_at,
     }
+
+
+def _raise_if_full(error: BaseException) -> None:
+    """Raise StorageFull from `error` when it means the disk (or a quota) is full."""
+    if isinstance(error, sqlite3.Error):
+        full = error.sqlite_errorcode == sqlite3.SQLITE_FULL
+    else:
+        full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
+    if full:
+        raise StorageFull("The storage is full, so this was not saved.") from error
 
 
 async def _require_person(db: aiosqlite.Connection, person: Person) -> None:

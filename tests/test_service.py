@@ -11,6 +11,7 @@ import pytest
 from bots.i18n import t
 from bots.service import Reply, User, VoiceMoodService, VoiceNote, Where
 from inference.analysis import AnalysisConfig, Analyzer
+from inference.errors import VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
 from inference.worker import InferenceWorker, WorkerConfig
@@ -259,3 +260,62 @@ async def test_a_button_cannot_vote_on_a_note_from_another_chat(service, ogg):
     answer = await service.on_button(BORA, GROUP, f"lab:{reply.note_id}:sad")
     assert answer.edit is None
     assert await _vote_labels(service, reply.note_id) == []
+
+
+# Uploads from outside any chat (the web page)
+
+WEB_DONOR = User("web", "d0n0r", "")
+
+
+async def test_an_upload_without_a_donor_is_answered_and_nothing_is_stored(service, ogg):
+    heard = await service.on_upload(_note(ogg))
+    assert heard.prediction.label in CANONICAL_LABELS and heard.note_id is None
+    assert await service.store.get_person("web", WEB_DONOR.id) is None
+    assert not any(p.is_file() for p in service.store.data_dir.rglob("*"))
+
+
+async def test_a_donors_upload_is_their_donation_kept_in_their_own_private_chat(service, ogg):
+    heard = await service.on_upload(_note(ogg, "u1"), WEB_DONOR)
+    note = await service.store.get_note(heard.note_id)
+    assert (note.person.platform, note.person.platform_user_id) == ("web", WEB_DONOR.id)
+    assert note.label == heard.prediction.label
+    assert service.store.audio_file(note).read_bytes() == ogg
+    assert await service.store.may_keep_audio(note.person)
+    chat = await service.store.find_chat("web", WEB_DONOR.id)
+    assert chat is not None and chat.kind == "private" and chat.id == note.chat_id
+    # The same rules as a chat donor's: /donate off deletes the kept audio.
+    web_chat = Where("web", WEB_DONOR.id, is_group=False)
+    await service.on_command(WEB_DONOR, web_chat, "donate", ["off"])
+    assert (await service.store.get_note(note.id)).audio_path is None
+
+
+async def test_an_upload_that_cannot_be_analysed_raises_and_leaves_no_trace_of_its_donor(
+    service,
+):
+    with pytest.raises(VoiceMoodError) as raised:
+        await service.on_upload(_note(b"OggS" + b"\x00garbage" * 200), WEB_DONOR)
+    assert raised.value.code == "undecodable"
+    assert await service.store.get_person("web", WEB_DONOR.id) is None
+
+
+async def test_an_upload_vote_counts_only_from_the_notes_own_donor(service, ogg):
+    heard = await service.on_upload(_note(ogg), WEB_DONOR)
+    stranger = User("web", "stranger", "")
+    assert not await service.on_upload_vote(stranger, heard.note_id, "sad")
+    assert not await service.on_upload_vote(None, heard.note_id, "sad")
+    assert not await service.on_upload_vote(WEB_DONOR, heard.note_id, "other")
+    # A stranger's refused vote leaves no trace of them either.
+    assert await service.store.get_person("web", stranger.id) is None
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "sad")
+    assert await _vote_labels(service, heard.note_id) == ["sad"]
+    assert not await service.on_upload_vote(WEB_DONOR, heard.note_id + 1, "sad")
+
+
+async def test_forget_says_what_went_and_the_second_time_that_nothing_is_left(service, ogg):
+    heard = await service.on_upload(_note(ogg), WEB_DONOR)
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "calm")
+    assert await service.forget(WEB_DONOR, "en") == t(
+        "en", "forget.done", notes=1, votes=1, audio=1
+    )
+    assert await service.forget(WEB_DONOR, "en") == t("en", "forget.nothing")
+    assert not any(p.is_file() for p in service.store.data_dir.rglob("*"))

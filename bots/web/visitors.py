@@ -2,32 +2,28 @@
 
 A donor is a person on the platform "web" whose id is a hash of a random session token kept in
 their browser's cookie (the token itself is never stored, so the database alone cannot act as
-them). Their donated note, its audio and their votes are stored like a chat bot's donated notes,
-so they reach retraining through `voicemood export-feedback` the same way.
+them). Everything is stored through VoiceMoodService, under the same rules as the chat bots'
+donated notes, so donations reach retraining through `voicemood export-feedback` the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from bots.i18n import label_name, t
 from bots.replies import render_prediction
-from bots.service import PICKABLE_LABELS, VoiceMoodService
+from bots.service import PICKABLE_LABELS, User, VoiceMoodService, VoiceNote
 from bots.web.errors import NoteGone, UnknownLabel
 from inference.answer import Prediction
-from storage.errors import StorageError
 
 PLATFORM = "web"
 # Extensions kept as they came; anything else is stored as ".audio" (ffmpeg reads it either way).
 _KNOWN_SUFFIXES = frozenset(
     {"ogg", "oga", "opus", "webm", "mp3", "m4a", "mp4", "wav", "flac", "aac"}
 )
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ def new_session() -> str:
 
 
 class WebVisitors:
-    """What the web page and API can do, over the same service (analyzer and store) as the bots."""
+    """What the web page and API can do, through the same service as the bots."""
 
     def __init__(self, service: VoiceMoodService) -> None:
         self.service = service
@@ -71,11 +67,9 @@ class WebVisitors:
         self, data: bytes, *, file: str, lang: str, donor_session: str | None = None
     ) -> WebAnswer:
         """Analyse an upload; with a donor session the note and its audio are stored under it."""
-        prediction = await self.service.analyzer.analyse(data)
-        note_id = None
-        if donor_session is not None:
-            note_id = await self._keep(donor_session, data, file, prediction)
-        return WebAnswer(prediction, render_prediction(prediction, lang), file, note_id)
+        heard = await self.service.on_upload(_upload(data, file), _donor(donor_session))
+        text = render_prediction(heard.prediction, lang)
+        return WebAnswer(heard.prediction, text, file, heard.note_id)
 
     async def feedback(
         self, session: str | None, note_id: int | None, label: str, lang: str
@@ -85,33 +79,16 @@ class WebVisitors:
             raise UnknownLabel(f"Unknown label {label!r}.", label=label)
         if note_id is None:
             return FeedbackAnswer(False, t(lang, "web.feedback_not_stored"))
-        store = self.service.store
-        try:
-            note = await store.get_note(note_id)
-            if session is None or (note.person.platform, note.person.platform_user_id) != (
-                PLATFORM,
-                _person_id(session),
-            ):
-                raise NoteGone("That note is not yours.", note_id=note_id)
-            await store.vote(note.person, note.id, label)
-        except StorageError:
-            raise NoteGone("That note is no longer stored.", note_id=note_id) from None
+        if not await self.service.on_upload_vote(_donor(session), note_id, label):
+            raise NoteGone("That note is not stored, or not yours.", note_id=note_id)
         return FeedbackAnswer(True, t(lang, "vote.thanks", label=label_name(lang, label)))
 
     async def forget(self, session: str | None, lang: str) -> str:
         """Delete everything kept under the session; the sentence that says what went."""
-        if session is None:
+        donor = _donor(session)
+        if donor is None:
             return t(lang, "forget.nothing")
-        report = await self.service.store.forget_person(PLATFORM, _person_id(session))
-        if not report.found:
-            return t(lang, "forget.nothing")
-        return t(
-            lang,
-            "forget.done",
-            notes=report.notes,
-            votes=report.votes_cast,
-            audio=report.audio_files,
-        )
+        return await self.service.forget(donor, lang)
 
     @property
     def model_name(self) -> str:
@@ -121,33 +98,20 @@ class WebVisitors:
     def running(self) -> bool:
         return self.service.analyzer.worker.running
 
-    async def _keep(
-        self, session: str, data: bytes, file: str, prediction: Prediction
-    ) -> int | None:
-        """Store a donor's note with its audio; a storage failure loses the note, not the answer."""
-        store = self.service.store
-        try:
-            person = await store.ensure_person(PLATFORM, _person_id(session))
-            chat = await store.ensure_chat(
-                PLATFORM, person.platform_user_id, "private", owner=person
-            )
-            await store.give_consent(person, "donate_audio")
-            note = await store.add_note(
-                person,
-                chat,
-                message_id=secrets.token_hex(8),
-                duration_s=prediction.duration_s,
-                model=prediction.model,
-                label=prediction.label,
-                confidence=prediction.confidence,
-                probabilities=prediction.probabilities,
-                audio=data,
-                audio_suffix=_suffix(file),
-            )
-        except Exception:
-            log.exception("storing a donated web note failed; the answer goes out without it")
-            return None
-        return note.id
+
+def _upload(data: bytes, file: str) -> VoiceNote:
+    """The upload as a voice note; the upload reader already held it to the page's own limit."""
+
+    async def fetch() -> bytes:
+        return data
+
+    # An upload has no message id of its own; a random one never lands on another note.
+    return VoiceNote(secrets.token_hex(8), fetch, suffix=_suffix(file))
+
+
+def _donor(session: str | None) -> User | None:
+    """The web person a session stands for (no name: web visitors are anonymous)."""
+    return User(PLATFORM, _person_id(session), "") if session is not None else None
 
 
 def _person_id(session: str) -> str:
