@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
+from typing import Literal
 
 from bots.i18n import EMOJI, LANGUAGES, label_name, t
 from bots.replies import render_error, render_prediction
@@ -62,6 +63,9 @@ CONFIRM_REACTIONS = frozenset({"👍", "👌", "💯"})
 
 # The first pause before looking for an answer's link again; each next one doubles.
 _FIRST_LINK_PAUSE_S = 0.02
+
+# What became of a vote on an uploaded note (see VoiceMoodService.on_upload_vote).
+UploadVote = Literal["counted", "refused", "storage_full"]
 
 DEFAULT_DIGEST_TIME = time(20, 0)
 MAX_SUMMARY_NOTES = 1000
@@ -231,22 +235,25 @@ class VoiceMoodService:
         stored = await self._store_note(person, chat, note, prediction, data)
         return Heard(prediction, stored.id if stored is not None else None)
 
-    async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> bool:
-        """A vote on an uploaded note, counted only from the note's own donor; True if counted."""
+    async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
+        """A vote on an uploaded note, counted only from the note's own donor."""
         if donor is None or label not in PICKABLE_LABELS:
-            return False
+            return "refused"
         # Looked up, never created: a stranger's vote leaves nothing behind.
         person = await self.store.get_person(donor.platform, donor.id)
         if person is None:
-            return False
+            return "refused"
         try:
             note = await self.store.get_note(note_id)
             if note.person.id != person.id:
-                return False
+                return "refused"
             await self.store.vote(person, note.id, label)
+        except StorageFull:
+            # Not "that note is gone": it is there, only this vote could not be written.
+            return "storage_full"
         except StorageError:
-            return False
-        return True
+            return "refused"
+        return "counted"
 
     async def _download(self, note: VoiceNote) -> bytes:
         """The recording's bytes, refused before downloading when it says it is too large."""

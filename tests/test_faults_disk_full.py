@@ -84,6 +84,7 @@ async def test_a_full_disk_answers_politely_keeps_everything_stored_and_stores_a
         # Closing checkpoints and removes the WAL, so the next commit has to grow a file.
         before = _snapshot(db_path, data_dir)
         assert len(before.files) == 1 and len(before.rows["votes"]) == 1
+        [(donated_id,)] = _query(db_path, "SELECT id FROM notes WHERE audio_path IS NOT NULL")
 
         async with await Store.open(db_path, data_dir, labels=CANONICAL_LABELS) as store:
             service = VoiceMoodService(analyzer, store)
@@ -94,6 +95,8 @@ async def test_a_full_disk_answers_politely_keeps_everything_stored_and_stores_a
                 in_group = await service.on_voice(LISTENER, GROUP, _note(ogg, "11"))
                 newcomer = await service.on_voice(NEWCOMER, DM_NEWCOMER, _note(ogg, "1"))
                 vote = await service.on_button(DONOR, GROUP, f"lab:{group_note}:sad")
+                # The web page's vote on a donor's own note: "storage full", not "note gone".
+                upload_vote = await service.on_upload_vote(DONOR, donated_id, "sad")
                 # While the disk is still full: nothing half-written, nothing new.
                 assert _files(data_dir) == before.files
 
@@ -106,6 +109,7 @@ async def test_a_full_disk_answers_politely_keeps_everything_stored_and_stores_a
         _assert_answered_but_not_saved(reply, "en")
     _assert_answered_but_not_saved(newcomer, "ko")
     assert vote.notice == t("en", "error.storage_full")
+    assert upload_vote == "storage_full"
     assert len(failures) == 1 and len(recoveries) == 1
 
     assert recovered is not None and recovered.note_id is not None and recovered.buttons

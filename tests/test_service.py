@@ -301,19 +301,19 @@ async def test_an_upload_that_cannot_be_analysed_raises_and_leaves_no_trace_of_i
 async def test_an_upload_vote_counts_only_from_the_notes_own_donor(service, ogg):
     heard = await service.on_upload(_note(ogg), WEB_DONOR)
     stranger = User("web", "stranger", "")
-    assert not await service.on_upload_vote(stranger, heard.note_id, "sad")
-    assert not await service.on_upload_vote(None, heard.note_id, "sad")
-    assert not await service.on_upload_vote(WEB_DONOR, heard.note_id, "other")
+    assert await service.on_upload_vote(stranger, heard.note_id, "sad") == "refused"
+    assert await service.on_upload_vote(None, heard.note_id, "sad") == "refused"
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "other") == "refused"
     # A stranger's refused vote leaves no trace of them either.
     assert await service.store.get_person("web", stranger.id) is None
-    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "sad")
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "sad") == "counted"
     assert await _vote_labels(service, heard.note_id) == ["sad"]
-    assert not await service.on_upload_vote(WEB_DONOR, heard.note_id + 1, "sad")
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id + 1, "sad") == "refused"
 
 
 async def test_forget_says_what_went_and_the_second_time_that_nothing_is_left(service, ogg):
     heard = await service.on_upload(_note(ogg), WEB_DONOR)
-    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "calm")
+    assert await service.on_upload_vote(WEB_DONOR, heard.note_id, "calm") == "counted"
     assert await service.forget(WEB_DONOR, "en") == t(
         "en", "forget.done", notes=1, votes=1, audio=1
     )

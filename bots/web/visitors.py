@@ -79,7 +79,10 @@ class WebVisitors:
             raise UnknownLabel(f"Unknown label {label!r}.", label=label)
         if note_id is None:
             return FeedbackAnswer(False, t(lang, "web.feedback_not_stored"))
-        if not await self.service.on_upload_vote(_donor(session), note_id, label):
+        outcome = await self.service.on_upload_vote(_donor(session), note_id, label)
+        if outcome == "storage_full":
+            return FeedbackAnswer(False, t(lang, "error.storage_full"))
+        if outcome == "refused":
             raise NoteGone("That note is not stored, or not yours.", note_id=note_id)
         return FeedbackAnswer(True, t(lang, "vote.thanks", label=label_name(lang, label)))
 
