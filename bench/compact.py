@@ -18,10 +18,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
+from hubert_folder import write_hubert
 
 SR = 16_000
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -71,20 +71,9 @@ def _median_s(call: Callable[[], object], runs: int) -> float:
 
 def _hubert_base() -> Callable[[np.ndarray], np.ndarray]:
     """HuBERT-base with a 4-label head, fp32, saved and loaded through the bot's loader."""
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-
     from inference.models.hf import HFAudioClassifier
 
-    labels = ["neu", "hap", "ang", "sad"]
-    labelled: dict[str, Any] = {
-        "num_labels": len(labels),
-        "id2label": dict(enumerate(labels)),
-        "label2id": {label: i for i, label in enumerate(labels)},
-    }
-    config = HubertConfig(**labelled)
-    folder = Path(tempfile.mkdtemp(prefix="bench-hubert-base-"))
-    HubertForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(return_attention_mask=False, do_normalize=True).save_pretrained(folder)
+    folder = write_hubert(Path(tempfile.mkdtemp(prefix="bench-hubert-base-")), attention_mask=False)
     model = HFAudioClassifier.load(str(folder), precision="fp32")
     return lambda clip: model.predict([clip])
 

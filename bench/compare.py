@@ -17,18 +17,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from compact import _hubert_base, _median_s, _speech  # noqa: E402
+from compact import _hubert_base, _median_s, _speech
+from hubert_folder import hubert_base_mb, write_hubert
 
 CLIP_S = 5.0
+# `init`'s HuBERT: 4 layers, 144 wide, layer-normed like the large checkpoints.
+SMALL = {
+    "hidden_size": 144,
+    "num_hidden_layers": 4,
+    "num_attention_heads": 4,
+    "intermediate_size": 576,
+    "conv_dim": (32,) * 7,
+    "feat_extract_norm": "layer",
+    "do_stable_layer_norm": True,
+    "num_conv_pos_embeddings": 64,
+    "num_conv_pos_embedding_groups": 8,
+    "classifier_proj_size": 128,
+}
 
 
 def main() -> None:
@@ -50,28 +60,8 @@ def main() -> None:
 
 
 def write_hubert_init(folder: Path) -> None:
-    """A small HuBERT classifier with random weights, saved as the hub stores checkpoints."""
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-
-    torch.manual_seed(0)
-    labels = ["neu", "hap", "ang", "sad"]  # replaced by the training labels (a new head)
-    config = HubertConfig(
-        hidden_size=144,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        intermediate_size=576,
-        conv_dim=(32,) * 7,
-        feat_extract_norm="layer",
-        do_stable_layer_norm=True,
-        num_conv_pos_embeddings=64,
-        num_conv_pos_embedding_groups=8,
-        classifier_proj_size=128,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
-    HubertForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(return_attention_mask=True, do_normalize=True).save_pretrained(folder)
+    """A small HuBERT classifier with random weights (its head is replaced by the training labels)."""
+    write_hubert(folder, size=SMALL)
 
 
 def print_table(runs: list[Path], runs_per_cell: int) -> None:
@@ -115,16 +105,9 @@ def print_table(runs: list[Path], runs_per_cell: int) -> None:
             f"| {base_ms / row['ms_per_s']:.0f}x faster | {row['mb']:.1f} MB |"
         )
     print(
-        f"| HuBERT-base fp32 (baseline, untrained) | - | - | - | - | {base_ms:.1f} | 1x | 378 MB |"
+        f"| HuBERT-base fp32 (baseline, untrained) | - | - | - | - | {base_ms:.1f} | 1x "
+        f"| {hubert_base_mb():.0f} MB |"
     )
-
-
-def _hubert_base_mb() -> float:
-    """HuBERT-base's fp32 weights (its parameter count times four bytes)."""
-    from transformers import HubertConfig, HubertForSequenceClassification
-
-    model = HubertForSequenceClassification(HubertConfig(num_labels=4))
-    return sum(p.numel() for p in model.parameters()) * 4 / 1e6
 
 
 def _weights_mb(folder: Path) -> float:

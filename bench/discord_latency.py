@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hubert_folder import TINY, write_hubert
+
 # The fake Discord lives with the tests, which are not an installed package.
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -56,7 +58,6 @@ NOTE_S = 5.0
 USERS = 50
 TARGET_P50_S = 0.3
 TARGET_P95_S = 0.6
-SUPERB_LABELS = ["neu", "hap", "ang", "sad"]
 
 
 @dataclass
@@ -125,11 +126,11 @@ def _model(choice: str, tmp: Path) -> tuple[str | None, str]:
             return None, "bundled compact model"
         choice = "base"
     if choice == "base":
-        return str(_build_hubert(tmp / "hubert-base", tiny=False)), (
+        return str(write_hubert(tmp / "hubert-base")), (
             "HuBERT-base config, random weights, bf16 (no bundled model in this checkout)"
         )
     if choice == "tiny":
-        return str(_build_hubert(tmp / "hubert-tiny", tiny=True)), "tiny HuBERT (plumbing only)"
+        return str(write_hubert(tmp / "hubert-tiny", size=TINY)), "tiny HuBERT (plumbing only)"
     return choice, choice
 
 
@@ -264,44 +265,6 @@ def _cpu() -> str:
         (line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), ""
     )
     return f"{os.cpu_count()} CPUs {model}".strip()
-
-
-def _build_hubert(folder: Path, *, tiny: bool) -> Path:
-    """HuBERT with SUPERB-ER's labels and random weights, saved the way the hub stores it."""
-    import torch
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    torch.manual_seed(0)
-    sizes: dict[str, Any] = {}
-    if tiny:  # the test suite's tiny_hubert_dir
-        sizes = dict(
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            conv_dim=(32,) * 7,
-            num_conv_pos_embeddings=16,
-            num_conv_pos_embedding_groups=4,
-            classifier_proj_size=16,
-        )
-    # num_labels reaches PretrainedConfig through **kwargs, which the stubs do not show.
-    config = HubertConfig(  # type: ignore[call-arg]
-        num_labels=len(SUPERB_LABELS),
-        id2label=dict(enumerate(SUPERB_LABELS)),
-        label2id={label: i for i, label in enumerate(SUPERB_LABELS)},
-        **sizes,
-    )
-    HubertForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1,
-        sampling_rate=16_000,
-        padding_value=0.0,
-        do_normalize=True,
-        return_attention_mask=True,
-    ).save_pretrained(folder)
-    return folder
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from hubert_folder import TINY, write_hubert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -146,33 +147,7 @@ def _model(folder: Path) -> str:
 
     if (BUNDLED_DIR / COMPACT_MARKER).is_file():
         return "bundled"
-    import torch
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-
-    torch.manual_seed(0)
-    labels = ["neu", "hap", "ang", "sad"]
-    # num_labels and the label maps go to PretrainedConfig's **kwargs, which the stubs omit.
-    config = HubertConfig(  # type: ignore[call-arg]
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(32,) * 7,
-        conv_stride=(5, 2, 2, 2, 2, 2, 2),
-        conv_kernel=(10, 3, 3, 3, 3, 2, 2),
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4,
-        classifier_proj_size=16,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
-    path = folder / "tiny-hubert"
-    HubertForSequenceClassification(config).save_pretrained(path)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=16_000, do_normalize=True, return_attention_mask=True
-    ).save_pretrained(path)
-    return str(path)
+    return str(write_hubert(folder / "tiny-hubert", size=TINY))
 
 
 def _recordings(folder: Path) -> list[tuple[bytes, float]]:

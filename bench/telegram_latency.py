@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hubert_folder import TINY, write_hubert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,7 +48,6 @@ from tests.fakes.telegram import Call, FakeTelegram, make_user, private_chat  # 
 
 SR = 16_000
 SHARED_DATA = ROOT.parent / "shared" / "data"
-SUPERB_LABELS = ["neu", "hap", "ang", "sad"]  # superb/hubert-large-superb-er's id2label
 TARGET_P50_S, TARGET_P95_S = 0.3, 0.6
 
 
@@ -265,13 +265,13 @@ def _model(spec: str, folder: Path) -> tuple[Any, str]:
     if spec == "auto" and (BUNDLED_DIR / COMPACT_MARKER).is_file():
         return load_model(None), f"bundled compact model ({BUNDLED_DIR})"
     if spec in ("auto", "base"):
-        path = _build_hubert(folder / "hubert-base", tiny=False)
+        path = write_hubert(folder / "hubert-base")
         return load_model(str(path), precision="bf16"), "HuBERT-base config, random weights, bf16"
     if spec == "compact":
         path = _build_compact(folder / "compact")
         return load_model(str(path)), "compact CNN (default NetConfig), random weights, fp32"
     if spec == "tiny":
-        path = _build_hubert(folder / "hubert-tiny", tiny=True)
+        path = write_hubert(folder / "hubert-tiny", size=TINY)
         return load_model(str(path)), "tiny HuBERT (2 layers, width 32), fp32"
     return load_model(spec, precision="bf16"), f"{spec} (bf16)"
 
@@ -289,41 +289,6 @@ def _build_compact(folder: Path) -> Path:
     card = ModelCard(labels=labels, version="bench-random")
     net = CompactNet(FeatureConfig().n_mels, len(labels), card.net)
     return save_model(net.eval(), card, folder)
-
-
-def _build_hubert(folder: Path, *, tiny: bool) -> Path:
-    """HuBERT with SUPERB-ER's labels and random weights, saved the way the hub stores it."""
-    import torch
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-
-    torch.manual_seed(0)
-    size: dict[str, Any] = {}
-    if tiny:  # the tests' tiny HuBERT (tests/conftest.py)
-        size = {
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "conv_dim": (32,) * 7,
-            "num_conv_pos_embeddings": 16,
-            "num_conv_pos_embedding_groups": 4,
-            "classifier_proj_size": 16,
-        }
-    config = HubertConfig(  # type: ignore[call-arg]
-        num_labels=len(SUPERB_LABELS),
-        id2label=dict(enumerate(SUPERB_LABELS)),
-        label2id={label: i for i, label in enumerate(SUPERB_LABELS)},
-        **size,
-    )
-    HubertForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1,
-        sampling_rate=SR,
-        padding_value=0.0,
-        do_normalize=True,
-        return_attention_mask=True,
-    ).save_pretrained(folder)
-    return folder
 
 
 def _voice_notes(folder: Path, count: int) -> tuple[list[bytes], str]:

@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 import numpy as np
 import soundfile as sf
+from hubert_folder import TINY, write_hubert
 
 # Python puts this folder first on the path, where bench/storage.py would shadow the storage
 # package: take it off before importing the project.
@@ -44,7 +45,6 @@ from inference.runtime import with_tuned_allocator  # noqa: E402
 
 SR = 16_000
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SUPERB_LABELS = ["neu", "hap", "ang", "sad"]
 PAGE_FILES = ("/", "/static/app.css", "/static/app.js", "/manifest.webmanifest", "/api/messages")
 TARGET_S = 0.5
 TARGET_BYTES = 200 * 1024
@@ -161,39 +161,10 @@ def _model_spec(name: str, folder: Path) -> str | None:
     if name == "bundled":
         return None
     if name in ("hubert-base", "tiny"):
-        return str(_build_hubert(folder / name, tiny=name == "tiny"))
+        return str(
+            write_hubert(folder / name, size=TINY if name == "tiny" else None, attention_mask=False)
+        )
     return name
-
-
-def _build_hubert(folder: Path, *, tiny: bool) -> Path:
-    """HuBERT with SUPERB-ER's labels and random weights, saved the way the hub stores it."""
-    import torch
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    torch.manual_seed(0)
-    labelled: dict[str, Any] = {
-        "num_labels": len(SUPERB_LABELS),
-        "id2label": dict(enumerate(SUPERB_LABELS)),
-        "label2id": {label: i for i, label in enumerate(SUPERB_LABELS)},
-    }
-    if tiny:  # the tests' tiny HuBERT (tests/conftest.py)
-        labelled |= {
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "conv_dim": (32,) * 7,
-            "num_conv_pos_embeddings": 16,
-            "num_conv_pos_embedding_groups": 4,
-            "classifier_proj_size": 16,
-        }
-    HubertForSequenceClassification(HubertConfig(**labelled)).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=SR, padding_value=0.0, do_normalize=True
-    ).save_pretrained(folder)
-    return folder
 
 
 def _recording(folder: Path) -> tuple[bytes, str]:

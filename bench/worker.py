@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hubert_folder import write_hubert
 
 from inference.runtime import TUNED_MALLOC_ENV, with_tuned_allocator
 
 SR = 16_000
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SUPERB_LABELS = ["neu", "hap", "ang", "sad"]  # superb/hubert-large-superb-er's id2label
 
 
 @dataclass
@@ -77,7 +77,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
-        folder = _build_hubert_base(Path(tmp) / "hubert-base")
+        folder = write_hubert(Path(tmp) / "hubert-base")
         workloads, source = _workloads(args.clips)
         clips_file = Path(tmp) / "clips.npz"
         arrays: dict[str, Any] = {
@@ -175,31 +175,6 @@ def _report(contenders: list[Contender], workloads: dict[str, list[np.ndarray]])
         f"(a)'s median gap between its two likeliest labels: {np.median(top2[:, 1] - top2[:, 0]):.4f} "
         "(random weights answer near-uniformly, so argmax flips wherever |dp| exceeds the gap)"
     )
-
-
-def _build_hubert_base(folder: Path) -> Path:
-    """HuBERT-base with SUPERB-ER's labels and random weights, saved the way the hub stores it."""
-    import torch
-    from transformers import HubertConfig, HubertForSequenceClassification, Wav2Vec2FeatureExtractor
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    torch.manual_seed(0)
-    labelled: dict[str, Any] = {
-        "num_labels": len(SUPERB_LABELS),
-        "id2label": dict(enumerate(SUPERB_LABELS)),
-        "label2id": {label: i for i, label in enumerate(SUPERB_LABELS)},
-    }
-    config = HubertConfig(**labelled)
-    HubertForSequenceClassification(config).save_pretrained(folder)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1,
-        sampling_rate=SR,
-        padding_value=0.0,
-        do_normalize=True,
-        return_attention_mask=True,
-    ).save_pretrained(folder)
-    return folder
 
 
 def _workloads(count: int) -> tuple[dict[str, list[np.ndarray]], str]:
