@@ -49,5 +49,10 @@ def _reexec_with_tuned_allocator() -> None:
 
 
 def _command_modules() -> list[ModuleType]:
-    names = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    # Modules starting with "_" are shared helpers, not commands.
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    )
     return [importlib.import_module(f"voicemood.commands.{name}") for name in names]

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from voicemood.commands._clips import add_clip_arguments, use_threads
 from voicemood.settings import Settings
 
 NAME = "eval"
@@ -18,13 +19,7 @@ HELP = "Evaluate a model on labelled clips (accuracy, UAR, macro-F1, ECE, confus
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        required=True,
-        metavar="SPEC",
-        help="ravdess:FOLDER, emodb:FOLDER, ... or a manifest .csv; repeat to combine",
-    )
+    add_clip_arguments(parser)
     parser.add_argument(
         "--model", help="model folder or hub id (default: VOICEMOOD_MODEL, bundled)"
     )
@@ -43,18 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--augment-copies", type=int, default=1, metavar="K")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import torch
 
     from data_augment.datasets import DatasetError, read_dataset
     from data_augment.evaluate import FOUR_CLASSES, evaluate_model, write_evaluation
     from inference.errors import VoiceMoodError
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    use_threads(args)
     if args.loso and args.model:
         print("voicemood eval: --loso trains its own models; leave out --model", file=sys.stderr)
         return 2

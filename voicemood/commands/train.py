@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from voicemood.commands._clips import add_clip_arguments, use_threads
 from voicemood.settings import Settings
 
 NAME = "train"
@@ -17,13 +18,7 @@ HELP = "Train an emotion model on labelled clips (speaker-independent split) int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dataset",
-        action="append",
-        required=True,
-        metavar="SPEC",
-        help="ravdess:FOLDER, emodb:FOLDER, ... or a manifest .csv; repeat to combine",
-    )
+    add_clip_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="run folder to write")
     parser.add_argument("--arch", choices=("compact", "hubert"), default="compact")
     parser.add_argument("--init", help="checkpoint folder to fine-tune (--arch hubert)")
@@ -58,18 +53,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train the convolutional encoder too (--arch hubert from scratch)",
     )
     parser.add_argument("--version", default="", help="model version recorded in the run folder")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import torch
 
     from data_augment.datasets import DatasetError, read_dataset
     from data_augment.train import TrainConfig, train
     from inference.errors import VoiceMoodError
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    use_threads(args)
     config = TrainConfig(
         arch=args.arch,
         epochs=args.epochs,
