@@ -593,21 +593,22 @@ def user_of(user: discord.abc.User, locale: discord.Locale | None = None) -> Use
 
 
 def where_of_message(message: discord.Message) -> Where:
-    if message.guild is not None:
-        return Where(PLATFORM, str(message.guild.id), True, str(message.channel.id))
-    return Where(PLATFORM, str(message.channel.id), is_group=False)
+    return _where(message.guild.id if message.guild is not None else None, message.channel.id)
 
 
 def where_of(interaction: discord.Interaction[Any]) -> Where:
-    if interaction.guild_id is not None:
-        return Where(PLATFORM, str(interaction.guild_id), True, str(interaction.channel_id))
-    return Where(PLATFORM, str(interaction.channel_id), is_group=False)
+    return _where(interaction.guild_id, interaction.channel_id)
 
 
 def where_of_reaction(payload: discord.RawReactionActionEvent) -> Where:
-    if payload.guild_id is not None:
-        return Where(PLATFORM, str(payload.guild_id), True, str(payload.channel_id))
-    return Where(PLATFORM, str(payload.channel_id), is_group=False)
+    return _where(payload.guild_id, payload.channel_id)
+
+
+def _where(guild_id: int | None, channel_id: int | None) -> Where:
+    """A server is one chat (consent is per server) and remembers the channel; a DM is its channel."""
+    if guild_id is not None:
+        return Where(PLATFORM, str(guild_id), True, str(channel_id))
+    return Where(PLATFORM, str(channel_id), is_group=False)
 
 
 def is_audio(attachment: discord.Attachment) -> bool:
