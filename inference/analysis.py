@@ -14,6 +14,8 @@ import numpy as np
 
 from inference.answer import Prediction, Segment, make_prediction
 from inference.audio import Audio, DecodeLimits, decode_async
+from inference.baseline import SpeakerBaseline
+from inference.models.base import EmbeddingModel
 from inference.worker import InferenceWorker
 
 
@@ -38,16 +40,37 @@ class Analyzer:
         self.config = config or AnalysisConfig()
         self._decodes = asyncio.Semaphore(self.config.max_decodes)
 
-    async def analyse(self, source: bytes | str | Path) -> Prediction:
-        """Decode and classify one recording; raises the typed errors of inference.errors."""
+    async def analyse(
+        self, source: bytes | str | Path, *, baseline: SpeakerBaseline | None = None
+    ) -> Prediction:
+        """Decode and classify one recording; raises the typed errors of inference.errors.
+
+        With a speaker's `baseline` (and a model that embeds), the note is heard against that
+        speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
+        """
         async with self._decodes:
             audio = await decode_async(source, self.config.limits, ffmpeg=self.config.ffmpeg)
-        return await self.analyse_audio(audio)
+        return await self.analyse_audio(audio, baseline=baseline)
 
-    async def analyse_audio(self, audio: Audio) -> Prediction:
+    async def analyse_audio(
+        self, audio: Audio, *, baseline: SpeakerBaseline | None = None
+    ) -> Prediction:
         windows = split_windows(audio, self.config.window_s, self.config.silence_db)
-        rows = await self.worker.predict_many([audio.samples[a:b] for a, b in windows])
-        labels = self.worker.labels
+        waves = [audio.samples[a:b] for a, b in windows]
+        embedding = None
+        if self.worker.embeds:
+            result = await self.worker.run_many(waves, task="embed")
+            model = result.model
+            assert isinstance(model, EmbeddingModel)
+            embedding = _note_embedding(result.values, windows)
+            usable = (
+                baseline if baseline is not None and baseline.dim == model.embedding_dim else None
+            )
+            rows = model.classify(result.values, usable)
+        else:
+            result = await self.worker.run_many(waves)
+            model, rows = result.model, result.values
+        labels = model.labels
         sr = audio.sample_rate
         timeline = [
             Segment(a / sr, b / sr, labels[int(row.argmax())], float(row.max()))
@@ -57,10 +80,17 @@ class Analyzer:
         return make_prediction(
             dict(zip(labels, mean.tolist(), strict=True)),
             duration_s=audio.duration_s,
-            model=self.worker.name,
+            model=model.name,
             not_sure_below=self.config.not_sure_below,
             timeline=_merge(timeline) if len(timeline) > 1 else [],
+            embedding=embedding,
         )
+
+
+def _note_embedding(rows: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
+    """One vector for the whole note: its windows' embeddings weighted by their length."""
+    weights = np.array([b - a for a, b in windows], np.float64)
+    return (rows * (weights / weights.sum())[:, None]).sum(axis=0).astype(np.float32)
 
 
 def split_windows(audio: Audio, window_s: float, silence_db: float = 35.0) -> list[tuple[int, int]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from inference.labels import affect_of
 
 
@@ -36,6 +38,9 @@ class Prediction:
     duration_s: float
     model: str
     timeline: list[Segment] = field(default_factory=list)
+    # The note's pooled encoder embedding (models that embed), for updating a speaker baseline;
+    # never serialised, never stored as such.
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (the CLI's and the web API's answer format)."""
@@ -68,6 +73,7 @@ def make_prediction(
     model: str,
     not_sure_below: float,
     timeline: Sequence[Segment] = (),
+    embedding: np.ndarray | None = None,
 ) -> Prediction:
     """Build the answer from canonical probabilities (normalised here to sum to one)."""
     total = sum(probabilities.values())
@@ -88,4 +94,5 @@ def make_prediction(
         duration_s=duration_s,
         model=model,
         timeline=list(timeline),
+        embedding=embedding,
     )

@@ -14,11 +14,24 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Literal
 
 import numpy as np
 
 from inference.errors import Busy, InferenceTimeout
-from inference.models.base import EmotionModel
+from inference.models.base import EmbeddingModel, EmotionModel
+
+# What a request asks of the model: probabilities (every model) or pooled embeddings (models
+# with an encoder and a separate head, so a per-speaker baseline can be applied to the vectors).
+Task = Literal["predict", "embed"]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A request's answer: one row per clip, and the model that produced every one of them."""
+
+    values: np.ndarray
+    model: EmotionModel
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,7 @@ class InferenceWorker:
     """Classifies waveforms for many concurrent callers with one model instance."""
 
     def __init__(self, model: EmotionModel, config: WorkerConfig | None = None) -> None:
+        # The model new requests are admitted to; `swap` replaces it between batches.
         self.model = model
         self.config = config or WorkerConfig()
         self._waiting: deque[_Clip] = deque()
@@ -92,25 +106,58 @@ class InferenceWorker:
         return rows[0]
 
     async def predict_many(self, waveforms: Sequence[np.ndarray]) -> np.ndarray:
+        """Probabilities for all windows of one note (see `run_many`)."""
+        return (await self.run_many(waveforms)).values
+
+    @property
+    def embeds(self) -> bool:
+        """True when the current model can return embeddings (`run_many(..., task="embed")`)."""
+        return isinstance(self.model, EmbeddingModel)
+
+    def swap(self, model: EmotionModel) -> EmotionModel:
+        """Serve new requests with `model`; requests already admitted finish on the old one.
+
+        Returns the old model. Nothing waiting is dropped: each clip keeps the model it was
+        admitted to, and batches never mix models, so one note's windows all hear one model.
+        """
+        old, self.model = self.model, model
+        return old
+
+    async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows:
         """Rows for all windows of one note, admitted all together or refused with Busy.
 
         A group larger than the whole queue is admitted only into an empty queue, so a long note
         can always run once the worker is idle, yet never runs half-way.
         """
+        model = self.model
+        if task == "embed" and not isinstance(model, EmbeddingModel):
+            raise TypeError(f"model {model.name} gives no embeddings")
         if len(waveforms) == 0:
-            return np.zeros((0, len(self.labels)), np.float32)
+            width = (
+                model.embedding_dim
+                if isinstance(model, EmbeddingModel) and task == "embed"
+                else len(model.labels)
+            )
+            return Rows(np.zeros((0, width), np.float32), model)
         if self._closing:
             raise Busy("The mood reader is restarting; please send the note again in a minute.")
         await self.start()
         queued = len(self._waiting)
         if queued and queued + len(waveforms) > self.config.max_queue:
             raise Busy("Too many voice notes at once right now; please try again in a minute.")
-        job = _Job(asyncio.get_running_loop().create_future(), len(waveforms), len(self.labels))
-        self._waiting.extend(_Clip(np.asarray(w), job, i) for i, w in enumerate(waveforms))
+        width = (
+            model.embedding_dim
+            if task == "embed" and isinstance(model, EmbeddingModel)
+            else len(model.labels)
+        )
+        job = _Job(asyncio.get_running_loop().create_future(), len(waveforms), width)
+        self._waiting.extend(
+            _Clip(np.asarray(w), job, i, model, task) for i, w in enumerate(waveforms)
+        )
         self._wakeup.set()
         try:
             async with asyncio.timeout(self.config.request_timeout_s):
-                return await job.future
+                return Rows(await job.future, model)
         except TimeoutError:
             raise InferenceTimeout(
                 "Reading the tone took too long; please try again later.",
@@ -153,7 +200,11 @@ class InferenceWorker:
             self._largest_batch = max(self._largest_batch, len(batch))
             try:
                 rows = await loop.run_in_executor(
-                    self._executor, _predict_checked, self.model, [c.waveform for c in batch]
+                    self._executor,
+                    _run_checked,
+                    batch[0].model,
+                    batch[0].task,
+                    [c.waveform for c in batch],
                 )
             except Exception as error:  # the model's own failure goes to this batch's callers only
                 self._failed += len(batch)
@@ -165,7 +216,10 @@ class InferenceWorker:
                 clip.job.answer(clip.index, row)
 
     def _next_batch(self) -> list[_Clip]:
-        """The oldest live clip plus up to max_batch - 1 waiting clips of exactly its length."""
+        """The oldest live clip plus up to max_batch - 1 waiting clips of exactly its length.
+
+        Peers must also share its model and task: after a swap, old and new never share a pass.
+        """
         while self._waiting and self._waiting[0].job.future.done():
             self._waiting.popleft()  # its caller gave up (cancelled, timed out) or already failed
         if not self._waiting:
@@ -176,7 +230,12 @@ class InferenceWorker:
         for clip in list(self._waiting):
             if len(batch) >= self.config.max_batch:
                 break
-            if len(clip.waveform) == size and not clip.job.future.done():
+            if (
+                len(clip.waveform) == size
+                and clip.model is first.model
+                and clip.task == first.task
+                and not clip.job.future.done()
+            ):
                 batch.append(clip)
                 self._waiting.remove(clip)
         return batch
@@ -208,14 +267,21 @@ class _Clip:
     waveform: np.ndarray
     job: _Job
     index: int
+    model: EmotionModel  # the model current when the request was admitted
+    task: Task = "predict"
 
 
-def _predict_checked(model: EmotionModel, batch: list[np.ndarray]) -> np.ndarray:
+def _run_checked(model: EmotionModel, task: Task, batch: list[np.ndarray]) -> np.ndarray:
     """Run the model and insist on one row per clip, so a bad model fails loudly, not silently."""
-    rows = np.asarray(model.predict(batch), np.float32)
-    if rows.shape != (len(batch), len(model.labels)):
+    if task == "embed" and isinstance(model, EmbeddingModel):
+        rows = np.asarray(model.embed(batch), np.float32)
+        width = model.embedding_dim
+    else:
+        rows = np.asarray(model.predict(batch), np.float32)
+        width = len(model.labels)
+    if rows.shape != (len(batch), width):
         raise RuntimeError(
             f"model {model.name} returned shape {rows.shape} for {len(batch)} clips "
-            f"and {len(model.labels)} labels"
+            f"and {width} columns"
         )
     return rows

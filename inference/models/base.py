@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,3 +23,20 @@ class EmotionModel(Protocol):
     labels: tuple[str, ...]
 
     def predict(self, batch: Sequence[np.ndarray]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class EmbeddingModel(EmotionModel, Protocol):
+    """A model made of an encoder and a small head, whose two halves can run apart.
+
+    `embed` (slow, in the worker's thread) turns waveforms into pooled vectors of width
+    `embedding_dim`; `classify` (fast, anywhere) turns vectors into probabilities over `labels`,
+    optionally normalised against one speaker's running statistics (inference.baseline).
+    `predict(batch)` equals `classify(embed(batch))`.
+    """
+
+    embedding_dim: int
+
+    def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray: ...
+
+    def classify(self, embeddings: np.ndarray, baseline: object | None = None) -> np.ndarray: ...
