@@ -6,7 +6,7 @@ Made once here; Telegram, Discord and the web page only decorate it.
 from __future__ import annotations
 
 from bots.i18n import EMOJI, label_name, percent, t
-from inference.answer import Prediction
+from inference.answer import Prediction, Segment
 from inference.errors import VoiceMoodError
 
 
@@ -35,12 +35,17 @@ def render_prediction(prediction: Prediction, lang: str = "en") -> str:
             )
         ]
     if len(prediction.timeline) > 1:
-        steps = " → ".join(
-            f"{_clock(seg.start_s)} {EMOJI.get(seg.label, '')} {label_name(lang, seg.label)}"
-            for seg in prediction.timeline
-        )
+        steps = " → ".join(_step(seg, lang) for seg in prediction.timeline)
         lines.append(t(lang, "timeline", steps=steps))
     return "\n".join(lines)
+
+
+def _step(seg: Segment, lang: str) -> str:
+    """One stretch of the timeline; an unsure one is worded as a guess, not as a plain label."""
+    clock, label = _clock(seg.start_s), label_name(lang, seg.label)
+    if seg.not_sure:
+        return t(lang, "timeline_unsure", clock=clock, label=label)
+    return f"{clock} {EMOJI.get(seg.label, '')} {label}"
 
 
 def render_error(error: VoiceMoodError, lang: str = "en") -> str:

@@ -12,12 +12,17 @@ from inference.labels import affect_of
 
 @dataclass(frozen=True)
 class Segment:
-    """One window of a long note and how its tone sounded."""
+    """One stretch of a long note and how its tone sounded.
+
+    `confidence` is the mean probability of `label` over the stretch's windows; `not_sure` is
+    set when it is below the answer's threshold, and renderers then word the stretch as a guess.
+    """
 
     start_s: float
     end_s: float
     label: str
     confidence: float
+    not_sure: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Prediction:
                     "end_s": round(s.end_s, 2),
                     "label": s.label,
                     "confidence": round(s.confidence, 4),
+                    "not_sure": s.not_sure,
                 }
                 for s in self.timeline
             ],

@@ -75,3 +75,15 @@ def test_unknown_error_code_falls_back_to_a_generic_apology():
 def test_both_languages_have_the_same_sentences():
     assert TEXT["en"].keys() == TEXT["ko"].keys()
     assert LABEL_NAMES["en"].keys() == LABEL_NAMES["ko"].keys()
+
+
+def test_an_unsure_stretch_of_a_long_note_is_worded_as_a_guess_in_both_languages():
+    timeline = [Segment(0, 8, "neutral", 0.7), Segment(8, 16, "sad", 0.38, not_sure=True)]
+    p = _prediction({"neutral": 0.6, "sad": 0.4}, timeline)
+    assert render_prediction(p, "en").splitlines()[1] == (
+        "How the tone moved: 0:00 😐 neutral → 0:08 🤔 maybe sad (not sure)"
+    )
+    assert render_prediction(p, "ko").splitlines()[1] == (
+        "톤의 흐름: 0:00 😐 중립 → 0:08 🤔 '슬픔'일지도 몰라요 (확실하지 않음)"
+    )
+    assert [s["not_sure"] for s in p.to_json()["timeline"]] == [False, True]

@@ -208,6 +208,10 @@ def _schemas() -> dict[str, Any]:
                 "end_s": {"type": "number"},
                 "label": label,
                 "confidence": probability,
+                "not_sure": {
+                    "type": "boolean",
+                    "description": "confidence is below the threshold: a guess, not a reading",
+                },
             },
         },
         "FeedbackRequest": {

@@ -203,7 +203,11 @@
       }),
     );
     const steps = a.timeline
-      .map((seg) => `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`)
+      .map((seg) =>
+        seg.not_sure
+          ? tr("timeline_unsure", { clock: clock(seg.start_s), label: labelName(seg.label) })
+          : `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`,
+      )
       .join(" → ");
     $("steps").textContent = tr("timeline", { steps });
   }
