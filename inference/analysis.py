@@ -2,12 +2,14 @@
 
 Windows all have the same length, so the shared worker can batch them without padding (padding
 changes HuBERT's answer); near-silent windows are left out of the answer and of the timeline.
+The timeline is smoothed by a Viterbi pass (a fixed cost per change of label), because a
+window's argmax flickers: a 69 s note of six stretches came back as 14 changes unsmoothed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,9 @@ class AnalysisConfig:
     # ffmpeg children decoding at once: a burst of 200 notes must not start 200 of them and
     # starve the event loop (measured: loop lag 2.4 s unbounded, 0.07 s with 2).
     max_decodes: int = 2
+    # Log-probability a change of label between neighbouring windows costs in the timeline;
+    # 0 reports every window's argmax. Tuned on RAVDESS actors 13-16 (bench/long_notes.py).
+    switch_penalty: float = 1.5
 
 
 class Analyzer:
@@ -72,9 +77,10 @@ class Analyzer:
             model, rows = result.model, result.values
         labels = model.labels
         sr = audio.sample_rate
+        path = smooth_labels(rows, self.config.switch_penalty)
         timeline = [
-            Segment(a / sr, b / sr, labels[int(row.argmax())], float(row.max()))
-            for (a, b), row in zip(windows, rows, strict=True)
+            Segment(a / sr, b / sr, labels[k], float(row[k]))
+            for (a, b), row, k in zip(windows, rows, path, strict=True)
         ]
         mean = rows.mean(axis=0)
         return make_prediction(
@@ -82,9 +88,33 @@ class Analyzer:
             duration_s=audio.duration_s,
             model=model.name,
             not_sure_below=self.config.not_sure_below,
-            timeline=_merge(timeline) if len(timeline) > 1 else [],
+            timeline=_merge(timeline, self.config.not_sure_below) if len(timeline) > 1 else [],
             embedding=embedding,
         )
+
+
+def smooth_labels(rows: np.ndarray, switch_penalty: float) -> list[int]:
+    """The most likely label per window when each change of label costs `switch_penalty`.
+
+    Viterbi over (windows x labels): a window's emission is the log of its probability, and
+    moving between labels from one window to the next subtracts the penalty. With penalty 0
+    this is each window's argmax.
+    """
+    if len(rows) == 0:
+        return []
+    emission = np.log(np.clip(np.asarray(rows, np.float64), 1e-12, None))
+    score = emission[0].copy()
+    came_from = np.zeros(emission.shape, np.int64)
+    for t in range(1, len(emission)):
+        best = int(score.argmax())
+        switch = score[best] - switch_penalty
+        stay = score >= switch  # ties keep the label: a change must earn its place
+        came_from[t] = np.where(stay, np.arange(len(score)), best)
+        score = np.where(stay, score, switch) + emission[t]
+    path = [int(score.argmax())]
+    for t in range(len(emission) - 1, 0, -1):
+        path.append(int(came_from[t, path[-1]]))
+    return path[::-1]
 
 
 def _note_embedding(rows: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
@@ -112,8 +142,12 @@ def split_windows(audio: Audio, window_s: float, silence_db: float = 35.0) -> li
     return [r for r, keep in zip(ranges, loud_enough, strict=True) if keep]
 
 
-def _merge(timeline: list[Segment]) -> list[Segment]:
-    """Joins touching windows that sound the same, so the timeline shows only the changes."""
+def _merge(timeline: list[Segment], not_sure_below: float) -> list[Segment]:
+    """Joins touching windows that sound the same, so the timeline shows only the changes.
+
+    A stretch's confidence is the mean probability of its label over its windows; below
+    `not_sure_below` the stretch is marked not sure.
+    """
     merged: list[Segment] = []
     counts: list[int] = []
     for seg in timeline:
@@ -128,4 +162,4 @@ def _merge(timeline: list[Segment]) -> list[Segment]:
             start = max(seg.start_s, last.end_s) if last else seg.start_s
             merged.append(Segment(start, seg.end_s, seg.label, seg.confidence))
             counts.append(1)
-    return merged
+    return [replace(seg, not_sure=seg.confidence < not_sure_below) for seg in merged]

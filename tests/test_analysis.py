@@ -62,3 +62,86 @@ async def test_a_long_note_keeps_a_timeline_that_covers_it(analyzer, make_audio)
     for before, after in zip(prediction.timeline, prediction.timeline[1:], strict=False):
         assert before.end_s <= after.start_s + 1e-6
         assert before.label != after.label or before.end_s < after.start_s
+
+
+class ToneModel:
+    """A deterministic EmotionModel: a window's dominant pitch picks its probabilities.
+
+    200 Hz sounds clearly neutral, 400 Hz clearly angry, 300 Hz is a noisy window leaning angry,
+    and 500 Hz is a stretch the model is unsure of (happy at 45 %).
+    """
+
+    name = "tones"
+    labels: tuple[str, ...] = ("neutral", "happy", "sad", "angry")
+    ROWS = {
+        200: (0.85, 0.05, 0.05, 0.05),
+        300: (0.35, 0.05, 0.05, 0.55),
+        400: (0.05, 0.05, 0.05, 0.85),
+        500: (0.10, 0.45, 0.30, 0.15),
+    }
+
+    def predict(self, batch):
+        rows = []
+        for wave in batch:
+            pitch = np.argmax(np.abs(np.fft.rfft(wave))) * 16_000 / len(wave)
+            nearest = min(self.ROWS, key=lambda hz: abs(hz - pitch))
+            rows.append(self.ROWS[nearest])
+        return np.array(rows, np.float32)
+
+
+def _tones(*pitches: int, window_s: float = 4.0) -> np.ndarray:
+    t = np.arange(int(window_s * 16_000)) / 16_000
+    return np.concatenate([0.3 * np.sin(2 * np.pi * hz * t) for hz in pitches]).astype(np.float32)
+
+
+async def _analyse_file(path, **config):
+    async with InferenceWorker(ToneModel()) as worker:
+        return await Analyzer(worker, AnalysisConfig(window_s=4.0, **config)).analyse(path)
+
+
+async def test_one_noisy_window_does_not_break_a_steady_tone_into_three(make_audio):
+    note = make_audio("steady.wav", samples=_tones(200, 200, 300, 200, 200))
+    smoothed = await _analyse_file(note)
+    unsmoothed = await _analyse_file(note, switch_penalty=0.0)
+    assert [(s.label, s.start_s, s.end_s) for s in smoothed.timeline] == [("neutral", 0.0, 20.0)]
+    assert [s.label for s in unsmoothed.timeline] == ["neutral", "angry", "neutral"]
+
+
+async def test_a_tone_that_holds_is_still_reported_as_a_change(make_audio):
+    note = make_audio("change.wav", samples=_tones(200, 200, 400, 400, 400))
+    prediction = await _analyse_file(note)
+    assert [(s.label, s.start_s) for s in prediction.timeline] == [
+        ("neutral", 0.0),
+        ("angry", 8.0),
+    ]
+
+
+async def test_a_low_confidence_stretch_is_marked_not_sure_in_json_and_worded_as_unsure(
+    make_audio,
+):
+    from bots.replies import render_prediction
+
+    note = make_audio("unsure.wav", samples=_tones(200, 200, 500, 500))
+    prediction = await _analyse_file(note, not_sure_below=0.5)
+    timeline = prediction.to_json()["timeline"]
+    assert [(s["label"], s["not_sure"]) for s in timeline] == [
+        ("neutral", False),
+        ("happy", True),
+    ]
+    assert timeline[1]["confidence"] == pytest.approx(0.45)
+    english = render_prediction(prediction, "en").splitlines()[-1]
+    korean = render_prediction(prediction, "ko").splitlines()[-1]
+    assert "0:08 🤔 maybe happy (not sure)" in english and "😊" not in english
+    assert "0:08 🤔 '기쁨'일지도 몰라요 (확실하지 않음)" in korean
+
+
+def test_the_switch_penalty_is_a_setting_that_reaches_the_analyzer(
+    tiny_hubert_dir, monkeypatch, tmp_path
+):
+    from voicemood.settings import Settings
+    from voicemood.wiring import build_analyzer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VOICEMOOD_TIMELINE_SWITCH_PENALTY", "0.25")
+    monkeypatch.setenv("VOICEMOOD_MODEL", str(tiny_hubert_dir))
+    assert build_analyzer(Settings()).config.switch_penalty == 0.25

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Answer
     window_s: float = 4.0
     not_sure_below: float = 0.5
+    timeline_switch_penalty: float = Field(
+        1.5, ge=0, description="log-probability cost of a change in a long note's timeline; 0: none"
+    )
     language: Literal["en", "ko"] = "en"
 
     # Storage

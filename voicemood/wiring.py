@@ -29,6 +29,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
     config = AnalysisConfig(
         window_s=settings.window_s,
         not_sure_below=settings.not_sure_below,
+        switch_penalty=settings.timeline_switch_penalty,
         limits=limits,
         ffmpeg=settings.ffmpeg,
     )
