@@ -53,9 +53,16 @@ class Analyzer:
         With a speaker's `baseline` (and a model that embeds), the note is heard against that
         speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
         """
+        return await self.analyse_audio(await self.decode(source), baseline=baseline)
+
+    async def decode(self, source: bytes | str | Path) -> Audio:
+        """Decode one recording under the configured limits, a bounded number at a time."""
         async with self._decodes:
-            audio = await decode_async(source, self.config.limits, ffmpeg=self.config.ffmpeg)
-        return await self.analyse_audio(audio, baseline=baseline)
+            return await decode_async(source, self.config.limits, ffmpeg=self.config.ffmpeg)
+
+    def clips_of(self, audio: Audio) -> int:
+        """How many clips `analyse_audio(audio)` puts in the worker's queue (one per window)."""
+        return len(split_windows(audio, self.config.window_s, self.config.silence_db))
 
     async def analyse_audio(
         self, audio: Audio, *, baseline: SpeakerBaseline | None = None

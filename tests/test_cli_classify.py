@@ -1,5 +1,6 @@
 """`voicemood classify` end to end: the installed console command, real files, a real model folder."""
 
+import argparse
 import json
 import os
 import subprocess
@@ -103,3 +104,60 @@ def test_with_no_model_setting_the_bundled_model_answers_on_real_speech(shared_d
     assert record["model"].startswith("compact:")
     assert record["label"] in CANONICAL_LABELS
     assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def _settings(model: Path, **values):
+    from voicemood.settings import Settings
+
+    return Settings(_env_file=None, model=str(model), tune_allocator=False, **values)
+
+
+def test_three_hundred_files_are_all_answered_in_input_order_and_none_busy(
+    tiny_hubert_dir, make_audio, tmp_path, capsys
+):
+    # In-process with a tiny model: the console command's own run(), 300 real files. Every 7th
+    # is a 14 s note of four windows (answered later than the short ones around it), every 50th
+    # is missing (answered at once), and the queue holds only 8 clips: all starting at once
+    # would be refused as "busy", and answers printed as they finish would come out of order.
+    from voicemood.commands import classify
+
+    short = make_audio("short.ogg", 2.0)
+    long = make_audio("long.ogg", 14.0, seed=3)
+    files = []
+    for i in range(300):
+        path = tmp_path / f"note-{i:03d}.ogg"
+        if i % 50 != 49:
+            path.symlink_to(long if i % 7 == 0 else short)
+        files.append(path)
+    args = argparse.Namespace(files=files, json=True, lang=None)
+    status = classify.run(args, _settings(tiny_hubert_dir, queue_size=8, max_batch=2))
+    assert status == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == [str(p) for p in files]
+    assert not [r for r in records if r.get("code") == "busy"]
+    for i, record in enumerate(records):
+        if i % 50 == 49:
+            assert record["code"] == "file"
+        else:
+            assert record["duration_s"] == pytest.approx(14.0 if i % 7 == 0 else 2.0, abs=0.15)
+            assert (len(record["timeline"]) > 0) == (i % 7 == 0)
+
+
+async def test_the_first_answer_comes_before_every_file_has_been_started(
+    tiny_hubert_dir, make_audio, tmp_path
+):
+    # Streaming with bounded memory: the first file's answer is out while at most a few files
+    # have reached the model, not after all of them were collected.
+    from voicemood.commands.classify import _classify_all, _files_in_flight
+    from voicemood.wiring import build_analyzer
+
+    note = make_audio("note.ogg", 1.0)
+    files = [note] * 200
+    analyzer = build_analyzer(_settings(tiny_hubert_dir, queue_size=64, max_batch=4))
+    async with analyzer.worker:
+        outcomes = _classify_all(analyzer, files)
+        first_path, first = await anext(outcomes)
+        assert first_path == note and first.duration_s == pytest.approx(1.0, abs=0.1)
+        assert analyzer.worker.stats.processed <= _files_in_flight(64, 4) < len(files)
+        rest = [outcome async for _, outcome in outcomes]
+    assert len(rest) == 199 and all(r.duration_s == first.duration_s for r in rest)

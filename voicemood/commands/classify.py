@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicemood.settings import Settings
+
+if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only when run
+    from inference.analysis import Analyzer
 
 NAME = "classify"
 HELP = "Analyse audio files and print the tone of voice each one sounds like."
@@ -38,27 +44,89 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except VoiceMoodError as error:
         print(f"voicemood: {error}", file=sys.stderr)
         return 2
-    results = asyncio.run(_classify_all(analyzer, args.files))
     lang = args.lang or settings.language
-    for path, outcome in zip(args.files, results, strict=True):
-        print(_format(path, outcome, as_json=args.json, lang=lang), flush=True)
-    failures = sum(1 for outcome in results if isinstance(outcome, BaseException))
-    return 1 if failures == len(results) else 0
+    failures = asyncio.run(_print_all(analyzer, args.files, as_json=args.json, lang=lang))
+    return 1 if failures == len(args.files) else 0
 
 
-async def _classify_all(analyzer: Any, files: list[Path]) -> list[Any]:
-    """Analyse every file concurrently (so the worker can batch), keeping each file's own outcome."""
-    async with analyzer.worker:
-        return await asyncio.gather(*(_one(analyzer, path) for path in files))
+async def _print_all(analyzer: Analyzer, files: list[Path], *, as_json: bool, lang: str) -> int:
+    """Print each file's answer as soon as it and every file before it are done; count failures."""
+    failures = 0
+    async with analyzer.worker, contextlib.aclosing(_classify_all(analyzer, files)) as outcomes:
+        async for path, outcome in outcomes:
+            print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
+            failures += isinstance(outcome, BaseException)
+    return failures
 
 
-async def _one(analyzer: Any, path: Path) -> Any:
+async def _classify_all(
+    analyzer: Analyzer, files: list[Path]
+) -> AsyncGenerator[tuple[Path, Any], None]:
+    """Each file's outcome, in input order, with a bounded number of files in flight.
+
+    Starting every file at once overflowed the worker's queue (100 notes: a fifth answered
+    "busy") and held every decoded note in memory. Here at most `_files_in_flight` files are
+    started and not yet printed, and the clips they hand the worker never exceed its queue, so
+    the CLI, the worker's only client, is never refused whatever the number of files.
+    """
+    config = analyzer.worker.config
+    budget = _ClipBudget(config.max_queue)
+    limit = _files_in_flight(config.max_queue, config.max_batch)
+    pending: deque[tuple[Path, asyncio.Task[Any]]] = deque()
+    try:
+        for path in files:
+            pending.append((path, asyncio.create_task(_one(analyzer, path, budget))))
+            while pending and (len(pending) >= limit or pending[0][1].done()):
+                first, task = pending.popleft()
+                yield first, await task
+        while pending:
+            first, task = pending.popleft()
+            yield first, await task
+    finally:
+        for _, task in pending:  # the consumer stopped early (Ctrl-C, a closed pipe)
+            task.cancel()
+
+
+def _files_in_flight(max_queue: int, max_batch: int) -> int:
+    """Enough waiting notes to fill a few batches, never more than the queue holds."""
+    return max(1, min(max_queue, 4 * max_batch))
+
+
+class _ClipBudget:
+    """The worker queue's room, handed out to notes in the order they ask.
+
+    A note larger than the whole queue waits until it is alone, which is when the worker admits
+    it (`InferenceWorker.run_many`); the lock keeps later small notes from overtaking it forever.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._door = asyncio.Lock()
+        self._room = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, clips: int) -> AsyncIterator[None]:
+        async with self._door, self._room:
+            await self._room.wait_for(lambda: self.used == 0 or self.used + clips <= self.capacity)
+            self.used += clips
+        try:
+            yield
+        finally:
+            async with self._room:
+                self.used -= clips
+                self._room.notify_all()
+
+
+async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget) -> Any:
     from inference.errors import VoiceMoodError
 
     try:
         if not await asyncio.to_thread(path.is_file):
             raise FileNotFoundError(f"No such file: {path}")
-        return await analyzer.analyse(path)
+        audio = await analyzer.decode(path)
+        async with budget.hold(analyzer.clips_of(audio)):
+            return await analyzer.analyse_audio(audio)
     except (VoiceMoodError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
         return error
     except Exception as error:  # one bad file must not stop the others
