@@ -17,6 +17,10 @@ notes (seeds seed..seed+runs-1):
 - unsure: the fraction of the time inside segments marked not_sure;
 - the ratios of time acc and segs/stretch against penalty 0 (the old argmax merge).
 
+Mind which speakers a model heard: the bundled compact model was trained on RAVDESS actors 01-11,
+13 and 15-19 (its model card), so with it both sets are partly training speakers and the figures
+flatter it; the Whisper-head model is meant to be run with actors 13-20 held out.
+
 Each window's model output does not depend on the penalty, so the model is wrapped in a cache:
 every window is classified once, and each penalty's pass re-runs only the Analyzer around it.
 """
