@@ -325,12 +325,13 @@ class VoiceMoodService:
             if await self.store.baseline_consent(person) is None:
                 return UsualVoice(on=False)
             kept = await self.store.baseline(person, self.analyzer.worker.name)
+            if kept is None or kept.count == 0:
+                return UsualVoice(on=True)
+            # Inside the try: unreadable statistics must not cost the person their answer.
+            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats))
         except Exception:
             self._storage_down()
             return UsualVoice(on=False)
-        if kept is None or kept.count == 0:
-            return UsualVoice(on=True)
-        return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats))
 
     async def _learn_voice(self, person: Person, prediction: Prediction) -> None:
         """Fold the note's embedding (never its audio) into the person's baseline."""
