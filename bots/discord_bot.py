@@ -46,7 +46,7 @@ CUSTOM_ID_PREFIX = "vm:"
 AUDIO_SUFFIXES = frozenset({"ogg", "oga", "opus", "mp3", "m4a", "aac", "wav", "flac", "webm"})
 CHART_FILENAME = "mood.png"
 # Replies that concern only the person asking stay between them and the bot in a server.
-PERSONAL_COMMANDS = frozenset({"help", "privacy", "lang", "donate", "forget"})
+PERSONAL_COMMANDS = frozenset({"help", "privacy", "lang", "donate", "baseline", "forget"})
 # Commands that draw a chart: deferred at once, since matplotlib may take a while.
 SLOW_COMMANDS = frozenset({"summary"})
 
@@ -470,6 +470,12 @@ class VoiceMoodCog(commands.Cog):
     @app_commands.command(name="donate", description=_describe("donate"))
     async def donate(self, interaction: discord.Interaction, state: Literal["on", "off"]) -> None:
         await self._command(interaction, "donate", state)
+
+    @app_commands.command(name="baseline", description=_describe("baseline"))
+    async def baseline(
+        self, interaction: discord.Interaction, state: Literal["on", "off"] | None = None
+    ) -> None:
+        await self._command(interaction, "baseline", state)
 
     @app_commands.command(name="forget", description=_describe("forget"))
     async def forget(self, interaction: discord.Interaction) -> None:

@@ -87,6 +87,7 @@ TEXT: dict[Lang, dict[str, str]] = {
             "/optin – analyse my voice notes in this group\n"
             "/optout – stop analysing them here\n"
             "/donate on|off – keep my voice notes to improve the model (off by default)\n"
+            "/baseline on|off – learn how my voice usually sounds and read my notes against it\n"
             "/summary today|week|N – the mood of this chat, with a chart\n"
             "/digest on|off – a daily summary in this chat\n"
             "/lang en|ko – answer in English or Korean\n"
@@ -98,8 +99,10 @@ TEXT: dict[Lang, dict[str, str]] = {
             "What I keep: for each analysed voice note, who sent it, where and when, its length, "
             "the model version and its answer – never the audio itself, unless you switched on "
             "/donate. With /donate on, your voice notes are kept to retrain and re-evaluate the "
-            "model; /donate off deletes the kept audio. Corrections you give are kept with your "
-            "id. In groups I only analyse members who opted in. /forget deletes everything about "
+            "model; /donate off deletes the kept audio. With /baseline on, I keep running "
+            "averages of how your voice usually sounds (numbers, never audio) to read the tone of "
+            "your notes against your usual voice; /baseline off deletes them. Corrections you "
+            "give are kept with your id. In groups I only analyse members who opted in. /forget deletes everything about "
             "you, everywhere, at once. Emotion recognition must not be used to monitor people in "
             "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
         ),
@@ -118,7 +121,12 @@ TEXT: dict[Lang, dict[str, str]] = {
         "donate.on": "💚 Thank you! From now on I keep your voice notes to improve the model. /donate off stops it and deletes the kept audio.",
         "donate.off": "Your voice notes are no longer kept, and the {count} I had kept are deleted.",
         "donate.usage": "Send /donate on to let me keep your voice notes for retraining, or /donate off to stop.",
-        "forget.confirm": "This deletes everything I keep about you, in every chat: your analysed notes, votes, consents and any kept audio. Are you sure?",
+        "baseline.on": "🎚 Baseline on. I now keep running averages of how your voice usually sounds (numbers, never audio) and read the tone of your notes against your usual voice. /baseline off deletes them.",
+        "baseline.off": "Baseline off. The averages of your usual voice are deleted.",
+        "baseline.status_on": "🎚 Your baseline is on: I have learned your usual voice from {count} notes. /baseline off deletes it.",
+        "baseline.status_off": "Your baseline is off. With /baseline on, VoiceMood keeps running averages of how your voice usually sounds (numbers, never audio) and reads your notes against your usual voice; /baseline off deletes them.",
+        "baseline.usage": "Send /baseline on, /baseline off, or /baseline to see whether it is on.",
+        "forget.confirm": "This deletes everything I keep about you, in every chat: your analysed notes, votes, consents, your voice baseline and any kept audio. Are you sure?",
         "forget.done": "🗑 Done. I deleted everything about you: {notes} notes, {votes} votes, {audio} audio files.",
         "forget.nothing": "I don't keep anything about you.",
         "forget.cancelled": "Nothing was deleted.",
@@ -225,6 +233,7 @@ TEXT: dict[Lang, dict[str, str]] = {
             "/optin – 이 그룹에서 내 음성 메시지 분석하기\n"
             "/optout – 이 그룹에서 분석 멈추기\n"
             "/donate on|off – 모델 개선을 위해 내 음성 보관하기 (기본은 꺼짐)\n"
+            "/baseline on|off – 평소 내 목소리를 익혀 그에 비추어 듣기\n"
             "/summary today|week|N – 이 대화방의 분위기와 차트\n"
             "/digest on|off – 매일 이 대화방 요약 받기\n"
             "/lang en|ko – 영어 또는 한국어로 답하기\n"
@@ -236,6 +245,8 @@ TEXT: dict[Lang, dict[str, str]] = {
             "보관하는 것: 분석한 음성 메시지마다 보낸 사람, 장소와 시간, 길이, 모델 버전과 그 답변. "
             "/donate를 켜지 않으면 음성 자체는 절대 보관하지 않아요. /donate on이면 모델을 다시 "
             "학습하고 평가하기 위해 음성을 보관하고, /donate off는 보관한 음성을 삭제해요. "
+            "/baseline on이면 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 "
+            "보관해 평소 목소리에 비추어 톤을 읽고, /baseline off는 그 값을 삭제해요. "
             "고쳐 주신 답은 내 ID와 함께 보관돼요. 그룹에서는 동의한 멤버만 분석해요. "
             "/forget은 모든 곳에서 나에 대한 모든 기록을 한 번에 삭제해요. 직장이나 교실에서 "
             "사람을 감시하는 데 감정 인식을 쓰면 안 돼요 (EU AI Act 제5조 1항 (f))."
@@ -255,7 +266,12 @@ TEXT: dict[Lang, dict[str, str]] = {
         "donate.on": "💚 고마워요! 이제부터 모델 개선을 위해 음성 메시지를 보관할게요. /donate off로 멈추고 보관한 음성을 삭제할 수 있어요.",
         "donate.off": "이제 음성 메시지를 보관하지 않아요. 보관하던 {count}개는 삭제했어요.",
         "donate.usage": "재학습을 위해 음성 보관을 허락하려면 /donate on, 멈추려면 /donate off를 보내 주세요.",
-        "forget.confirm": "모든 대화방에서 나에 대한 모든 기록(분석한 메시지, 투표, 동의, 보관한 음성)을 삭제해요. 정말 삭제할까요?",
+        "baseline.on": "🎚 기준 목소리를 켰어요. 이제 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관하고, 평소 목소리에 비추어 음성 메시지의 톤을 읽어요. /baseline off로 삭제할 수 있어요.",
+        "baseline.off": "기준 목소리를 껐어요. 평소 목소리의 평균값을 삭제했어요.",
+        "baseline.status_on": "🎚 기준 목소리가 켜져 있어요. 지금까지 음성 메시지 {count}개로 평소 목소리를 익혔어요. /baseline off로 삭제할 수 있어요.",
+        "baseline.status_off": "기준 목소리가 꺼져 있어요. /baseline on이면 VoiceMood가 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관해 평소 목소리에 비추어 음성 메시지를 읽고, /baseline off는 그 값을 삭제해요.",
+        "baseline.usage": "/baseline on, /baseline off, 또는 켜져 있는지 보려면 /baseline을 보내 주세요.",
+        "forget.confirm": "모든 대화방에서 나에 대한 모든 기록(분석한 메시지, 투표, 동의, 기준 목소리, 보관한 음성)을 삭제해요. 정말 삭제할까요?",
         "forget.done": "🗑 삭제했어요. 메시지 {notes}개, 투표 {votes}개, 음성 파일 {audio}개를 지웠어요.",
         "forget.nothing": "보관하고 있는 기록이 없어요.",
         "forget.cancelled": "아무것도 삭제하지 않았어요.",

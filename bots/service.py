@@ -23,10 +23,11 @@ from bots.replies import render_error, render_prediction
 from bots.summary import MoodNote, render_chart, render_summary_text, summarise
 from inference.analysis import Analyzer
 from inference.answer import Prediction
+from inference.baseline import SpeakerBaseline
 from inference.errors import TooLarge, VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from storage.errors import NotConsented, StorageError, StorageFull
-from storage.models import Chat, ChatKind, ChatSettings, Person, StoredNote
+from storage.models import Chat, ChatKind, ChatSettings, Person, StoredBaseline, StoredNote
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,15 @@ class VoiceNote:
 
 
 @dataclass(frozen=True)
+class UsualVoice:
+    """A person's baseline as a note meets it: switched on or not, and what it learned so far."""
+
+    on: bool
+    # None while off, before the first note, or when only another model's statistics exist.
+    baseline: SpeakerBaseline | None = None
+
+
+@dataclass(frozen=True)
 class Heard:
     """An analysed upload: the model's answer, and its stored note's id when one was kept."""
 
@@ -192,7 +202,8 @@ class VoiceMoodService:
             except Exception:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
-            prediction = await self.analyzer.analyse(data)
+            usual = await self._usual_voice(person)
+            prediction = await self.analyzer.analyse(data, baseline=usual.baseline)
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
         except Exception:
@@ -205,6 +216,8 @@ class VoiceMoodService:
                 stored = await self._keep_note(person, chat, note, prediction, data)
             except StorageFull:
                 full = True
+        if person is not None and usual.on:
+            await self._learn_voice(person, prediction)
         text = render_prediction(prediction, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
@@ -303,6 +316,44 @@ class VoiceMoodService:
             return None
         self._storage_up()
         return stored
+
+    async def _usual_voice(self, person: Person | None) -> UsualVoice:
+        """Whether the person's baseline is on, and what it learned for the current model."""
+        if person is None:
+            return UsualVoice(on=False)
+        try:
+            if await self.store.baseline_consent(person) is None:
+                return UsualVoice(on=False)
+            kept = await self.store.baseline(person, self.analyzer.worker.name)
+            if kept is None or kept.count == 0:
+                return UsualVoice(on=True)
+            # Inside the try: unreadable statistics must not cost the person their answer.
+            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats))
+        except Exception:
+            self._storage_down()
+            return UsualVoice(on=False)
+
+    async def _learn_voice(self, person: Person, prediction: Prediction) -> None:
+        """Fold the note's embedding (never its audio) into the person's baseline."""
+        embedding = prediction.embedding
+        if embedding is None:
+            return  # this model does not embed: nothing to learn
+
+        def updated(kept: StoredBaseline | None) -> StoredBaseline:
+            # None, or another width: statistics of other numbers, so they start afresh.
+            stats = (
+                SpeakerBaseline.from_bytes(kept.count, kept.stats)
+                if kept is not None and kept.dim == embedding.size
+                else SpeakerBaseline.empty(embedding.size)
+            ).updated(embedding)
+            return StoredBaseline(prediction.model, stats.count, stats.dim, stats.to_bytes())
+
+        try:
+            await self.store.update_baseline(person, prediction.model, updated)
+        except NotConsented:
+            pass  # switched off (or forgotten) while the note was being analysed
+        except Exception:
+            self._storage_down()
 
     def _storage_down(self) -> None:
         """Log a storage failure once (called inside its except block); answers go on."""
@@ -469,6 +520,7 @@ class VoiceMoodService:
             "optin": self._cmd_optin,
             "optout": self._cmd_optout,
             "donate": self._cmd_donate,
+            "baseline": self._cmd_baseline,
             "forget": self._cmd_forget,
             "lang": self._cmd_lang,
             "summary": self._cmd_summary,
@@ -506,6 +558,20 @@ class VoiceMoodService:
             await self.store.withdraw_consent(person, "donate_audio")
             return Reply(t(lang, "donate.off", count=kept))
         return Reply(t(lang, "donate.usage"))
+
+    async def _cmd_baseline(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
+        if args[:1] == ["on"]:
+            await self.store.give_baseline_consent(person)
+            return Reply(t(lang, "baseline.on"))
+        if args[:1] == ["off"]:
+            await self.store.withdraw_baseline_consent(person)
+            return Reply(t(lang, "baseline.off"))
+        if args:
+            return Reply(t(lang, "baseline.usage"))
+        if await self.store.baseline_consent(person) is None:
+            return Reply(t(lang, "baseline.status_off"))
+        kept = await self.store.baseline(person, self.analyzer.worker.name)
+        return Reply(t(lang, "baseline.status_on", count=kept.count if kept else 0))
 
     async def _cmd_forget(self, person, chat, user, lang, args, is_admin) -> Reply:  # type: ignore[no-untyped-def]
         return Reply(

@@ -86,6 +86,7 @@ COMMANDS = (
     "optin",
     "optout",
     "donate",
+    "baseline",
     "forget",
     "summary",
     "digest",

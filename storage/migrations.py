@@ -116,6 +116,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         # NULL (every row written before this step): the platform's usual place for the chat.
         ("ALTER TABLE chat_settings ADD COLUMN digest_channel TEXT",),
     ),
+    Migration(
+        4,
+        "a person's own opt-in to a voice baseline, and the baseline's running statistics",
+        (
+            # Its own grant, kept apart from `consents` (whose kinds a released step's CHECK
+            # fixes): a row while in force; withdrawing deletes it.
+            """CREATE TABLE baseline_consents (
+                person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                given_at REAL NOT NULL
+            )""",
+            # Numbers only (count, and mean and M2 as bytes), never audio. Hanging off the grant,
+            # the statistics cannot outlive it: withdrawing or forgetting cascades to them.
+            """CREATE TABLE baselines (
+                person_id INTEGER PRIMARY KEY
+                    REFERENCES baseline_consents (person_id) ON DELETE CASCADE,
+                encoder TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK (dim > 0),
+                count INTEGER NOT NULL CHECK (count >= 0),
+                stats BLOB NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -110,6 +110,19 @@ class Vote:
 
 
 @dataclass(frozen=True)
+class StoredBaseline:
+    """A person's running voice statistics as kept: numbers, never audio (inference.baseline)."""
+
+    # The model whose embeddings these describe; another model's notes never meet them.
+    encoder: str
+    count: int
+    dim: int
+    # Opaque to storage: SpeakerBaseline.to_bytes() / from_bytes(count, stats).
+    stats: bytes
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ForgetReport:
     """What `forget_person` deleted."""
 
@@ -121,6 +134,8 @@ class ForgetReport:
     consents: int = 0
     chats: int = 0
     audio_files: int = 0
+    # Voice baselines (0 or 1), their statistics included.
+    baselines: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,15 @@ import json
 import sqlite3
 from datetime import UTC, datetime, time
 
-from storage.models import Chat, ChatSettings, Consent, Person, StoredNote, Vote
+from storage.models import (
+    Chat,
+    ChatSettings,
+    Consent,
+    Person,
+    StoredBaseline,
+    StoredNote,
+    Vote,
+)
 
 PERSON_COLUMNS = (
     "p.id AS p_id, p.platform AS p_platform, p.platform_user_id AS p_user, "
@@ -100,4 +108,14 @@ def vote(row: sqlite3.Row) -> Vote:
         label=row["label"],
         intensity=row["intensity"],
         created_at=to_datetime(row["created_at"]),
+    )
+
+
+def baseline(row: sqlite3.Row) -> StoredBaseline:
+    return StoredBaseline(
+        encoder=row["encoder"],
+        count=int(row["count"]),
+        dim=int(row["dim"]),
+        stats=bytes(row["stats"]),
+        updated_at=to_datetime(row["updated_at"]),
     )

@@ -11,6 +11,8 @@ Consent, as stored (see models.ConsentKind):
   in force and the chat has not switched analysis off;
 - keeping audio needs "donate_audio", one global grant per person; withdrawing it deletes the
   audio already kept. Withdrawing "analyse" stops new analyses; past notes stay until "forget me".
+- a voice baseline (running statistics of a person's embeddings, never audio) is kept only under
+  its own global grant (baseline_consents); withdrawing it deletes the statistics.
 Each grant is a row (given_at, withdrawn_at), so the history stays readable.
 """
 
@@ -25,7 +27,7 @@ import math
 import re
 import sqlite3
 import time as clock
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -58,6 +60,7 @@ from storage.models import (
     ForgetReport,
     Person,
     ScheduledDigest,
+    StoredBaseline,
     StoredNote,
     Vote,
 )
@@ -97,7 +100,7 @@ _UPSERT_SETTINGS_SQL = """
 
 
 class Store:
-    """Persistence for people, chats, consent, analysed notes, feedback and chat settings."""
+    """Persistence for people, chats, consent, notes, feedback, chat settings, voice baselines."""
 
     def __init__(
         self,
@@ -382,6 +385,86 @@ class Store:
         )
         return row is not None
 
+    # Voice baseline: its own grant, and running statistics that exist only under it
+
+    async def give_baseline_consent(
+        self, person: Person, *, at: datetime | None = None
+    ) -> datetime:
+        """Let the person's voice statistics be kept; idempotent, returns when it was given."""
+        async with self._write() as db:
+            await _require_person(db, person)
+            await db.execute(
+                "INSERT INTO baseline_consents (person_id, given_at) VALUES (?, ?)"
+                " ON CONFLICT (person_id) DO NOTHING",
+                (person.id, values.timestamp(at)),
+            )
+            row = await _fetchone(
+                db, "SELECT given_at FROM baseline_consents WHERE person_id = ?", (person.id,)
+            )
+        assert row is not None
+        return rows.to_datetime(row["given_at"])
+
+    async def withdraw_baseline_consent(self, person: Person) -> bool:
+        """End the grant and delete the statistics with it; True if it was in force."""
+        async with self._write() as db:
+            # The statistics go by the cascade; deleted rows are zeroed (secure_delete).
+            cursor = await db.execute(
+                "DELETE FROM baseline_consents WHERE person_id = ?", (person.id,)
+            )
+            return cursor.rowcount > 0
+
+    async def baseline_consent(self, person: Person) -> datetime | None:
+        """When the person switched their baseline on (None while it is off)."""
+        row = await self._read_one(
+            "SELECT given_at FROM baseline_consents WHERE person_id = ?", (person.id,)
+        )
+        return rows.to_datetime(row["given_at"]) if row is not None else None
+
+    async def baseline(self, person: Person, encoder: str) -> StoredBaseline | None:
+        """The person's statistics built by `encoder`; one built by another is never handed out."""
+        row = await self._read_one(
+            "SELECT * FROM baselines WHERE person_id = ? AND encoder = ?", (person.id, encoder)
+        )
+        return rows.baseline(row) if row is not None else None
+
+    async def update_baseline(
+        self,
+        person: Person,
+        encoder: str,
+        update: Callable[[StoredBaseline | None], StoredBaseline],
+    ) -> StoredBaseline:
+        """Replace the statistics with `update(current)`, read and written in one transaction.
+
+        `current` is None when nothing was kept or it was built by another encoder (so it is
+        reset). One transaction, so two notes learned at once both count. Raises NotConsented
+        while the grant is not in force: nothing is kept without it.
+        """
+        async with self._write() as db:
+            if (
+                await _fetchone(
+                    db, "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
+                )
+                is None
+            ):
+                raise NotConsented(
+                    "This person has not switched their voice baseline on.", person_id=person.id
+                )
+            row = await _fetchone(
+                db,
+                "SELECT * FROM baselines WHERE person_id = ? AND encoder = ?",
+                (person.id, encoder),
+            )
+            new = update(rows.baseline(row) if row is not None else None)
+            if new.encoder != encoder or new.dim <= 0 or new.count < 0 or not new.stats:
+                raise ValueError(f"a baseline update for {encoder} returned {new!r}")
+            now = clock.time()
+            await db.execute(
+                "INSERT OR REPLACE INTO baselines (person_id, encoder, dim, count, stats,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (person.id, encoder, new.dim, new.count, new.stats, now),
+            )
+        return replace(new, updated_at=rows.to_datetime(now))
+
     # Chat settings
 
     async def chat_settings(self, chat: Chat) -> ChatSettings:
@@ -639,7 +722,8 @@ class Store:
     # Forget me
 
     async def forget_person(self, platform: str, platform_user_id: str | int) -> ForgetReport:
-        """Delete everything the person owns, in every chat: notes, votes, consent, audio, chats.
+        """Delete everything the person owns, in every chat: notes, votes, consent, audio, chats,
+        voice baseline.
 
         Other people's votes on the person's notes go with the notes; their other votes stay.
         """
@@ -670,6 +754,7 @@ class Store:
             consents=counts["consents"],
             chats=counts["chats"],
             audio_files=files,
+            baselines=counts["baselines"],
         )
 
     # Plumbing

@@ -35,6 +35,7 @@ from tests.fakes.discord import (
     FakeInteraction,
     FakeUser,
 )
+from tests.stats_model import StatsModel
 
 COMMANDS = {
     "help",
@@ -42,6 +43,7 @@ COMMANDS = {
     "optin",
     "optout",
     "donate",
+    "baseline",
     "forget",
     "summary",
     "digest",
@@ -422,6 +424,62 @@ async def test_commands_answer_with_the_services_words(
     call = await _first_answer(world.fake, handle)
 
     assert call.json["content"] == expected
+
+
+async def test_baseline_learns_from_two_voice_messages_and_off_and_forget_delete_it(
+    world: World, tmp_path, ogg: bytes
+) -> None:
+    model = StatsModel()
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
+    async with InferenceWorker(model, WorkerConfig()) as worker:
+        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+        handle = await _start(world, service)
+        try:
+            await _opt_in(world, world.alice)
+            on = await _callback(world.fake, await _baseline(world, {"state": "on"}))
+            for _ in range(2):
+                sent = await world.fake.send_voice_message(world.general, world.alice, ogg, 2.0)
+                await _answer_to(world.fake, sent)
+            status = await _callback(world.fake, await _baseline(world, {}))
+
+            # Personal: only Alice sees her baseline's answers in the server.
+            assert on.json["data"]["flags"] & EPHEMERAL
+            assert on.json["data"]["content"] == t("en", "baseline.on")
+            assert status.json["data"]["content"] == t("en", "baseline.status_on", count=2)
+            assert model.baseline_counts == [None, 1]  # the second note met the first's
+            assert await _baseline_rows(store, world.alice) == (True, 2)
+            await _callback(world.fake, await _baseline(world, {"state": "off"}))
+            assert await _baseline_rows(store, world.alice) == (False, None)
+
+            await _callback(world.fake, await _baseline(world, {"state": "on"}))
+            sent = await world.fake.send_voice_message(world.general, world.alice, ogg, 2.0)
+            await _answer_to(world.fake, sent)
+            assert await _baseline_rows(store, world.alice) == (True, 1)
+            ask = await world.fake.slash_command("forget", {}, world.alice, world.general)
+            await _callback(world.fake, ask)
+            question = world.fake.messages[int(_response_message_id(world.fake, ask))]
+            yes = f"vm:forget:yes:{world.alice.id}"
+            await _callback(
+                world.fake,
+                await world.fake.press_button(yes, question, world.alice, world.general),
+            )
+            assert await _baseline_rows(store, world.alice) == (False, None)
+        finally:
+            await handle.stop()
+    await store.close()
+
+
+async def _baseline(world: World, options: dict[str, Any]) -> FakeInteraction:
+    return await world.fake.slash_command("baseline", options, world.alice, world.general)
+
+
+async def _baseline_rows(store: Store, user: FakeUser) -> tuple[bool, int | None]:
+    """(whether the baseline consent is in force, how many notes its statistics hold)."""
+    person = await store.get_person("discord", user.id)
+    if person is None:
+        return False, None
+    kept = await store.baseline(person, StatsModel.name)
+    return await store.baseline_consent(person) is not None, kept.count if kept else None
 
 
 async def test_personal_answers_are_ephemeral_in_a_server_and_group_ones_are_not(

@@ -6,16 +6,20 @@ import asyncio
 import io
 
 import matplotlib.image as mpimg
+import numpy as np
 import pytest
 
 from bots.i18n import t
 from bots.service import Reply, User, VoiceMoodService, VoiceNote, Where
 from inference.analysis import AnalysisConfig, Analyzer
+from inference.baseline import SpeakerBaseline
 from inference.errors import VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
 from inference.worker import InferenceWorker, WorkerConfig
+from storage.models import StoredBaseline
 from storage.store import Store
+from tests.stats_model import StatsModel
 
 ALICE = User("telegram", "101", "Alice", "en")
 BORA = User("telegram", "202", "Bora", "ko-KR")
@@ -319,3 +323,124 @@ async def test_forget_says_what_went_and_the_second_time_that_nothing_is_left(se
     )
     assert await service.forget(WEB_DONOR, "en") == t("en", "forget.nothing")
     assert not any(p.is_file() for p in service.store.data_dir.rglob("*"))
+
+
+# A voice baseline ("learns your voice"), with a model that embeds
+
+
+@pytest.fixture
+def stats_model() -> StatsModel:
+    return StatsModel()
+
+
+@pytest.fixture
+async def learning(stats_model, tmp_path):
+    """The service over a model that embeds, so notes can update a speaker baseline."""
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
+    async with InferenceWorker(stats_model, WorkerConfig()) as worker:
+        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    await store.close()
+
+
+async def _learned(service: VoiceMoodService, user: User) -> int | None:
+    person = await service.store.get_person(user.platform, user.id)
+    kept = await service.store.baseline(person, StatsModel.name) if person else None
+    return kept.count if kept else None
+
+
+async def test_baseline_on_learns_from_each_note_and_reads_the_next_against_it(
+    learning, stats_model, ogg
+):
+    off = await learning.on_command(ALICE, DM_ALICE, "baseline", [])
+    assert off.text == t("en", "baseline.status_off") and "never audio" in off.text
+    assert (await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])).text == t(
+        "en", "baseline.on"
+    )
+
+    first = await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "1"))
+    second = await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "2"))
+
+    # The first note had nothing to be read against; the second met what the first taught.
+    assert stats_model.baseline_counts == [None, 1]
+    status = await learning.on_command(ALICE, DM_ALICE, "baseline", [])
+    assert status.text == t("en", "baseline.status_on", count=2)
+    # The same recording, heard against Alice's usual voice, reads differently.
+    one, two = [await learning.store.get_note(r.note_id) for r in (first, second)]
+    assert one.probabilities != two.probabilities
+    assert not any(p.is_file() for p in learning.store.data_dir.rglob("*"))  # no audio kept
+
+
+async def test_without_baseline_consent_nothing_is_learned_or_applied(learning, stats_model, ogg):
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "1"))
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "2"))
+    assert stats_model.baseline_counts == [None, None]
+    assert await _learned(learning, ALICE) is None
+
+
+async def test_baseline_off_deletes_what_was_learned_and_notes_are_read_plainly_again(
+    learning, stats_model, ogg
+):
+    await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "1"))
+    assert await _learned(learning, ALICE) == 1
+
+    off = await learning.on_command(ALICE, DM_ALICE, "baseline", ["off"])
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "2"))
+
+    assert off.text == t("en", "baseline.off")
+    assert await _learned(learning, ALICE) is None
+    assert stats_model.baseline_counts == [None, None]
+    assert "/baseline on" in (await learning.on_command(ALICE, DM_ALICE, "baseline", [])).text
+    assert "/baseline" in (await learning.on_command(ALICE, DM_ALICE, "baseline", ["x"])).text
+
+
+async def test_a_groups_notes_teach_the_baseline_only_of_members_analysed_there(
+    learning, stats_model, ogg
+):
+    await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])
+    await learning.on_command(BORA, DM_ALICE, "baseline", ["on"])
+    await learning.on_command(ALICE, GROUP, "optin", [])
+
+    assert await learning.on_voice(ALICE, GROUP, _note(ogg, "1")) is not None
+    assert await learning.on_voice(BORA, GROUP, _note(ogg, "2")) is None  # never opted in there
+
+    # Per person, not per chat: Alice's group note counts in her one baseline.
+    assert await _learned(learning, ALICE) == 1
+    assert await _learned(learning, BORA) is None
+    assert stats_model.baseline_counts == [None]
+
+
+async def test_a_baseline_built_by_another_model_is_not_applied_and_starts_afresh(
+    learning, stats_model, ogg
+):
+    await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])
+    alice = await learning.store.get_person("telegram", ALICE.id)
+    other = SpeakerBaseline.empty(4).updated(np.ones(4, np.float32))
+    await learning.store.update_baseline(
+        alice, "other-encoder", lambda _: StoredBaseline("other-encoder", 1, 4, other.to_bytes())
+    )
+
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg))
+
+    assert stats_model.baseline_counts == [None]
+    assert await _learned(learning, ALICE) == 1
+    assert await learning.store.baseline(alice, "other-encoder") is None
+
+
+async def test_forget_deletes_the_baseline_and_its_consent(learning, ogg):
+    await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])
+    await learning.on_voice(ALICE, DM_ALICE, _note(ogg))
+    assert await _learned(learning, ALICE) == 1
+
+    await learning.forget(ALICE, "en")
+
+    again = await learning.store.ensure_person("telegram", ALICE.id)
+    assert await learning.store.baseline_consent(again) is None
+    assert await learning.store.baseline(again, StatsModel.name) is None
+
+
+async def test_a_model_that_does_not_embed_leaves_the_baseline_empty(service, ogg):
+    await service.on_command(ALICE, DM_ALICE, "baseline", ["on"])
+    assert await service.on_voice(ALICE, DM_ALICE, _note(ogg)) is not None
+    status = await service.on_command(ALICE, DM_ALICE, "baseline", [])
+    assert status.text == t("en", "baseline.status_on", count=0)

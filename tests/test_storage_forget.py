@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from storage.models import StoredBaseline
 from tests.storage_factory import add_note, open_store
 
 # Distinctive values, so finding any of them anywhere means something of Alice was left behind.
@@ -15,6 +16,10 @@ ALICE_REPLY = "990000444"  # the bot's answer to her private note
 ALICE_PROBS = {"sad": 0.7137137, "neutral": 0.2862863}
 ALICE_AUDIO = (b"OggS-alice-group-" * 64, b"OggS-alice-private-" * 64)
 CAROL_AUDIO = b"OggS-carol-" * 64
+# Her voice baseline's statistics, as distinctive bytes; an encoder name only she used.
+ALICE_STATS = b"alice-usual-voice-stats-" * 8
+ALICE_ENCODER = "encoder-of-alice-only"
+BOB_STATS = b"bob-usual-voice-stats"
 
 
 async def _fill(store):
@@ -28,6 +33,11 @@ async def _fill(store):
         await store.give_consent(person, "analyse", group)
     await store.give_consent(alice, "donate_audio")
     await store.give_consent(carol, "donate_audio")
+    for person, stats, encoder in ((alice, ALICE_STATS, ALICE_ENCODER), (bob, BOB_STATS, "enc")):
+        await store.give_baseline_consent(person)
+        await store.update_baseline(
+            person, encoder, lambda _, s=stats, e=encoder: StoredBaseline(e, 3, 4, s)
+        )
     await store.set_language(alice, "ko")
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
@@ -62,12 +72,15 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
         assert report.found
         assert (report.notes, report.votes_cast, report.votes_on_their_notes) == (3, 1, 2)
         assert (report.consents, report.chats, report.audio_files) == (2, 1, 2)
+        assert report.baselines == 1
         assert await store.get_person("telegram", ALICE) is None
         # Bob's and Carol's notes, votes on them, consent and donated audio are untouched.
         assert [(v.voter_id, v.label) for v in await store.votes(b1.id)] == [(carol.id, "calm")]
         assert [(v.voter_id, v.label) for v in await store.votes(c1.id)] == [(bob.id, "angry")]
         assert [n.id for n in await store.chat_notes(group)] == [b1.id, c1.id]
         assert await store.may_analyse(bob, group) and await store.may_keep_audio(carol)
+        bob_baseline = await store.baseline(bob, "enc")
+        assert bob_baseline is not None and bob_baseline.stats == BOB_STATS
         carol_audio = store.audio_file(c1)
         assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
 
@@ -80,6 +93,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
 def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
     db_path = root / "db" / "voicemood.sqlite3"
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
+    needles += [ALICE_ENCODER, ALICE_STATS.decode()]
 
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -95,6 +109,8 @@ def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
                 assert rows.fetchall() == [], table
         assert db.execute("SELECT 1 FROM persons WHERE id = ?", (alice_id,)).fetchall() == []
         assert db.execute("SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)).fetchall() == []
+        for table in ("baselines", "baseline_consents"):
+            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table  # Bob's
 
     # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.
     for path in db_path.parent.iterdir():

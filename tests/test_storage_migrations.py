@@ -1,4 +1,4 @@
-"""Schema migrations on real SQLite files: from nothing, from version-1 and -2 files, refusals."""
+"""Schema migrations on real SQLite files: from nothing, from version-1, -2, -3 files, refusals."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import time
 import pytest
 
 from storage import migrations
-from storage.errors import SchemaTooNew
+from storage.errors import NotConsented, SchemaTooNew
 from storage.migrations import LATEST_VERSION, Migration
-from storage.models import ChatSettings
+from storage.models import ChatSettings, StoredBaseline
 from storage.store import Store
 from tests.storage_factory import open_store
 
@@ -96,6 +96,19 @@ INSERT INTO votes (id, note_id, voter_id, label, created_at, intensity)
     VALUES (1, 1, 2, 'angry', 1700000004.0, 0.5);
 INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, language, updated_at)
     VALUES (1, 1, 1, '21:30', 'ko', 1700000005.0);
+"""
+
+
+# What step 3 added, frozen here for the same reason as V1_SCHEMA.
+V3_STEP = """
+ALTER TABLE chat_settings ADD COLUMN digest_channel TEXT;
+PRAGMA user_version = 3;
+"""
+
+V3_ROWS = """
+INSERT INTO persons (id, platform, platform_user_id, created_at, language, display_name)
+    VALUES (1, 'telegram', '3001', 1700000000.0, NULL, 'Bora');
+INSERT INTO consents VALUES (1, 1, 'donate_audio', NULL, 1700000002.0, NULL);
 """
 
 
@@ -205,6 +218,37 @@ async def test_version_two_file_is_upgraded_in_place_and_keeps_its_rows_and_dige
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 1
+
+
+async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA + V2_STEP + V3_STEP + V3_ROWS)
+    assert _version(path) == 3
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "3001")
+        assert bora is not None and await store.may_keep_audio(bora)
+        # Nobody is opted in by the upgrade: the baseline asks for its own consent.
+        assert await store.baseline_consent(bora) is None
+        with pytest.raises(NotConsented):
+            await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x"))
+        given = await store.give_baseline_consent(bora)
+        await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x" * 16))
+        kept = await store.baseline(bora, "enc")
+        assert kept is not None and (kept.count, kept.dim, kept.stats) == (1, 2, b"x" * 16)
+        assert await store.baseline_consent(bora) == given
+        # The donation consent is untouched by the new, separate grant.
+        assert await store.withdraw_baseline_consent(bora)
+        assert await store.may_keep_audio(bora)
+
+    assert _version(path) == LATEST_VERSION == 4
+    assert {"baselines", "baseline_consents"} <= _tables(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("SELECT count(*) FROM baselines").fetchone()[0] == 0
 
 
 async def test_file_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from logging import ERROR
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,6 +32,7 @@ from inference.models.hf import HFAudioClassifier
 from inference.worker import InferenceWorker, WorkerConfig
 from storage.store import Store
 from tests.fakes.telegram import Call, FakeTelegram, group_chat, make_user, private_chat
+from tests.stats_model import StatsModel
 
 ALICE = make_user(1001, "Alice", username="alice")
 MINJUN = make_user(1002, "민준", username="minjun", language_code="ko")
@@ -255,6 +258,7 @@ async def test_every_command_is_answered_in_a_private_chat(bot, fake, service):
         ("/optout", t("en", "optin.private")),
         ("/donate on", t("en", "donate.on")),
         ("/donate off", t("en", "donate.off", count=0)),
+        ("/baseline", t("en", "baseline.status_off")),
         ("/lang ko", t("ko", "lang.done")),
         ("/lang en", t("en", "lang.done")),
         ("/summary week", t("en", "summary.empty", period=t("en", "summary.period.week"))),
@@ -274,6 +278,50 @@ async def test_every_command_is_answered_in_a_private_chat(bot, fake, service):
     await fake.wait_for("editMessageText")
     assert "deleted everything" in fake.message(ALICE["id"], ask.result["message_id"])["text"]
     assert await service.store.get_person("telegram", str(ALICE["id"])) is None
+
+
+async def test_baseline_learns_from_two_notes_and_off_and_forget_delete_it(
+    fake, tmp_path, ogg, caplog
+):
+    model = StatsModel()
+    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
+    async with InferenceWorker(model, WorkerConfig()) as worker:
+        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+        handle = await _start(service, fake)
+        try:
+            on = await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
+            for _ in range(2):
+                await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+            status = await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline"))
+
+            assert on.params["text"] == t("en", "baseline.on")
+            assert status.params["text"] == t("en", "baseline.status_on", count=2)
+            assert model.baseline_counts == [None, 1]  # the second note met the first's
+            assert _baseline_rows(tmp_path) == (1, 1)
+            await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline off"))
+            assert _baseline_rows(tmp_path) == (0, 0)
+
+            await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
+            await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+            assert _baseline_rows(tmp_path) == (1, 1)
+            ask = await _answer_to(fake, fake.send_text(DM, ALICE, "/forget"))
+            fake.press_button(
+                DM, ALICE, ask.result["message_id"], _buttons(ask)[0]["callback_data"]
+            )
+            await fake.wait_for("editMessageText")
+            assert _baseline_rows(tmp_path) == (0, 0)
+        finally:
+            await handle.stop()
+    await store.close()
+    assert not [r for r in caplog.records if r.name == "bots.telegram_bot" and r.levelno >= ERROR]
+
+
+def _baseline_rows(folder: Path) -> tuple[int, int]:
+    """(statistics rows, baseline consent rows), read from the database file itself."""
+    with sqlite3.connect(folder / "db.sqlite3") as db:
+        stats = db.execute("SELECT count(*) FROM baselines").fetchone()[0]
+        consents = db.execute("SELECT count(*) FROM baseline_consents").fetchone()[0]
+    return stats, consents
 
 
 async def test_summary_sends_the_chart_as_a_photo_with_the_text_as_caption(bot, fake, ogg):
