@@ -13,29 +13,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from inference.analysis import AnalysisConfig, Analyzer, split_windows
 from inference.audio import decode_async
 from inference.models import COMPACT_MARKER
-from inference.models.compact import WEIGHTS_FILE, CompactModel, CompactNet, ModelCard, NetConfig
-from inference.models.compact import save_model as save_compact
+from inference.models.compact import WEIGHTS_FILE, CompactModel
 from inference.reload import ModelReloader, ReloadConfig, watched_folder
 from inference.worker import InferenceWorker, WorkerConfig
 from tests.audio_factory import speechlike
+from tests.model_factory import LABELS, compact_folder
 
-TINY_NET = NetConfig(channels=(8, 16), embed_dim=16, dropout=0.0)
-LABELS = ("neutral", "happy", "sad", "angry")
 OLD = "2026.11.29"
 NEW = "2026.11.30-retrained"
 WINDOW_S = 1.0  # several windows per note, so a note that mixed models would show it
-
-
-def write_model(folder: Path, version: str, seed: int) -> Path:
-    """A tiny compact model folder; a low temperature keeps two seeds' answers far apart."""
-    torch.manual_seed(seed)
-    card = ModelCard(labels=LABELS, version=version, net=TINY_NET, temperature=0.05)
-    return save_compact(CompactNet(64, len(LABELS), TINY_NET), card, folder)
 
 
 class Held:
@@ -76,8 +66,8 @@ async def test_a_burst_of_notes_survives_a_reload_and_each_note_hears_one_model(
     note = make_audio("note.ogg", 5.0)
     windows = len(split_windows(await decode_async(note), WINDOW_S))
     assert windows >= 3
-    live = write_model(tmp_path / "model", OLD, seed=1)
-    retrained = write_model(tmp_path / "retrained", NEW, seed=2)
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
+    retrained = compact_folder(tmp_path / "retrained", NEW, seed=2)
     expected = {
         f"compact:{OLD}": await answer_alone(live, note),
         f"compact:{NEW}": await answer_alone(retrained, note),
@@ -99,7 +89,7 @@ async def test_a_burst_of_notes_survives_a_reload_and_each_note_hears_one_model(
             await until(lambda: held.first_batch == 1, "the worker never started")
             before = [asyncio.create_task(analyzer.analyse(note)) for _ in range(20)]
             await until(lambda: worker.stats.queued == 20 * windows, "notes were not admitted")
-            write_model(live, NEW, seed=2)  # retraining writes into the watched folder
+            compact_folder(live, NEW, seed=2)  # retraining writes into the watched folder
             await until(lambda: worker.name == f"compact:{NEW}", "the new model never came in")
             after = [asyncio.create_task(analyzer.analyse(note)) for _ in range(20)]
             await until(lambda: worker.stats.queued == 40 * windows, "notes were not admitted")
@@ -121,12 +111,12 @@ async def test_a_folder_that_fails_to_load_keeps_the_old_model_serving(
     make_audio, tmp_path, caplog
 ):
     note = make_audio("note.ogg", 2.0)
-    live = write_model(tmp_path / "model", OLD, seed=1)
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
     worker = InferenceWorker(CompactModel.load(live))
     reloader = ModelReloader(worker, ReloadConfig(str(live), watch_s=0.05))
     with caplog.at_level(logging.WARNING, logger="voicemood.reload"):
         async with worker, reloader:
-            write_model(live, NEW, seed=2)
+            compact_folder(live, NEW, seed=2)
             (live / WEIGHTS_FILE).write_bytes(b"\x00corrupt" * 100)
             await until(
                 lambda: "could not load the new model" in caplog.text, "no warning was logged"
@@ -136,14 +126,14 @@ async def test_a_folder_that_fails_to_load_keeps_the_old_model_serving(
             assert f"still serving compact:{OLD}" in caplog.text
 
             # Mended, the folder is taken: the watcher did not stop at the broken one.
-            write_model(live, NEW, seed=2)
+            compact_folder(live, NEW, seed=2)
             await until(lambda: worker.name == f"compact:{NEW}", "the mended model never came in")
             assert (await Analyzer(worker).analyse(note)).model == f"compact:{NEW}"
 
 
 async def test_a_half_written_folder_is_loaded_only_once_it_holds_still(tmp_path, caplog):
-    live = write_model(tmp_path / "model", OLD, seed=1)
-    write_model(tmp_path / "retrained", NEW, seed=2)
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
+    compact_folder(tmp_path / "retrained", NEW, seed=2)
     worker = InferenceWorker(CompactModel.load(live))
     # Polled by hand (no watching task), so the test decides when an interval has passed.
     reloader = ModelReloader(worker, ReloadConfig(str(live), watch_s=3600))
@@ -166,11 +156,11 @@ async def test_a_half_written_folder_is_loaded_only_once_it_holds_still(tmp_path
 
 
 async def test_reload_on_request_takes_the_folder_even_with_watching_off(tmp_path, caplog):
-    live = write_model(tmp_path / "model", OLD, seed=1)
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
     worker = InferenceWorker(CompactModel.load(live))
     reloader = ModelReloader(worker, ReloadConfig(str(live), watch_s=0))
     assert reloader.folder is None  # nothing is polled
-    write_model(live, NEW, seed=2)
+    compact_folder(live, NEW, seed=2)
     with caplog.at_level(logging.INFO, logger="voicemood.reload"):
         assert await reloader.reload()
     assert worker.name == f"compact:{NEW}"
