@@ -175,3 +175,15 @@ def test_only_a_local_folder_is_watched(tmp_path):
     assert watched_folder("bundled") is None
     assert watched_folder(str(BUNDLED_DIR)) is None
     assert watched_folder("superb/hubert-large-superb-er") is None
+
+
+def test_the_settings_choose_what_is_watched_and_how_often(tmp_path):
+    from voicemood.settings import Settings
+    from voicemood.wiring import build_reloader
+
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
+    worker = InferenceWorker(CompactModel.load(live))
+    watching = build_reloader(Settings(model=str(live), model_watch_s=2), worker)
+    assert watching.folder == live and watching.config.watch_s == 2
+    assert build_reloader(Settings(model=str(live), model_watch_s=0), worker).folder is None
+    assert build_reloader(Settings(model=None), worker).folder is None
