@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -51,17 +50,10 @@ class ReloadConfig:
 class ModelReloader:
     """Loads the configured model again when its folder changes, or when asked, and swaps it in."""
 
-    def __init__(
-        self,
-        worker: InferenceWorker,
-        config: ReloadConfig,
-        *,
-        load: Callable[[], EmotionModel] | None = None,
-    ) -> None:
+    def __init__(self, worker: InferenceWorker, config: ReloadConfig) -> None:
         self.worker = worker
         self.config = config
         self.folder = watched_folder(config.model) if config.watch_s > 0 else None
-        self._load = load or self._load_configured
         self._lock = asyncio.Lock()  # a signal and the watcher never load two models at once
         self._task: asyncio.Task[None] | None = None
         self._triggered: set[asyncio.Task[bool]] = set()
@@ -143,7 +135,7 @@ class ModelReloader:
             except OSError as error:  # an unreadable folder must not stop the watching
                 log.warning("could not look at %s: %s", self.folder, error)
 
-    def _load_configured(self) -> EmotionModel:
+    def _load(self) -> EmotionModel:
         c = self.config
         return load_model(c.model, device=c.device, precision=c.precision)
 
