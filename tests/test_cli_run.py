@@ -12,8 +12,10 @@ import sys
 import aiohttp
 
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
+from tests.model_factory import compact_folder
 
 ALICE = make_user(4242, "Alice", username="alice")
+OLD, NEW = "2026.11.29", "2026.11.30-retrained"
 
 
 async def test_run_serves_telegram_and_the_web_page_and_stops_cleanly_on_sigterm(
@@ -73,3 +75,49 @@ async def _web_url(process: asyncio.subprocess.Process, logs: list[str]) -> str:
         logs.append(line)
         if match := re.search(r"web page at (http://\S+)", line):
             return match[1]
+
+
+async def test_run_takes_a_retrained_model_on_sighup_without_a_restart(tmp_path):
+    live = compact_folder(tmp_path / "model", OLD, seed=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env.update(
+        VOICEMOOD_MODEL=str(live),
+        VOICEMOOD_MODEL_WATCH_S="0",  # only the signal may reload
+        VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+        VOICEMOOD_WEB_PORT="0",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voicemood",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    logs: list[str] = []
+    try:
+        url = await asyncio.wait_for(_web_url(process, logs), timeout=120)
+        async with aiohttp.ClientSession() as http:
+            assert await _model(http, url) == f"compact:{OLD}"
+            compact_folder(live, NEW, seed=2)
+            process.send_signal(signal.SIGHUP)
+            async with asyncio.timeout(60):
+                while (model := await _model(http, url)) != f"compact:{NEW}":
+                    assert model == f"compact:{OLD}"
+                    await asyncio.sleep(0.1)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        rest = await asyncio.wait_for(process.communicate(), timeout=60)
+    logs.extend(part.decode(errors="replace") for part in rest)
+    everything = "".join(logs)
+    assert process.returncode == 0, everything[-3000:]
+    assert f"model reloaded: compact:{OLD} -> compact:{NEW}" in everything
+
+
+async def _model(http: aiohttp.ClientSession, url: str) -> str:
+    async with http.get(f"{url}healthz") as health:
+        assert health.status == 200
+        return str((await health.json())["model"])

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         "bf16", description="bf16 keeps the argmax on this CPU (bench/worker.py) at ~2x the speed"
     )
 
+    model_watch_s: float = Field(
+        5.0,
+        ge=0,
+        description="poll a local VOICEMOOD_MODEL folder this often and reload it when it changes;"
+        " 0: never (SIGHUP still reloads)",
+    )
+
     tune_allocator: bool = Field(
         True, description="restart with glibc malloc settings that keep HuBERT's buffers mapped"
     )

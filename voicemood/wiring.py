@@ -1,10 +1,11 @@
-"""Builds the shared parts (model, worker, analyzer) from Settings, once per process."""
+"""Builds the shared parts (model, worker, analyzer, reloader) from Settings, once per process."""
 
 from __future__ import annotations
 
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
 from inference.models import load_model
+from inference.reload import ModelReloader, ReloadConfig
 from inference.worker import InferenceWorker, WorkerConfig
 from voicemood.settings import Settings
 
@@ -34,3 +35,14 @@ def build_analyzer(settings: Settings) -> Analyzer:
         ffmpeg=settings.ffmpeg,
     )
     return Analyzer(worker, config)
+
+
+def build_reloader(settings: Settings, worker: InferenceWorker) -> ModelReloader:
+    """Reloads the configured model into `worker` when its folder changes or on request."""
+    config = ReloadConfig(
+        model=settings.model,
+        device=settings.device,
+        precision=settings.precision,
+        watch_s=settings.model_watch_s,
+    )
+    return ModelReloader(worker, config)

@@ -3,6 +3,8 @@
 Telegram starts when VOICEMOOD_TELEGRAM_TOKEN is set, Discord when VOICEMOOD_DISCORD_TOKEN is
 set, and the web page unless VOICEMOOD_WEB_ENABLED=false (with no token at all it is the way to
 try VoiceMood). SIGINT/SIGTERM stop the platforms first, then drain the worker, then close storage.
+SIGHUP loads VOICEMOOD_MODEL again and swaps it in without dropping a note, as a change of a
+local model folder does by itself (inference.reload).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from voicemood.settings import Settings
@@ -50,13 +53,15 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     from bots.service import VoiceMoodService
     from inference.labels import CANONICAL_LABELS
     from storage.store import Store
-    from voicemood.wiring import build_analyzer
+    from voicemood.wiring import build_analyzer, build_reloader
 
-    stop = stop or _stop_on_signals()
     analyzer = build_analyzer(settings)
+    reloader = build_reloader(settings, analyzer.worker)
+    stop = stop or _stop_on_signals(reload=reloader.trigger)
     store = await Store.open(settings.database_path, settings.data_dir, labels=CANONICAL_LABELS)
     running: list[_Running] = []
-    async with store, analyzer.worker:
+    # Leaving the block stops the reloader before the worker drains, and both before storage.
+    async with store, analyzer.worker, reloader:
         service = VoiceMoodService(
             analyzer,
             store,
@@ -115,9 +120,11 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
     return started
 
 
-def _stop_on_signals() -> asyncio.Event:
+def _stop_on_signals(*, reload: Callable[[], None]) -> asyncio.Event:
+    """SIGINT/SIGTERM set the returned event; SIGHUP (whose default would kill us) calls `reload`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload)
     return stop
