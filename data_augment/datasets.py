@@ -112,6 +112,26 @@ def read_emodb(root: Path) -> list[Clip]:
     return clips
 
 
+# --- URDU (evaluation only) ---------------------------------------------------------------------
+
+
+def read_urdu(root: Path) -> list[Clip]:
+    """URDU (Latif et al. 2018): spontaneous talk-show speech, 4 classes, in the shared layout.
+
+    Its licence allows research use only: score models on it, never train a shipped one on it.
+    """
+    root = _folder(root)
+    return [
+        Clip(
+            path=root / row["path"],
+            label=to_canonical(row["emotion"], "ravdess"),
+            speaker=f"urdu:{row['speaker']}",
+            corpus="urdu",
+        )
+        for row in _csv_rows(root / "metadata.csv")
+    ]
+
+
 # --- CREMA-D -----------------------------------------------------------------------------------
 
 _CREMA_INTENSITY = {"LO": 0.5, "MD": 1.0, "HI": 2.0, "XX": 1.0}  # XX: unspecified
@@ -406,6 +426,7 @@ READERS: dict[str, Callable[[Path], list[Clip]]] = {
     "aihub6": read_aihub6,
     "aihub7": read_aihub7,
     "kesdy18": read_kesdy18,
+    "urdu": read_urdu,
 }
 
 

@@ -42,7 +42,10 @@ from inference.models.compact import (
 
 log = logging.getLogger(__name__)
 
-Architecture = Literal["compact", "hubert"]
+# Corpora whose licence forbids training a model that ships (see ../shared/data/README.md).
+EVALUATION_ONLY = frozenset({"urdu"})
+
+Architecture = Literal["compact", "hubert", "whisper-head"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ class TrainConfig:
     net: NetConfig = field(default_factory=NetConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     version: str = ""
+    # --arch whisper-head: inverse L2 strength of the logistic-regression head, the encoder
+    # (None: packaged Whisper-base) and where the encoder and the embedding cache live.
+    head_c: float = 0.03
+    encoder: str | None = None
+    cache_dir: str = "~/.cache/voicemood"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -143,6 +151,11 @@ def train(
     clips: Sequence[Clip], config: TrainConfig, out: str | Path, *, progress: bool = True
 ) -> TrainResult:
     """Train `config.arch` on `clips` split by speaker and write the run folder `out`."""
+    if any(clip.corpus in EVALUATION_ONLY for clip in clips):
+        raise ValueError(
+            f"{', '.join(sorted(EVALUATION_ONLY))} is for evaluation only (its licence allows "
+            "research use): score models on it with `voicemood eval`, never train on it"
+        )
     split = split_for_training(clips, config)
     if not split.train:
         raise ValueError("no training clips after the speaker split")
@@ -153,6 +166,8 @@ def train(
         from data_augment.finetune import train_hubert
 
         result = train_hubert(split, config, out, progress=progress)
+    elif config.arch == "whisper-head":
+        result = train_head(split, config, out, progress=progress)
     else:
         result = train_compact(split, config, out, progress=progress)
     write_run(result, config)
@@ -197,6 +212,40 @@ def labels_of(clips: Sequence[Clip]) -> tuple[str, ...]:
     """The canonical labels the clips use, in canonical order."""
     present = {clip.label for clip in clips}
     return tuple(label for label in CANONICAL_LABELS if label in present)
+
+
+def train_head(
+    split: SpeakerSplit, config: TrainConfig, out: Path, *, progress: bool = True
+) -> TrainResult:
+    """Fit the Whisper emotion head on cached embeddings (data_augment.whisper_head)."""
+    from data_augment.whisper_head import train_whisper_head
+
+    model, fit, evaluations, seconds = train_whisper_head(
+        split,
+        out=out,
+        encoder_spec=config.encoder,
+        cache_dir=Path(config.cache_dir),
+        copies=config.augment_copies if config.augment else 0,
+        c=config.head_c,
+        seed=config.seed,
+        version=config.version,
+        progress=progress,
+    )
+    heads = [h for h in (fit.heads.population, fit.heads.speaker) if h is not None]
+    return TrainResult(
+        run_dir=out,
+        arch="whisper-head",
+        labels=model.labels,
+        speakers=_speakers(split),
+        clips={"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        history=[],
+        best_epochs=[],
+        calibration=fit.calibration,
+        val=evaluations["val"],
+        test=evaluations["test"],
+        train_seconds=seconds,
+        n_parameters=sum(h.weight.size + h.bias.size for h in heads),
+    )
 
 
 # --- The compact model ---------------------------------------------------------------------------

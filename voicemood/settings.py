@@ -20,7 +20,16 @@ class Settings(BaseSettings):
     # Model
     model: str | None = Field(
         None,
-        description="Model folder or hub id (e.g. superb/hubert-large-superb-er); unset: bundled",
+        description="Model folder, hub id (e.g. superb/hubert-large-superb-er) or 'compact'; "
+        "unset: the bundled Whisper head",
+    )
+    encoder: str | None = Field(
+        None,
+        description="CTranslate2 Whisper folder or hub id under a Whisper head; unset: packaged base",
+    )
+    cache_dir: Path = Field(
+        Path("~/.cache/voicemood"),
+        description="where the packaged encoder is assembled and training embeddings are cached",
     )
     device: Literal["cpu", "cuda"] = "cpu"
     precision: Literal["fp32", "bf16", "int8"] = Field(

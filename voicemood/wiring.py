@@ -12,7 +12,13 @@ from voicemood.settings import Settings
 
 def build_analyzer(settings: Settings) -> Analyzer:
     """Loads the configured model and wraps it in the one shared worker and analyzer."""
-    model = load_model(settings.model, device=settings.device, precision=settings.precision)
+    model = load_model(
+        settings.model,
+        device=settings.device,
+        precision=settings.precision,
+        encoder=settings.encoder,
+        cache_dir=settings.cache_dir,
+    )
     worker = InferenceWorker(
         model,
         WorkerConfig(

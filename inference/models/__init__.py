@@ -1,37 +1,65 @@
-"""Choosing and loading a model: the bundled compact model, a local folder, or a hub id."""
+"""Choosing and loading a model: the bundled Whisper head, the compact fallback, a folder, a hub id."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from inference.errors import ModelNotConfigured
-from inference.models.base import SAMPLE_RATE, EmotionModel
+from inference.models.base import SAMPLE_RATE, EmbeddingModel, EmotionModel
 
+# The default: an emotion head over the packaged Whisper-base encoder (inference.encoder).
 BUNDLED_DIR = Path(__file__).with_name("bundled")
+# The smallest fallback, selected with VOICEMOOD_MODEL=compact: the project's own log-mel CNN.
+COMPACT_DIR = Path(__file__).with_name("bundled_compact")
 # A folder holding this file is one of the project's own compact models (data_augment trains them).
 COMPACT_MARKER = "voicemood_model.json"
+# A folder holding this file is an emotion head over a Whisper encoder.
+HEAD_MARKER = "voicemood_head.json"
 
-__all__ = ["BUNDLED_DIR", "COMPACT_MARKER", "SAMPLE_RATE", "EmotionModel", "load_model"]
+__all__ = [
+    "BUNDLED_DIR",
+    "COMPACT_DIR",
+    "COMPACT_MARKER",
+    "HEAD_MARKER",
+    "SAMPLE_RATE",
+    "EmbeddingModel",
+    "EmotionModel",
+    "load_model",
+]
 
 
-def load_model(spec: str | None, *, device: str = "cpu", precision: str = "fp32") -> EmotionModel:
-    """Load the model named by `spec` (VOICEMOOD_MODEL); None means the bundled model.
+def load_model(
+    spec: str | None,
+    *,
+    device: str = "cpu",
+    precision: str = "fp32",
+    encoder: str | None = None,
+    cache_dir: Path = Path("~/.cache/voicemood"),
+) -> EmotionModel:
+    """Load the model named by `spec` (VOICEMOOD_MODEL); None means the bundled Whisper head.
 
-    A folder with a compact-model marker loads the project's own model; any other folder or a
-    hub id goes through transformers' audio-classification loading.
+    "compact" is the bundled compact CNN. A folder with a head marker loads a Whisper head over
+    `encoder` (VOICEMOOD_ENCODER; None: the packaged Whisper-base); a folder with a compact-model
+    marker loads the project's own CNN; any other folder or a hub id goes through transformers.
     """
     if spec is None or spec == "bundled":
-        if not (BUNDLED_DIR / COMPACT_MARKER).is_file():
-            raise ModelNotConfigured(
-                "No model is set and this installation has no bundled model. Set VOICEMOOD_MODEL "
-                "to a local model folder or a hub id such as superb/hubert-large-superb-er."
-            )
         spec = str(BUNDLED_DIR)
+    elif spec == "compact":
+        spec = str(COMPACT_DIR)
     path = Path(spec).expanduser()
+    if (path / HEAD_MARKER).is_file():
+        from inference.models.whisper_head import WhisperHeadModel
+
+        return WhisperHeadModel.load(path, encoder_spec=encoder, cache_dir=cache_dir, device=device)
     if (path / COMPACT_MARKER).is_file():
         from inference.models.compact import CompactModel
 
         return CompactModel.load(path, device=device)
+    if path in (BUNDLED_DIR, COMPACT_DIR):
+        raise ModelNotConfigured(
+            "No model is set and this installation has no bundled model. Set VOICEMOOD_MODEL "
+            "to a local model folder or a hub id such as superb/hubert-large-superb-er."
+        )
     from inference.models.hf import HFAudioClassifier
 
     return HFAudioClassifier.load(spec, device=device, precision=precision)

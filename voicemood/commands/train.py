@@ -20,7 +20,19 @@ HELP = "Train an emotion model on labelled clips (speaker-independent split) int
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_clip_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="run folder to write")
-    parser.add_argument("--arch", choices=("compact", "hubert"), default="compact")
+    parser.add_argument(
+        "--arch",
+        choices=("whisper-head", "compact", "hubert"),
+        default="whisper-head",
+        help="whisper-head: an emotion head over the Whisper encoder (the default model, seconds "
+        "once embeddings are cached); compact: the small log-mel CNN; hubert: fine-tune --init",
+    )
+    parser.add_argument(
+        "--head-c",
+        type=float,
+        default=0.03,
+        help="whisper-head: inverse L2 strength of the logistic-regression head",
+    )
     parser.add_argument("--init", help="checkpoint folder to fine-tune (--arch hubert)")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -79,6 +91,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         init=args.init,
         freeze_feature_encoder=not args.no_freeze_encoder,
         version=args.version,
+        head_c=args.head_c,
+        encoder=settings.encoder,
+        cache_dir=str(settings.cache_dir),
     )
     try:
         clips = read_dataset(args.dataset)
@@ -90,14 +105,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"labels: {', '.join(result.labels)}")
     for part, speakers in result.speakers.items():
         print(f"{part} speakers ({len(speakers)}): {' '.join(speakers)}")
-    best = ", ".join(str(epoch + 1) for epoch in result.best_epochs)
-    print(
-        f"best epoch(s) {best} of {config.epochs}, "
-        f"{result.n_parameters:,} parameters, {result.train_seconds:.0f} s"
-    )
+    if result.best_epochs:
+        best = ", ".join(str(epoch + 1) for epoch in result.best_epochs)
+        print(f"best epoch(s) {best} of {config.epochs}")
+    print(f"{result.n_parameters:,} parameters, {result.train_seconds:.0f} s")
     if result.calibration is not None:
         c = result.calibration
-        print(f"temperature {c.temperature:.3f}: val ECE {c.ece_before:.3f} -> {c.ece_after:.3f}")
+        where = "validation" if result.val is not None else "out-of-fold training speakers"
+        print(
+            f"temperature {c.temperature:.3f} on {where}: "
+            f"ECE {c.ece_before:.3f} -> {c.ece_after:.3f}"
+        )
     if result.val is not None:
         print(f"validation\n{result.val.summary()}")
     if result.test is not None:
