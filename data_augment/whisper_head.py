@@ -94,7 +94,13 @@ def fit_heads(
                 )
     elif calibrate_folds > 1:
         calibration, speaker_calibration = out_of_fold_temperatures(
-            train, labels, c=c, weights=weights, folds=calibrate_folds, seed=seed
+            train,
+            labels,
+            c=c,
+            weights=weights,
+            folds=calibrate_folds,
+            seed=seed,
+            speaker_head=speaker_head,
         )
     return HeadFit(Heads(population, speaker), tuple(labels), calibration, speaker_calibration)
 
@@ -107,6 +113,7 @@ def out_of_fold_temperatures(
     weights: np.ndarray | None,
     folds: int,
     seed: int,
+    speaker_head: bool = True,
 ) -> tuple[Calibration | None, Calibration | None]:
     """Temperatures for both heads from logits of speakers held out of their own fit."""
     index = {label: i for i, label in enumerate(labels)}
@@ -116,7 +123,7 @@ def out_of_fold_temperatures(
         return None, None
     parts = np.array_split(unique, min(folds, len(unique)))
     y = np.array([index[clip.label] for clip in train.clips])
-    z_all = per_speaker_standardised(train)
+    z_all = per_speaker_standardised(train) if speaker_head else train.vectors
     pop_logits, spk_logits, targets = [], [], []
     for part in parts:
         held = np.isin(speakers, part)
@@ -127,15 +134,16 @@ def out_of_fold_temperatures(
         mean = sub.vectors.mean(axis=0)
         std = sub.vectors.std(axis=0) + 1e-6
         pop = _fit_linear(sub.vectors, y[fit_rows], mean, std, len(labels), c, w, seed)
-        ones, zeros = np.ones_like(std), np.zeros_like(mean)
-        spk = _fit_linear(z_all[fit_rows], y[fit_rows], zeros, ones, len(labels), c, w, seed)
         pop_logits.append(pop.logits(train.vectors[score_rows]))
-        spk_logits.append(spk.logits(z_all[score_rows]))
+        if speaker_head:
+            ones, zeros = np.ones_like(std), np.zeros_like(mean)
+            spk = _fit_linear(z_all[fit_rows], y[fit_rows], zeros, ones, len(labels), c, w, seed)
+            spk_logits.append(spk.logits(z_all[score_rows]))
         targets.append(y[score_rows])
     t = np.concatenate(targets)
     return (
         fit_temperature(np.concatenate(pop_logits), t),
-        fit_temperature(np.concatenate(spk_logits), t),
+        fit_temperature(np.concatenate(spk_logits), t) if speaker_head else None,
     )
 
 
@@ -239,8 +247,13 @@ def _fit_linear(
     clf.fit(z, y, sample_weight=sample_weight)
     weight = np.zeros((n_classes, x.shape[1]), np.float32)
     bias = np.full(n_classes, -30.0, np.float32)  # a class with no training clip is never said
-    weight[clf.classes_] = clf.coef_
-    bias[clf.classes_] = clf.intercept_
+    if len(clf.classes_) == 2:
+        # scikit-learn keeps one row for two classes: the second class's logit against the first.
+        weight[clf.classes_[0]], bias[clf.classes_[0]] = 0.0, 0.0
+        weight[clf.classes_[1]], bias[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
+    else:
+        weight[clf.classes_] = clf.coef_
+        bias[clf.classes_] = clf.intercept_
     return LinearHead(mean.astype(np.float32), std.astype(np.float32), weight, bias)
 
 
@@ -250,35 +263,29 @@ def cross_validate(
     labels: Sequence[str],
     *,
     c: float = 0.03,
-    val_speakers: int = 3,
+    calibrate_folds: int = 3,
     seed: int = 0,
 ) -> tuple[np.ndarray, list[int]]:
     """Calibrated held-out probabilities for the clean clips of each fold's test speakers.
 
-    Each fold trains on every other speaker's clips (augmented copies included), calibrates on
-    `val_speakers` of them drawn from the same corpora, and scores its test speakers' clean clips
-    through the population head. Returns (probabilities, row indices into `embedded`).
+    Each fold runs the shipped recipe on every other speaker (augmented copies included,
+    temperature fitted out of fold) and scores its test speakers' clean clips through the
+    population head. Returns (probabilities, row indices into `embedded`).
     """
-    rng = np.random.default_rng(seed)
     speakers = np.array([clip.speaker for clip in embedded.clips])
     probs: list[np.ndarray] = []
     rows: list[int] = []
     for _, test in folds:
-        rest = sorted({s for s in speakers if s not in test})
-        corpora = {s.split(":")[0] for s in test}
-        pool = [s for s in rest if s.split(":")[0] in corpora] or rest
-        val = set(rng.choice(pool, size=min(val_speakers, len(pool) - 1), replace=False))
-        train_rows = np.flatnonzero(~np.isin(speakers, [*test, *val]))
-        val_rows = np.flatnonzero(np.isin(speakers, list(val)) & (embedded.copy == 0))
-        test_rows = np.flatnonzero(np.isin(speakers, list(test)) & (embedded.copy == 0))
+        held = np.isin(speakers, list(test))
         fit = fit_heads(
-            subset(embedded, train_rows),
+            subset(embedded, np.flatnonzero(~held)),
             labels,
             c=c,
-            val=subset(embedded, val_rows),
             speaker_head=False,
             seed=seed,
+            calibrate_folds=calibrate_folds,
         )
+        test_rows = np.flatnonzero(held & (embedded.copy == 0))
         temperature = fit.calibration.temperature if fit.calibration else 1.0
         logits = fit.heads.population.logits(embedded.vectors[test_rows])
         probs.append(_softmax(logits / temperature))

@@ -31,6 +31,21 @@ class SpeakerBaseline:
     def empty(cls, dim: int) -> SpeakerBaseline:
         return cls(0, np.zeros(dim, np.float32), np.zeros(dim, np.float32))
 
+    @classmethod
+    def leave_one_out(cls, vectors: np.ndarray) -> list[SpeakerBaseline]:
+        """For each of one speaker's note embeddings, the baseline of all their *other* notes."""
+        x = np.asarray(vectors, np.float64)
+        total, squares = x.sum(axis=0), np.square(x).sum(axis=0)
+        others = len(x) - 1
+        if others < 1:
+            return [cls.empty(x.shape[1]) for _ in x]
+        baselines = []
+        for row in x:
+            mean = (total - row) / others
+            m2 = np.maximum(squares - np.square(row) - others * np.square(mean), 0.0)
+            baselines.append(cls(others, mean.astype(np.float32), m2.astype(np.float32)))
+        return baselines
+
     @property
     def dim(self) -> int:
         return int(self.mean.shape[0])

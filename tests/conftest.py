@@ -84,3 +84,27 @@ def tiny_hubert_dir(tmp_path_factory) -> Path:
         return_attention_mask=True,
     ).save_pretrained(folder)
     return folder
+
+
+PITCH = {"happy": 260.0, "sad": 95.0}
+
+
+@pytest.fixture(scope="session")
+def toy_manifest(tmp_path_factory) -> Path:
+    """A manifest of 4 speakers x 2 labels x 3 one-second WAV files, pitch telling the label."""
+    folder = tmp_path_factory.mktemp("toy-corpus")
+    rows = []
+    for speaker in range(4):
+        for label, f0 in PITCH.items():
+            for take in range(3):
+                seed = speaker * 100 + take * 10 + (label == "sad")
+                samples = audio_factory.speechlike(1.0, f0=f0 * (1 + 0.05 * speaker), seed=seed)
+                name = f"s{speaker}_{label}_{take}.wav"
+                audio_factory.write_wav(folder / name, samples)
+                rows.append({"path": name, "label": label, "speaker": f"spk{speaker}"})
+    manifest = folder / "toy.csv"
+    with open(manifest, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["path", "label", "speaker"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest

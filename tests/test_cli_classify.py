@@ -101,7 +101,7 @@ def test_with_no_model_setting_the_bundled_model_answers_on_real_speech(shared_d
     result = _classify("--json", str(note), model=None, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["model"].startswith("compact:")
+    assert record["model"].startswith("whisper-head:")
     assert record["label"] in CANONICAL_LABELS
     assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
 
@@ -161,3 +161,22 @@ async def test_the_first_answer_comes_before_every_file_has_been_started(
         assert analyzer.worker.stats.processed <= _files_in_flight(64, 4) < len(files)
         rest = [outcome async for _, outcome in outcomes]
     assert len(rest) == 199 and all(r.duration_s == first.duration_s for r in rest)
+
+
+def test_same_speaker_hears_each_note_against_the_others_and_answers_every_one(
+    make_audio, tmp_path
+):
+    notes = [make_audio(f"note{i}.ogg", 2.0 + 0.3 * i, seed=i) for i in range(4)]
+    plain = _classify("--json", *map(str, notes), model=None, cwd=tmp_path)
+    same = _classify("--json", "--same-speaker", *map(str, notes), model=None, cwd=tmp_path)
+    assert plain.returncode == 0 and same.returncode == 0, same.stderr
+    before = [json.loads(line) for line in plain.stdout.splitlines()]
+    after = [json.loads(line) for line in same.stdout.splitlines()]
+    assert [r["file"] for r in after] == [str(n) for n in notes]
+    assert all(r["model"].startswith("whisper-head:") for r in after)
+    # Against the speaker's own usual voice the probabilities move; without it they would not.
+    moved = [
+        max(abs(a["probabilities"][k] - b["probabilities"][k]) for k in a["probabilities"])
+        for a, b in zip(after, before, strict=True)
+    ]
+    assert max(moved) > 0.01, moved

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,31 +19,9 @@ from inference.models.compact import CompactModel, CompactNet, ModelCard, NetCon
 from tests import audio_factory
 
 TINY_NET = NetConfig(channels=(8, 16), embed_dim=16, dropout=0.0)
+
+
 # Two "emotions" a tiny model can tell apart in a few steps: a high, bright voice and a low one.
-PITCH = {"happy": 260.0, "sad": 95.0}
-
-
-@pytest.fixture(scope="module")
-def toy_manifest(tmp_path_factory) -> Path:
-    """A manifest of 4 speakers x 2 labels x 3 one-second WAV files, pitch telling the label."""
-    folder = tmp_path_factory.mktemp("toy-corpus")
-    rows = []
-    for speaker in range(4):
-        for label, f0 in PITCH.items():
-            for take in range(3):
-                seed = speaker * 100 + take * 10 + (label == "sad")
-                samples = audio_factory.speechlike(1.0, f0=f0 * (1 + 0.05 * speaker), seed=seed)
-                name = f"s{speaker}_{label}_{take}.wav"
-                audio_factory.write_wav(folder / name, samples)
-                rows.append({"path": name, "label": label, "speaker": f"spk{speaker}"})
-    manifest = folder / "toy.csv"
-    with open(manifest, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["path", "label", "speaker"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return manifest
-
-
 def _tiny_config(**overrides) -> TrainConfig:
     base = TrainConfig(
         epochs=6,

@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--json", action="store_true", help="one JSON object per line per file (errors included)"
     )
     parser.add_argument("--lang", choices=("en", "ko"), help="language of the text answer")
+    parser.add_argument(
+        "--same-speaker",
+        action="store_true",
+        help="the files are one speaker's notes: hear each against that speaker's usual voice, "
+        "learned (unlabelled) from the other files",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,22 +51,59 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"voicemood: {error}", file=sys.stderr)
         return 2
     lang = args.lang or settings.language
-    failures = asyncio.run(_print_all(analyzer, args.files, as_json=args.json, lang=lang))
+    failures = asyncio.run(
+        _print_all(
+            analyzer, args.files, as_json=args.json, lang=lang, same_speaker=args.same_speaker
+        )
+    )
     return 1 if failures == len(args.files) else 0
 
 
-async def _print_all(analyzer: Analyzer, files: list[Path], *, as_json: bool, lang: str) -> int:
+async def _print_all(
+    analyzer: Analyzer, files: list[Path], *, as_json: bool, lang: str, same_speaker: bool = False
+) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
     failures = 0
-    async with analyzer.worker, contextlib.aclosing(_classify_all(analyzer, files)) as outcomes:
-        async for path, outcome in outcomes:
-            print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
-            failures += isinstance(outcome, BaseException)
+    async with analyzer.worker:
+        baselines = await _speaker_baselines(analyzer, files) if same_speaker else None
+        async with contextlib.aclosing(_classify_all(analyzer, files, baselines)) as outcomes:
+            async for path, outcome in outcomes:
+                print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
+                failures += isinstance(outcome, BaseException)
     return failures
 
 
+async def _speaker_baselines(analyzer: Analyzer, files: list[Path]) -> list[Any]:
+    """A first pass over one speaker's files: each file's baseline is made of the others.
+
+    Leaving the file itself out is what the bot does too (a note is heard against the notes
+    before it), so a file is never normalised by its own voice.
+    """
+    from inference.baseline import SpeakerBaseline
+
+    embeddings: list[tuple[int, Any]] = []
+    async with contextlib.aclosing(_classify_all(analyzer, files)) as outcomes:
+        index = 0
+        async for _, outcome in outcomes:
+            vector = getattr(outcome, "embedding", None)
+            if vector is not None:
+                embeddings.append((index, vector))
+            index += 1
+    if not embeddings:
+        if not analyzer.worker.embeds:
+            log.warning("--same-speaker needs a model that embeds (the default Whisper head)")
+        return [None] * len(files)
+    import numpy as np
+
+    per_file: list[Any] = [None] * len(files)
+    others = SpeakerBaseline.leave_one_out(np.stack([v for _, v in embeddings]))
+    for (i, _), baseline in zip(embeddings, others, strict=True):
+        per_file[i] = baseline if baseline.count else None
+    return per_file
+
+
 async def _classify_all(
-    analyzer: Analyzer, files: list[Path]
+    analyzer: Analyzer, files: list[Path], baselines: list[Any] | None = None
 ) -> AsyncGenerator[tuple[Path, Any], None]:
     """Each file's outcome, in input order, with a bounded number of files in flight.
 
@@ -74,8 +117,9 @@ async def _classify_all(
     limit = _files_in_flight(config.max_queue, config.max_batch)
     pending: deque[tuple[Path, asyncio.Task[Any]]] = deque()
     try:
-        for path in files:
-            pending.append((path, asyncio.create_task(_one(analyzer, path, budget))))
+        for i, path in enumerate(files):
+            baseline = baselines[i] if baselines is not None else None
+            pending.append((path, asyncio.create_task(_one(analyzer, path, budget, baseline))))
             while pending and (len(pending) >= limit or pending[0][1].done()):
                 first, task = pending.popleft()
                 yield first, await task
@@ -118,7 +162,7 @@ class _ClipBudget:
                 self._room.notify_all()
 
 
-async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget) -> Any:
+async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget, baseline: Any = None) -> Any:
     from inference.errors import VoiceMoodError
 
     try:
@@ -126,7 +170,7 @@ async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget) -> Any:
             raise FileNotFoundError(f"No such file: {path}")
         audio = await analyzer.decode(path)
         async with budget.hold(analyzer.clips_of(audio)):
-            return await analyzer.analyse_audio(audio)
+            return await analyzer.analyse_audio(audio, baseline=baseline)
     except (VoiceMoodError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
         return error
     except Exception as error:  # one bad file must not stop the others
