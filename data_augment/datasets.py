@@ -124,7 +124,7 @@ def read_urdu(root: Path) -> list[Clip]:
     return [
         Clip(
             path=root / row["path"],
-            label=to_canonical(row["emotion"], "ravdess"),
+            label=to_canonical(row["emotion"], "urdu"),
             speaker=f"urdu:{row['speaker']}",
             corpus="urdu",
         )

@@ -66,6 +66,8 @@ SCHEMES: Mapping[str, Mapping[str, str]] = {
         "07": "disgust",
         "08": "surprised",
     },
+    # URDU (Latif et al. 2018), evaluation only: the shared copy's folder names.
+    "urdu": {"angry": "angry", "happy": "happy", "neutral": "neutral", "sad": "sad"},
     "emodb": {
         "anger": "angry",
         "boredom": "bored",
