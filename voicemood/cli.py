@@ -15,13 +15,20 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from pydantic import ValidationError
+
 from voicemood import commands
-from voicemood.settings import Settings
+from voicemood.settings import Settings, describe_invalid
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `voicemood`; from the console script (argv None) first re-exec with a tuned allocator."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for sentence in describe_invalid(error):
+            print(f"voicemood: {sentence}", file=sys.stderr)
+        return 2
     if argv is None and settings.tune_allocator:
         _reexec_with_tuned_allocator()
     parser = argparse.ArgumentParser(
