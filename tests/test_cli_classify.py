@@ -208,3 +208,20 @@ async def test_the_first_answer_comes_before_every_file_has_been_started(
         assert analyzer.worker.stats.processed <= _files_in_flight(64, 4) < len(files)
         rest = [outcome async for _, outcome in outcomes]
     assert len(rest) == 199 and all(r.duration_s == first.duration_s for r in rest)
+
+
+def test_a_folder_argument_is_called_a_folder_not_a_missing_file(tiny_hubert_dir, tmp_path):
+    (tmp_path / "notes").mkdir()
+    result = _classify("notes", model=tiny_hubert_dir, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "notes is a folder, not an audio file" in result.stdout
+    assert "No such file" not in result.stdout
+
+
+def test_a_file_without_audio_gets_the_same_sentence_in_text_and_json(tiny_hubert_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a recording\n")
+    text = _classify("notes.txt", model=tiny_hubert_dir, cwd=tmp_path)
+    as_json = _classify("--json", "notes.txt", model=tiny_hubert_dir, cwd=tmp_path)
+    record = json.loads(as_json.stdout)
+    assert record["code"] == "undecodable"
+    assert text.stdout.strip() == f"notes.txt: {record['error']}"
