@@ -5,8 +5,9 @@
 `voicemood run` runs as a child process (it re-executes itself with the tuned glibc allocator)
 with Telegram pointed at the fake Bot API (tests/fakes), which lives in this process: the fake
 keeps every file and message it saw, so its memory must not be counted as the bot's. Storage is a
-temporary SQLite file; the model is the bundled compact model when inference/models/bundled/
-holds one, else a tiny HuBERT built from a config (as the tests do).
+temporary SQLite file; the model is the default one `voicemood run` loads with no VOICEMOOD_MODEL
+(the bundled Whisper head), else the bundled compact CNN, else a tiny HuBERT built from a config
+(as the tests do), and the chart's title names which.
 Notes (2-6 s OGG/Opus, a few distinct recordings) come from `--users` users, at most
 `--concurrency` unanswered at a time. The child's resident memory (/proc/PID/statm) is sampled
 every second;
@@ -65,12 +66,13 @@ async def run_soak(notes: int, users: int, concurrency: int, warmup_s: float) ->
     """Send `notes` voice notes and sample the bot's RSS every second until all are answered."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model = _model(folder)
+        model, name = _model(folder)
         recordings = _recordings(folder)
         async with FakeTelegram() as fake:
             env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+            if model is not None:
+                env["VOICEMOOD_MODEL"] = model
             env.update(
-                VOICEMOOD_MODEL=model,
                 VOICEMOOD_DATA_DIR=str(folder / "data"),
                 VOICEMOOD_TELEGRAM_TOKEN=fake.token,
                 VOICEMOOD_TELEGRAM_API_BASE=f"{fake.base_url}/bot",
@@ -94,7 +96,6 @@ async def run_soak(notes: int, users: int, concurrency: int, warmup_s: float) ->
             finally:
                 bot.terminate()
                 await bot.wait()
-    name = "bundled compact" if model == "bundled" else "tiny HuBERT (no bundled model)"
     return Soak(name, notes, answered, seconds, np.array(times), np.array(rss), warmup_s)
 
 
@@ -141,13 +142,15 @@ def _rss_mb(pid: int) -> float:
         return int(statm.read().split()[1]) * PAGE / 2**20
 
 
-def _model(folder: Path) -> str:
-    """'bundled' when this installation has a bundled model, else a tiny HuBERT folder."""
-    from inference.models import BUNDLED_DIR, COMPACT_MARKER
+def _model(folder: Path) -> tuple[str | None, str]:
+    """VOICEMOOD_MODEL for the bot (None: its default) and the model's name for the report."""
+    from inference.models import BUNDLED_DIR, COMPACT_DIR, COMPACT_MARKER, HEAD_MARKER
 
-    if (BUNDLED_DIR / COMPACT_MARKER).is_file():
-        return "bundled"
-    return str(write_hubert(folder / "tiny-hubert", size=TINY))
+    if (BUNDLED_DIR / HEAD_MARKER).is_file():
+        return None, "bundled Whisper head"
+    if (COMPACT_DIR / COMPACT_MARKER).is_file():
+        return "compact", "bundled compact CNN"
+    return str(write_hubert(folder / "tiny-hubert", size=TINY)), "tiny HuBERT (no bundled model)"
 
 
 def _recordings(folder: Path) -> list[tuple[bytes, float]]:

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,13 @@ from pathlib import Path
 import pytest
 
 
-def _classify(*args: str, model: Path | None, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _classify(
+    *args: str, model: Path | str | None, cwd: Path, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
     if model is not None:
         env["VOICEMOOD_MODEL"] = str(model)
+    env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "voicemood", "classify", *args],
         capture_output=True,
@@ -72,6 +76,49 @@ def test_a_model_setting_that_points_nowhere_is_a_clear_start_up_error(tmp_path,
     assert result.returncode == 2
     assert "VOICEMOOD_MODEL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_hub_id_without_a_network_says_so_and_how_to_fetch_it(tmp_path, make_audio):
+    # HF_HUB_OFFLINE makes "no network" certain whatever this machine can reach; an empty
+    # cache makes sure the id is not already downloaded.
+    note = make_audio("voice.ogg", 1.0)
+    result = _classify(
+        str(note),
+        model="superb/hubert-large-superb-er",
+        cwd=tmp_path,
+        HF_HUB_OFFLINE="1",
+        HF_HUB_CACHE=str(tmp_path / "hub-cache"),
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        "no network to fetch superb/hubert-large-superb-er; download it where you have one and "
+        "point VOICEMOOD_MODEL at the folder" in result.stderr
+    )
+    assert "Retrying" not in result.stderr
+
+
+def test_a_hub_id_already_in_the_cache_answers_without_a_network(
+    tiny_hubert_dir, tmp_path, make_audio
+):
+    # The hub cache's own layout: models--ORG--NAME/snapshots/REVISION/ and refs/main.
+    cache = tmp_path / "hub-cache"
+    repo = cache / "models--voicemood-test--tiny-hubert"
+    revision = "0" * 40
+    shutil.copytree(tiny_hubert_dir, repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    note = make_audio("voice.ogg", 1.0)
+    result = _classify(
+        "--json",
+        str(note),
+        model="voicemood-test/tiny-hubert",
+        cwd=tmp_path,
+        HF_HUB_OFFLINE="1",
+        HF_HUB_CACHE=str(cache),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == "hf:voicemood-test/tiny-hubert"
 
 
 def test_with_no_model_setting_the_bundled_model_answers_on_real_speech(shared_data, tmp_path):
@@ -180,3 +227,20 @@ def test_same_speaker_hears_each_note_against_the_others_and_answers_every_one(
         for a, b in zip(after, before, strict=True)
     ]
     assert max(moved) > 0.01, moved
+
+
+def test_a_folder_argument_is_called_a_folder_not_a_missing_file(tiny_hubert_dir, tmp_path):
+    (tmp_path / "notes").mkdir()
+    result = _classify("notes", model=tiny_hubert_dir, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "notes is a folder, not an audio file" in result.stdout
+    assert "No such file" not in result.stdout
+
+
+def test_a_file_without_audio_gets_the_same_sentence_in_text_and_json(tiny_hubert_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a recording\n")
+    text = _classify("notes.txt", model=tiny_hubert_dir, cwd=tmp_path)
+    as_json = _classify("--json", "notes.txt", model=tiny_hubert_dir, cwd=tmp_path)
+    record = json.loads(as_json.stdout)
+    assert record["code"] == "undecodable"
+    assert text.stdout.strip() == f"notes.txt: {record['error']}"

@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import sys
 
 import aiohttp
@@ -121,3 +122,121 @@ async def _model(http: aiohttp.ClientSession, url: str) -> str:
     async with http.get(f"{url}healthz") as health:
         assert health.status == 200
         return str((await health.json())["model"])
+
+
+def _run_env(tmp_path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env.update(
+        VOICEMOOD_MODEL=str(compact_folder(tmp_path / "model", OLD, seed=1)),
+        VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+        **settings,
+    )
+    return env
+
+
+def _taken_port() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1, so nothing else can bind it."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    return taken
+
+
+async def test_run_without_tokens_logs_what_is_on_and_what_is_off_and_why(tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voicemood",
+        "run",
+        env=_run_env(tmp_path, VOICEMOOD_WEB_PORT="0"),
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    logs: list[str] = []
+    try:
+        url = await asyncio.wait_for(_web_url(process, logs), timeout=120)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        rest = await asyncio.wait_for(process.communicate(), timeout=60)
+    logs.extend(part.decode(errors="replace") for part in rest)
+    everything = "".join(logs)
+    assert process.returncode == 0, everything[-3000:]
+    assert url.startswith("http://127.0.0.1:")
+    assert "Telegram bot off: VOICEMOOD_TELEGRAM_TOKEN is not set" in everything
+    assert "Discord bot off: VOICEMOOD_DISCORD_TOKEN is not set" in everything
+
+
+async def test_a_taken_web_port_with_no_bot_asked_for_is_one_sentence_and_exit_2(tmp_path):
+    with _taken_port() as taken:
+        port = taken.getsockname()[1]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "voicemood",
+            "run",
+            env=_run_env(tmp_path, VOICEMOOD_WEB_PORT=str(port)),
+            cwd=tmp_path,
+            stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    stderr = err.decode(errors="replace")
+    assert process.returncode == 2, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert f"port {port} is already in use" in stderr
+    assert "VOICEMOOD_WEB_PORT" in stderr and "VOICEMOOD_WEB_ENABLED=false" in stderr
+
+
+async def test_a_taken_web_port_leaves_the_telegram_bot_answering(make_audio, tmp_path):
+    ogg = make_audio("note.ogg", 2.0).read_bytes()
+    with _taken_port() as taken:
+        port = taken.getsockname()[1]
+        async with FakeTelegram() as fake:
+            env = _run_env(
+                tmp_path,
+                VOICEMOOD_WEB_PORT=str(port),
+                VOICEMOOD_TELEGRAM_TOKEN=fake.token,
+                VOICEMOOD_TELEGRAM_API_BASE=f"{fake.base_url}/bot",
+                VOICEMOOD_TELEGRAM_FILE_BASE=f"{fake.base_file_url}/file/bot",
+            )
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "voicemood",
+                "run",
+                env=env,
+                cwd=tmp_path,
+                stderr=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            logs: list[str] = []
+            try:
+                await asyncio.wait_for(_log_line(process, logs, "VoiceMood is running"), 120)
+                fake.send_voice(private_chat(ALICE), ALICE, ogg, 2.0)
+                await fake.wait_for(
+                    lambda c: c.method == "sendMessage" and "tone" in str(c.params.get("text")),
+                    timeout=60,
+                )
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                rest = await asyncio.wait_for(process.communicate(), timeout=60)
+    logs.extend(part.decode(errors="replace") for part in rest)
+    everything = "".join(logs)
+    assert process.returncode == 0, everything[-3000:]
+    assert "Traceback" not in everything
+    assert f"port {port} is already in use" in everything
+    assert "The bots keep running without it." in everything
+
+
+async def _log_line(process: asyncio.subprocess.Process, logs: list[str], wanted: str) -> None:
+    assert process.stderr is not None
+    while True:
+        line = (await process.stderr.readline()).decode(errors="replace")
+        if not line:
+            raise AssertionError("voicemood run ended early:\n" + "".join(logs))
+        logs.append(line)
+        if wanted in line:
+            return

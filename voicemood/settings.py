@@ -5,10 +5,11 @@ No other module reads the environment: the CLI builds a Settings and passes plai
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,7 +32,9 @@ class Settings(BaseSettings):
         Path("~/.cache/voicemood"),
         description="where the packaged encoder is assembled and training embeddings are cached",
     )
-    device: Literal["cpu", "cuda"] = "cpu"
+    device: Literal["cpu", "cuda"] = Field(
+        "cpu", description="cuda needs a CUDA build of torch and a GPU (checked at start)"
+    )
     precision: Literal["fp32", "bf16", "int8"] = Field(
         "bf16", description="bf16 keeps the argmax on this CPU (bench/worker.py) at ~2x the speed"
     )
@@ -39,6 +42,7 @@ class Settings(BaseSettings):
     model_watch_s: float = Field(
         5.0,
         ge=0,
+        le=24 * 3600,
         description="poll a local VOICEMOOD_MODEL folder this often and reload it when it changes;"
         " 0: never (SIGHUP still reloads)",
     )
@@ -49,21 +53,24 @@ class Settings(BaseSettings):
 
     # Decoding
     ffmpeg: str | None = Field(None, description="ffmpeg binary; unset: PATH, then imageio-ffmpeg")
-    max_file_mb: float = 20.0
-    max_duration_s: float = 600.0
-    min_duration_s: float = 0.3
-    decode_timeout_s: float = 30.0
+    max_file_mb: float = Field(20.0, gt=0, le=2048)
+    max_duration_s: float = Field(600.0, gt=0, le=24 * 3600)
+    min_duration_s: float = Field(0.3, ge=0, le=60)
+    decode_timeout_s: float = Field(30.0, gt=0, le=3600)
 
     # Worker
-    queue_size: int = 64
-    max_batch: int = 4
-    request_timeout_s: float = 120.0
+    queue_size: int = Field(64, ge=1, le=100_000)
+    max_batch: int = Field(4, ge=1, le=1024)
+    request_timeout_s: float = Field(120.0, gt=0, le=24 * 3600)
 
     # Answer
-    window_s: float = 4.0
-    not_sure_below: float = 0.5
+    window_s: float = Field(4.0, ge=0.5, le=60)
+    not_sure_below: float = Field(0.5, ge=0, le=1)
     timeline_switch_penalty: float = Field(
-        1.5, ge=0, description="log-probability cost of a change in a long note's timeline; 0: none"
+        1.5,
+        ge=0,
+        le=100,
+        description="log-probability cost of a change in a long note's timeline; 0: none",
     )
     language: Literal["en", "ko"] = "en"
 
@@ -83,7 +90,7 @@ class Settings(BaseSettings):
         None, description="Public HTTPS URL Telegram posts updates to; unset: long polling"
     )
     telegram_webhook_listen: str = Field("0.0.0.0", description="Address the webhook binds to")
-    telegram_webhook_port: int = 8443
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535)
     discord_token: SecretStr | None = None
     discord_api_base: str | None = Field(
         None, description="Discord REST base URL, e.g. a local fake's .../api/v10; unset: Discord"
@@ -98,8 +105,50 @@ class Settings(BaseSettings):
     # Web page and HTTP API (bots/web): beside the bots, or alone when no token is set
     web_enabled: bool = True
     web_host: str = "127.0.0.1"
-    web_port: int = 8080
+    web_port: int = Field(8080, ge=0, le=65535, description="0: any free port")
+
+    @field_validator("device")
+    @classmethod
+    def _cuda_is_there(cls, device: str) -> str:
+        if device == "cuda":
+            import torch  # only for this check: importing torch costs the CLI seconds
+
+            if not torch.cuda.is_available():
+                raise ValueError(
+                    "this torch cannot use a GPU (a CPU-only build, or no CUDA device); use cpu"
+                )
+        return device
+
+    @model_validator(mode="after")
+    def _durations_leave_room(self) -> Settings:
+        if self.min_duration_s >= self.max_duration_s:
+            raise ValueError(
+                f"VOICEMOOD_MIN_DURATION_S ({self.min_duration_s:g}) must be below "
+                f"VOICEMOOD_MAX_DURATION_S ({self.max_duration_s:g})"
+            )
+        return self
 
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "voicemood.sqlite3"
+
+
+def describe_invalid(error: ValidationError) -> list[str]:
+    """One sentence per bad setting: its variable, what is wrong, and what is allowed."""
+    sentences = []
+    for problem in error.errors():
+        if problem["type"] == "value_error":  # our own validators' words
+            why = str(problem["ctx"]["error"])
+        else:
+            # pydantic says "Input should be a valid number, unable to parse string as a number":
+            # the part before the comma is what is allowed.
+            why = re.split(r", (?:unable|got) ", problem["msg"])[0]
+            why = why.replace("Input should", "it should", 1)
+        if not problem["loc"]:  # a rule across settings names them in its own words
+            sentences.append(f"{why[0].upper()}{why[1:]}.")
+            continue
+        field = str(problem["loc"][0])
+        name = f"VOICEMOOD_{field.upper()}"
+        shown = "" if "token" in field else f"={problem['input']}"
+        sentences.append(f"{name}{shown} is not a valid setting: {why}.")
+    return sentences

@@ -76,11 +76,17 @@ class HFAudioClassifier:
             raise ModelLoadError(
                 f"VOICEMOOD_MODEL={spec} names a folder that does not exist.", spec=spec
             )
+        # A hub id already in the cache loads without the network; otherwise one quick question
+        # to the hub tells "no network" apart from a bad id before transformers' own download,
+        # which retries for ~50 s offline and then blames the checkpoint (issue 16).
+        offline = local or _in_hub_cache(source)
+        if not offline:
+            _check_hub_answers(spec)
         try:
-            extractor = AutoFeatureExtractor.from_pretrained(source, local_files_only=local)
+            extractor = AutoFeatureExtractor.from_pretrained(source, local_files_only=offline)
             # Loading straight into bf16 never holds an fp32 copy, which keeps peak memory down.
             model = AutoModelForAudioClassification.from_pretrained(
-                source, local_files_only=local, dtype=_LOAD_DTYPES[precision]
+                source, local_files_only=offline, dtype=_LOAD_DTYPES[precision]
             )
         # A truncated model.safetensors raises safetensors' own error, which is none of the others.
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as error:
@@ -132,6 +138,55 @@ class HFAudioClassifier:
         if value.is_floating_point():
             return value.to(self.device, self.input_dtype)
         return value.to(self.device)
+
+
+_HUB_PROBE_TIMEOUT_S = 5.0
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    """Whether the hub cache already holds a snapshot of `repo_id` (a config file at least)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # not a valid repo id: the hub check below says so
+        return False
+
+
+def _check_hub_answers(spec: str) -> None:
+    """Raise ModelLoadError at once when the hub cannot be reached or has no such model."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        RepositoryNotFoundError,
+    )
+
+    try:
+        HfApi().model_info(spec, timeout=_HUB_PROBE_TIMEOUT_S)
+    except GatedRepoError:
+        return  # it exists: the download says what access it needs
+    except RepositoryNotFoundError as error:
+        raise ModelLoadError(
+            f"VOICEMOOD_MODEL={spec} is neither a local folder nor a model on the hub "
+            "(or it is private); check the name.",
+            spec=spec,
+        ) from error
+    except HfHubHTTPError:
+        return  # the hub answered: the download reports anything else
+    except HFValidationError as error:
+        raise ModelLoadError(
+            f"VOICEMOOD_MODEL={spec} is neither a local folder nor a valid hub id.", spec=spec
+        ) from error
+    # huggingface_hub does not re-export its HTTP client's errors (connection refused, no DNS,
+    # time-outs); with HF_HUB_OFFLINE set it raises OfflineModeIsEnabled, a ConnectionError.
+    except Exception as error:
+        raise ModelLoadError(
+            f"There is no network to fetch {spec}; download it where you have one and point "
+            f"VOICEMOOD_MODEL at the folder (hf download {spec} --local-dir FOLDER).",
+            spec=spec,
+        ) from error
 
 
 def _int8_with_bf16_convs(model: nn.Module) -> nn.Module:

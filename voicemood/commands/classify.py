@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="audio files: ogg, opus, mp3, m4a, mp4, wav, flac, webm",
+    )
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per line per file (errors included)"
     )
@@ -167,6 +173,11 @@ async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget, baseline: An
 
     try:
         if not await asyncio.to_thread(path.is_file):
+            if await asyncio.to_thread(path.is_dir):
+                raise IsADirectoryError(
+                    f"{path} is a folder, not an audio file: name the files in it "
+                    f"(for example {path / '*.ogg'})"
+                )
             raise FileNotFoundError(f"No such file: {path}")
         audio = await analyzer.decode(path)
         async with budget.hold(analyzer.clips_of(audio)):
@@ -188,7 +199,8 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
         if isinstance(outcome, Prediction):
             record.update(outcome.to_json())
         elif isinstance(outcome, VoiceMoodError):
-            record.update(error=str(outcome), code=outcome.code)
+            # The same sentence as the text answer (and the bots' reply), in the chosen language.
+            record.update(error=render_error(outcome, lang), code=outcome.code)
         elif isinstance(outcome, OSError):
             record.update(error=str(outcome), code="file")
         else:

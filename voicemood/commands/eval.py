@@ -35,9 +35,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave-one-speaker-out: train a compact model per speaker instead of loading one",
     )
     parser.add_argument("--epochs", type=int, default=30, help="--loso: epochs per fold")
-    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=False)
-    parser.add_argument("--augment-copies", type=int, default=1, metavar="K")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="--loso: train each fold with voice-note augmentation (default: off)",
+    )
+    parser.add_argument(
+        "--augment-copies",
+        type=int,
+        default=1,
+        metavar="K",
+        help="--loso --augment: augmented copies of each training clip (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="--loso: seed for each fold's training (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

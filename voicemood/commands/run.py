@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import sys
@@ -30,9 +31,16 @@ class _Running(Protocol):
     async def stop(self) -> None: ...
 
 
+class WebPageUnavailable(Exception):
+    """Only the web page was asked for, and it cannot listen where the settings say."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="the least important log lines shown (default: %(default)s)",
     )
 
 
@@ -43,7 +51,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(args.log_level, settings.log_json, secrets=secrets_of(settings))
     try:
         return asyncio.run(serve(settings))
-    except VoiceMoodError as error:
+    except (VoiceMoodError, WebPageUnavailable) as error:
         print(f"voicemood: {error}", file=sys.stderr)
         return 2
 
@@ -99,6 +107,8 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
             )
         )
         log.info("Telegram bot started")
+    else:
+        log.info("Telegram bot off: VOICEMOOD_TELEGRAM_TOKEN is not set")
     if settings.discord_token is not None:
         from bots.discord_bot import start_discord
 
@@ -111,13 +121,37 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
             )
         )
         log.info("Discord bot started")
+    else:
+        log.info("Discord bot off: VOICEMOOD_DISCORD_TOKEN is not set")
     if settings.web_enabled:
         from bots.web import start_web
 
-        web = await start_web(service, host=settings.web_host, port=settings.web_port)
-        started.append(web)
-        log.info("web page at %s", web.url)
+        try:
+            web = await start_web(service, host=settings.web_host, port=settings.web_port)
+        except OSError as error:
+            # A taken port must not take the bots down with it: they were asked for first.
+            problem = _cannot_listen(settings, error)
+            if not started:
+                raise WebPageUnavailable(problem) from error
+            log.error("%s The bots keep running without it.", problem)
+        else:
+            started.append(web)
+            log.info("web page at %s", web.url)
+    else:
+        log.info("web page off: VOICEMOOD_WEB_ENABLED is false")
     return started
+
+
+def _cannot_listen(settings: Settings, error: OSError) -> str:
+    where = f"{settings.web_host}:{settings.web_port}"
+    if error.errno == errno.EADDRINUSE:
+        why = f"port {settings.web_port} is already in use ({where})"
+    else:
+        why = f"it cannot listen on {where} ({error.strerror or error})"
+    return (
+        f"The web page cannot start: {why}. Set VOICEMOOD_WEB_PORT to a free port, "
+        "or VOICEMOOD_WEB_ENABLED=false to run without the page."
+    )
 
 
 def _stop_on_signals(*, reload: Callable[[], None]) -> asyncio.Event:

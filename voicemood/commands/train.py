@@ -34,23 +34,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="whisper-head: inverse L2 strength of the logistic-regression head",
     )
     parser.add_argument("--init", help="checkpoint folder to fine-tune (--arch hubert)")
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=60,
+        help="passes over the training part at most (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="clips per optimiser step (default: %(default)s)"
+    )
     parser.add_argument("--lr", type=float, help="peak learning rate (default per architecture)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed for the speaker split, augmentation and weights (default: %(default)s)",
+    )
     parser.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="voice-note augmentation: codec, noise, room, pitch, tempo, gain",
     )
-    parser.add_argument("--augment-copies", type=int, default=2, metavar="K")
+    parser.add_argument(
+        "--augment-copies",
+        type=int,
+        default=2,
+        metavar="K",
+        help="augmented copies of each training clip, beside the clean one (default: %(default)s)",
+    )
     parser.add_argument(
         "--members", type=int, default=1, help="nets trained with seeds seed, seed+1, ... averaged"
     )
-    parser.add_argument("--patience", type=int, default=15, help="epochs without val UAR gain")
-    parser.add_argument("--val-fraction", type=float, default=0.15)
-    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=15,
+        help="stop after this many epochs without a gain in validation UAR (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.15,
+        help="share of speakers held out for early stopping and calibration (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.15,
+        help="share of speakers held out for the final test; ignored with --test-speakers (default: %(default)s)",
+    )
     parser.add_argument(
         "--test-speakers",
         nargs="+",
