@@ -124,16 +124,16 @@ class RetrainReport:
 
     def summary(self) -> str:
         """A few lines for the command line."""
-        lines = [f"{'' if self.passed else 'REFUSED: '}{self.reason}", f"{'':44} old     new"]
+        lines = [f"{'' if self.passed else 'REFUSED: '}{self.reason}", f"{'':46} old     new"]
         for name, part in (
-            (f"guard UAR ({self.guard.speakers} acted speakers)", self.guard),
-            (f"held-out feedback UAR ({self.feedback.speakers} speakers)", self.feedback),
+            (f"guard UAR ({_speakers(self.guard.speakers)}, acted)", self.guard),
+            (f"held-out feedback UAR ({_speakers(self.feedback.speakers)})", self.feedback),
         ):
             if part.old is not None and part.new is not None:
                 old, new = part.old.overall.uar, part.new.overall.uar
-                lines.append(f"{name + f', {part.clips} clips':44} {old:.3f}   {new:.3f}")
+                lines.append(f"{name + f', {part.clips} clips':46} {old:.3f}   {new:.3f}")
             else:
-                lines.append(f"{name:44} -       -      ({part.note})")
+                lines.append(f"{name:46} -       -      ({part.note})")
         lines.append(
             f"feedback: {self.feedback_clips} clips from {self.feedback_speakers} speakers, "
             f"weight {self.feedback_weight:g}; acted: {self.acted_clips} clips"
@@ -435,6 +435,10 @@ def _compare(old: WhisperHeadModel, new: WhisperHeadModel, clips: EmbeddedClips)
             new=score(clips.clips, new.classify(clips.vectors), new.labels),
         )
     return Comparison(len(clips.clips), speakers, note="no clip with a label the heads know")
+
+
+def _speakers(n: int) -> str:
+    return f"{n} speaker" if n == 1 else f"{n} speakers"
 
 
 def _concat(a: EmbeddedClips, b: EmbeddedClips) -> EmbeddedClips:
