@@ -171,6 +171,10 @@ def retrain(
         raise RetrainError("the feedback manifests hold no clips")
     if any(clip.corpus in EVALUATION_ONLY for clip in [*acted, *feedback]):
         raise RetrainError(f"{', '.join(sorted(EVALUATION_ONLY))} is for evaluation only")
+    missing = [str(clip.path) for clip in [*acted, *feedback] if not clip.path.is_file()]
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise RetrainError(f"audio files are missing: {', '.join(missing[:3])}{more}")
     guard = guard_speakers(acted, config.guard_speakers)
     donors, heldout = split_feedback_speakers(feedback, config.heldout_share, config.seed)
     labels = tuple(
@@ -363,7 +367,9 @@ def publish_folder(out: Path, write: Callable[[Path], None]) -> None:
     one by renameat2(RENAME_EXCHANGE) where Linux offers it; elsewhere it is renamed aside first,
     so for a moment the folder is absent, which the reloader takes as "not settled yet".
     """
-    out = out.absolute()
+    # A symlinked folder keeps its link: the folder it points at is the one replaced.
+    out = out.resolve() if out.is_symlink() else out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
     staging.mkdir()
     try:

@@ -162,3 +162,29 @@ def test_a_writer_that_fails_leaves_the_live_folder_and_no_staging_behind(tmp_pa
         publish_folder(live, write)
     assert {p.name: p.read_bytes() for p in live.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live"]
+
+
+async def test_a_bot_watching_the_out_folder_takes_the_published_head_whole(tmp_path):
+    from inference.reload import ModelReloader, ReloadConfig
+    from inference.worker import InferenceWorker
+
+    live = shutil.copytree(BUNDLED_DIR, tmp_path / "live")
+    link = tmp_path / "current"
+    link.symlink_to(live)  # operators often point VOICEMOOD_MODEL at a link
+    cache = tmp_path / "cache"
+    worker = InferenceWorker(load_model(str(link), cache_dir=cache))
+    reloader = ModelReloader(worker, ReloadConfig(str(link), watch_s=3600, cache_dir=cache))
+
+    def write(folder: Path) -> None:
+        card = json.loads((BUNDLED_DIR / HEAD_MARKER).read_text())
+        card["version"] = "retrained"
+        shutil.copyfile(BUNDLED_DIR / HEAD_WEIGHTS, folder / HEAD_WEIGHTS)
+        (folder / HEAD_MARKER).write_text(json.dumps(card))
+
+    async with worker:
+        publish_folder(link, write)
+        assert not await reloader.poll()  # changed: held for one interval first
+        assert await reloader.poll()
+        assert worker.name == "whisper-head:retrained"
+    assert link.is_symlink() and link.resolve() == live
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "current", "live"]
