@@ -188,3 +188,16 @@ async def test_a_bot_watching_the_out_folder_takes_the_published_head_whole(tmp_
         assert worker.name == "whisper-head:retrained"
     assert link.is_symlink() and link.resolve() == live
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "current", "live"]
+
+
+def test_feedback_speakers_are_split_into_donors_and_held_out_only_when_there_are_two():
+    from data_augment.retrain import split_feedback_speakers
+
+    def clips(n: int) -> list[Clip]:
+        return [Clip(Path(f"{i}.ogg"), "sad", f"telegram:{i}", "manifest") for i in range(n)]
+
+    assert split_feedback_speakers(clips(1), 1 / 3, seed=0) == (["telegram:0"], [])
+    for n, held in ((2, 1), (3, 1), (9, 3)):
+        donors, heldout = split_feedback_speakers(clips(n), 1 / 3, seed=0)
+        assert len(heldout) == held and len(donors) == n - held
+        assert not set(donors) & set(heldout)
