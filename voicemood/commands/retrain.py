@@ -57,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--augment-copies", type=int, help="default: as the current model")
     parser.add_argument("--head-c", type=float, help="default: as the current model")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the augmented copies and the speaker split"
+    )
     parser.add_argument("--version", default="", help="model version (default: today-retrained)")
 
 
