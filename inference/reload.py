@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from inference.models import BUNDLED_DIR, COMPACT_MARKER, EmotionModel, load_model
+from inference.models import BUNDLED_DIR, COMPACT_MARKER, HEAD_MARKER, EmotionModel, load_model
 from inference.worker import InferenceWorker
 
 log = logging.getLogger("voicemood.reload")
 
-# The files a model is loaded from: the compact marker and weights, or a transformers checkpoint's
-# config and (possibly sharded) weights. Metrics and plots a training run writes beside them are
-# not the model, so writing them does not reload it.
+# The files a model is loaded from: a Whisper head's marker and weights (head.safetensors), the
+# compact marker and weights, or a transformers checkpoint's config and (possibly sharded)
+# weights. Metrics, plots and reports a run writes beside them are not the model, so writing them
+# does not reload it.
 MODEL_FILES = (
+    HEAD_MARKER,
     COMPACT_MARKER,
     "config.json",
     "preprocessor_config.json",
@@ -45,6 +47,8 @@ class ReloadConfig:
     device: str = "cpu"
     precision: str = "fp32"
     watch_s: float = 5.0  # poll interval; 0 turns watching off (explicit reloads still work)
+    encoder: str | None = None  # VOICEMOOD_ENCODER, under a Whisper head
+    cache_dir: Path = Path("~/.cache/voicemood")
 
 
 class ModelReloader:
@@ -136,8 +140,22 @@ class ModelReloader:
                 log.warning("could not look at %s: %s", self.folder, error)
 
     def _load(self) -> EmotionModel:
+        from inference.models.whisper_head import WhisperHeadModel
+
         c = self.config
-        return load_model(c.model, device=c.device, precision=c.precision)
+        current = self.worker.model
+        folder = Path(c.model).expanduser() if c.model else None
+        if isinstance(current, WhisperHeadModel) and folder and (folder / HEAD_MARKER).is_file():
+            # A retrained head over the same encoder: share the loaded encoder (tens of MB, and
+            # the one inference thread runs both models' passes, never two at once).
+            return WhisperHeadModel.load(folder, encoder=current.encoder)
+        return load_model(
+            c.model,
+            device=c.device,
+            precision=c.precision,
+            encoder=c.encoder,
+            cache_dir=c.cache_dir,
+        )
 
 
 def watched_folder(spec: str | None) -> Path | None:

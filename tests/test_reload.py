@@ -185,5 +185,37 @@ def test_the_settings_choose_what_is_watched_and_how_often(tmp_path):
     worker = InferenceWorker(CompactModel.load(live))
     watching = build_reloader(Settings(model=str(live), model_watch_s=2), worker)
     assert watching.folder == live and watching.config.watch_s == 2
+    # A reloaded Whisper head goes over the configured encoder, assembled in the configured cache.
+    settings = Settings(model=str(live), encoder="enc", cache_dir=tmp_path / "cache")
+    config = build_reloader(settings, worker).config
+    assert (config.encoder, config.cache_dir) == ("enc", tmp_path / "cache")
     assert build_reloader(Settings(model=str(live), model_watch_s=0), worker).folder is None
     assert build_reloader(Settings(model=None), worker).folder is None
+
+
+async def test_a_head_folder_whose_marker_changes_is_reloaded_over_the_same_encoder(tmp_path):
+    import json
+    import shutil
+
+    from inference.models import BUNDLED_DIR, HEAD_MARKER, load_model
+    from inference.models.whisper_head import WhisperHeadModel
+
+    live = shutil.copytree(BUNDLED_DIR, tmp_path / "model")
+    cache = tmp_path / "cache"
+    old = load_model(str(live), cache_dir=cache)
+    assert isinstance(old, WhisperHeadModel)
+    worker = InferenceWorker(old)
+    reloader = ModelReloader(worker, ReloadConfig(str(live), watch_s=3600, cache_dir=cache))
+    # Only the marker changes (a new version and temperature, the same weights): it is a model
+    # file, so the watcher must see it.
+    card = json.loads((live / HEAD_MARKER).read_text())
+    card["version"], card["temperature"] = NEW, 2.0
+    (live / HEAD_MARKER).write_text(json.dumps(card))
+    async with worker:
+        assert not await reloader.poll()  # changed since the last look: wait one interval
+        assert await reloader.poll()
+        assert worker.name == f"whisper-head:{NEW}"
+        new = worker.model
+        assert isinstance(new, WhisperHeadModel) and new.card.temperature == 2.0
+        assert new.encoder is old.encoder  # not a second copy of the encoder in memory
+        assert (await worker.predict(speechlike(1.0))).shape == (len(new.labels),)

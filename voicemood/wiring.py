@@ -50,5 +50,7 @@ def build_reloader(settings: Settings, worker: InferenceWorker) -> ModelReloader
         device=settings.device,
         precision=settings.precision,
         watch_s=settings.model_watch_s,
+        encoder=settings.encoder,
+        cache_dir=settings.cache_dir,
     )
     return ModelReloader(worker, config)
