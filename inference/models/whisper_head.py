@@ -180,7 +180,7 @@ def read_head(folder: Path) -> tuple[HeadCard, Heads]:
 
 def save_head(heads: Heads, card: HeadCard, folder: str | Path) -> Path:
     """Write a head folder: the marker JSON and the weights."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -190,7 +190,9 @@ def save_head(heads: Heads, card: HeadCard, folder: str | Path) -> Path:
             continue
         for part in ("mean", "std", "weight", "bias"):
             arrays[f"{name}.{part}"] = np.ascontiguousarray(getattr(head, part), np.float32)
-    save_file(arrays, str(folder / HEAD_WEIGHTS), metadata={"format": str(FORMAT_VERSION)})
+    # Written as bytes, so the file gets the usual umask (save_file makes it owner-only, and a
+    # bot running as another user could not read a retrained head).
+    (folder / HEAD_WEIGHTS).write_bytes(save(arrays, metadata={"format": str(FORMAT_VERSION)}))
     text = json.dumps(card.to_json(), indent=2, ensure_ascii=False)
     (folder / HEAD_MARKER).write_text(text + "\n", "utf-8")
     return folder
