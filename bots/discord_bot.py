@@ -37,13 +37,14 @@ from bots.service import (
     VoiceNote,
     Where,
 )
+from common.audio import AUDIO_MIME_PREFIX, RECORDING_SUFFIXES
 from storage.models import Chat, ChatSettings
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CUSTOM_ID_PREFIX = "vm:"
-AUDIO_SUFFIXES = frozenset({"ogg", "oga", "opus", "mp3", "m4a", "aac", "wav", "flac", "webm"})
+AUDIO_SUFFIXES = frozenset(RECORDING_SUFFIXES)
 CHART_FILENAME = "mood.png"
 # Replies that concern only the person asking stay between them and the bot in a server.
 PERSONAL_COMMANDS = frozenset({"help", "privacy", "lang", "donate", "baseline", "forget"})
@@ -621,7 +622,7 @@ def is_audio(attachment: discord.Attachment) -> bool:
     """A voice message (flag 8192), or an attachment that is audio by its type or name."""
     if attachment.is_voice_message():
         return True
-    if (attachment.content_type or "").startswith("audio/"):
+    if (attachment.content_type or "").startswith(AUDIO_MIME_PREFIX):
         return True
     return attachment.filename.rpartition(".")[2].lower() in AUDIO_SUFFIXES
 

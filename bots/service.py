@@ -21,6 +21,7 @@ from typing import Literal
 from bots.i18n import EMOJI, LANGUAGES, label_name, t
 from bots.replies import render_error, render_prediction
 from bots.summary import MoodNote, render_chart, render_summary_text, summarise
+from common.audio import DEFAULT_MAX_BYTES, megabytes
 from inference.analysis import Analyzer
 from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
@@ -150,7 +151,7 @@ class VoiceMoodService:
     analyzer: Analyzer
     store: Store
     default_language: str = "en"
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     # How long a reaction waits for its answer's link to be stored (see _answered_note).
     reply_link_wait_s: float = 1.0
     _storage_failed: bool = field(default=False, repr=False)
@@ -271,7 +272,7 @@ class VoiceMoodService:
     async def _download(self, note: VoiceNote) -> bytes:
         """The recording's bytes, refused before downloading when it says it is too large."""
         if note.size is not None and note.size > self.max_bytes:
-            raise TooLarge("too large", limit_mb=self.max_bytes / 1024 / 1024)
+            raise TooLarge("too large", limit_mb=megabytes(self.max_bytes))
         return await note.fetch()
 
     async def remember_reply(self, where: Where, note_id: int, reply_message_id: str) -> None:

@@ -74,6 +74,7 @@ from bots.service import (
     VoiceNote,
     Where,
 )
+from common.audio import RECORDING_SUFFIXES
 from inference.errors import TooLarge
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ ALLOWED_UPDATES = (
     Update.MESSAGE_REACTION,
     Update.MY_CHAT_MEMBER,
 )
-AUDIO_EXTENSIONS = ("ogg", "oga", "opus", "mp3", "m4a", "aac", "wav", "flac", "webm", "amr")
+AUDIO_EXTENSIONS = RECORDING_SUFFIXES
 RECORDINGS = filters.UpdateType.MESSAGE & (
     filters.VOICE
     | filters.AUDIO

@@ -17,13 +17,10 @@ from bots.i18n import label_name, t
 from bots.replies import render_prediction
 from bots.service import PICKABLE_LABELS, User, VoiceMoodService, VoiceNote
 from bots.web.errors import NoteGone, UnknownLabel
+from common.audio import UPLOAD_SUFFIXES
 from inference.answer import Prediction
 
 PLATFORM = "web"
-# Extensions kept as they came; anything else is stored as ".audio" (ffmpeg reads it either way).
-_KNOWN_SUFFIXES = frozenset(
-    {"ogg", "oga", "opus", "webm", "mp3", "m4a", "mp4", "wav", "flac", "aac"}
-)
 
 
 @dataclass(frozen=True)
@@ -123,4 +120,4 @@ def _person_id(session: str) -> str:
 
 def _suffix(file: str) -> str:
     suffix = PurePath(file).suffix.lower().lstrip(".")
-    return suffix if suffix in _KNOWN_SUFFIXES else "audio"
+    return suffix if suffix in UPLOAD_SUFFIXES else "audio"
