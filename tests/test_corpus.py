@@ -17,10 +17,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bots.core.service import VoiceMoodService
 from bots.i18n import TEXT
-from bots.service import VoiceMoodService
-from bots.telegram_bot import AUDIO_EXTENSIONS, start_telegram
+from bots.telegram.app import start_telegram
 from bots.web import start_web
+from common.audio import RECORDING_SUFFIXES as AUDIO_EXTENSIONS
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
 from inference.labels import CANONICAL_LABELS

@@ -8,7 +8,7 @@ import io
 import socket
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from logging import ERROR
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,12 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from bots.core.service import VoiceMoodService
+from bots.core.values import Button, Reply
 from bots.i18n import label_name, percent, t
-from bots.service import Button, Reply, VoiceMoodService
-from bots.telegram_bot import (
-    ALLOWED_UPDATES,
-    TelegramHandle,
-    command_description,
-    send_reply,
-    start_telegram,
-)
+from bots.telegram.app import TelegramHandle, command_description, start_telegram
+from bots.telegram.handlers import ALLOWED_UPDATES
+from bots.telegram.send import send_reply
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
@@ -415,6 +412,20 @@ async def test_daily_digest_is_posted_once_when_its_time_comes(bot, fake, ogg):
 
     assert digest.params["chat_id"] == ALICE["id"] and "1 voice notes" in digest.params["caption"]
     await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))  # a few more digest checks pass
+    assert len(fake.calls("sendPhoto")) == 1
+
+
+async def test_a_digest_whose_minute_was_missed_is_still_posted_once(bot, fake, ogg):
+    await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+    # As if the bot was busy or restarting when the digest's minute came, three minutes ago.
+    missed = (datetime.now(UTC) - timedelta(minutes=3)).strftime("%H:%M")
+
+    await _answer_to(fake, fake.send_text(DM, ALICE, f"/digest on {missed}"))
+    digest = await fake.wait_for("sendPhoto")
+
+    assert digest.params["chat_id"] == ALICE["id"]
+    await asyncio.sleep(0.5)  # more digest checks (every 0.2 s) pass
+    await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))
     assert len(fake.calls("sendPhoto")) == 1
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bots.service import VoiceMoodService
+from bots.core.service import VoiceMoodService
 from bots.web import WebHandle, start_web
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.labels import CANONICAL_LABELS

@@ -13,9 +13,11 @@ import secrets
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from bots.core.buttons import PICKABLE_LABELS
+from bots.core.service import VoiceMoodService
+from bots.core.values import User, VoiceNote
 from bots.i18n import label_name, t
 from bots.replies import render_prediction
-from bots.service import PICKABLE_LABELS, User, VoiceMoodService, VoiceNote
 from bots.web.errors import NoteGone, UnknownLabel
 from common.audio import UPLOAD_SUFFIXES
 from inference.answer import Prediction
