@@ -18,10 +18,7 @@ import pytest
 from bots.core.service import VoiceMoodService
 from bots.discord.app import DiscordHandle, start_discord
 from bots.i18n import label_name, t
-from inference.analysis import AnalysisConfig, Analyzer
-from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
 from storage.models import Chat, ChatSettings
 from storage.store import Store
 from tests.fakes.discord import (
@@ -35,6 +32,7 @@ from tests.fakes.discord import (
     FakeInteraction,
     FakeUser,
 )
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 COMMANDS = {
@@ -70,10 +68,8 @@ def tiny_model(tiny_hubert_dir):
 
 @pytest.fixture
 async def service(tiny_model, tmp_path) -> AsyncIterator[VoiceMoodService]:
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(tiny_model, WorkerConfig()) as worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(tiny_model, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -430,9 +426,8 @@ async def test_baseline_learns_from_two_voice_messages_and_off_and_forget_delete
     world: World, tmp_path, ogg: bytes
 ) -> None:
     model = StatsModel()
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(model, WorkerConfig()) as worker:
-        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    async with running_service(model, tmp_path) as service:
+        store = service.store
         handle = await _start(world, service)
         try:
             await _opt_in(world, world.alice)
@@ -466,7 +461,6 @@ async def test_baseline_learns_from_two_voice_messages_and_off_and_forget_delete
             assert await _baseline_rows(store, world.alice) == (False, None)
         finally:
             await handle.stop()
-    await store.close()
 
 
 async def _baseline(world: World, options: dict[str, Any]) -> FakeInteraction:

@@ -13,14 +13,12 @@ import pytest
 from bots.core.service import VoiceMoodService
 from bots.core.values import Reply, User, VoiceNote, Where
 from bots.i18n import t
-from inference.analysis import AnalysisConfig, Analyzer
 from inference.baseline import SpeakerBaseline
 from inference.errors import VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
 from storage.models import StoredBaseline
-from storage.store import Store
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 ALICE = User("telegram", "101", "Alice", "en")
@@ -31,11 +29,8 @@ GROUP = Where("telegram", "-500", is_group=True)
 
 @pytest.fixture
 async def service(tiny_hubert_dir, tmp_path):
-    worker = InferenceWorker(HFAudioClassifier.load(str(tiny_hubert_dir)), WorkerConfig())
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(HFAudioClassifier.load(str(tiny_hubert_dir)), tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -338,10 +333,8 @@ def stats_model() -> StatsModel:
 @pytest.fixture
 async def learning(stats_model, tmp_path):
     """The service over a model that embeds, so notes can update a speaker baseline."""
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(stats_model, WorkerConfig()) as worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(stats_model, tmp_path) as built:
+        yield built
 
 
 async def _learned(service: VoiceMoodService, user: User) -> int | None:

@@ -23,12 +23,9 @@ from bots.i18n import label_name, percent, t
 from bots.telegram.app import TelegramHandle, command_description, start_telegram
 from bots.telegram.handlers import ALLOWED_UPDATES
 from bots.telegram.send import send_reply
-from inference.analysis import AnalysisConfig, Analyzer
-from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
-from storage.store import Store
 from tests.fakes.telegram import Call, FakeTelegram, group_chat, make_user, private_chat
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 ALICE = make_user(1001, "Alice", username="alice")
@@ -43,11 +40,8 @@ WAIT_S = 5.0
 
 @pytest.fixture
 async def service(tiny_hubert_dir, tmp_path) -> AsyncIterator[VoiceMoodService]:
-    worker = InferenceWorker(HFAudioClassifier.load(str(tiny_hubert_dir)), WorkerConfig())
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(HFAudioClassifier.load(str(tiny_hubert_dir)), tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -281,9 +275,7 @@ async def test_baseline_learns_from_two_notes_and_off_and_forget_delete_it(
     fake, tmp_path, ogg, caplog
 ):
     model = StatsModel()
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(model, WorkerConfig()) as worker:
-        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    async with running_service(model, tmp_path) as service:
         handle = await _start(service, fake)
         try:
             on = await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
@@ -309,7 +301,6 @@ async def test_baseline_learns_from_two_notes_and_off_and_forget_delete_it(
             assert _baseline_rows(tmp_path) == (0, 0)
         finally:
             await handle.stop()
-    await store.close()
     assert not [r for r in caplog.records if r.name == "bots.telegram_bot" and r.levelno >= ERROR]
 
 

@@ -60,10 +60,17 @@ def max_bytes(settings: Settings) -> int:
     return int(settings.max_file_mb * MB)
 
 
-def build_service(analyzer: Analyzer, store: Store, settings: Settings) -> VoiceMoodService:
-    """The one service the bots and the web page share (imported late: `classify` needs no bots)."""
+def build_service(
+    analyzer: Analyzer, store: Store, settings: Settings | None = None
+) -> VoiceMoodService:
+    """The one service the bots and the web page share; without settings, the defaults (tests).
+
+    Imported late: `classify` and `train` need no bots.
+    """
     from bots.core.service import VoiceMoodService
 
+    if settings is None:
+        return VoiceMoodService(analyzer, store)
     return VoiceMoodService(
         analyzer, store, default_language=settings.language, max_bytes=max_bytes(settings)
     )
