@@ -37,6 +37,7 @@ from tests.corpus.make_corpus import (
     build_corpus,
 )
 from tests.fakes.telegram import Call, FakeTelegram, make_user, private_chat
+from tests.subprocess_env import voicemood_env
 
 ERROR_CODES = ("empty", "undecodable", "no_audio", "silent", "too_short", "too_large", "too_long")
 CLI_TIME_LIMIT_S = 240.0  # the whole classify call; it loads the model once
@@ -55,7 +56,7 @@ def corpus(tmp_path_factory, ffmpeg) -> dict[str, Case]:
 def classified(corpus, tiny_hubert_dir, tmp_path_factory) -> dict[str, Any]:
     """`voicemood classify --json` run once over the whole corpus, with the small limits."""
     private_tmp = tmp_path_factory.mktemp("classify-tmp")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     env.update(LIMITS, VOICEMOOD_MODEL=str(tiny_hubert_dir), TMPDIR=str(private_tmp))
     cases = list(corpus.values())
     done = subprocess.run(
