@@ -5,6 +5,7 @@ Replies speak of how the tone of voice *sounds*, never of what a person feels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 Lang = Literal["en", "ko"]
@@ -345,13 +346,20 @@ TEXT: dict[Lang, dict[str, str]] = {
 }
 
 
+# Sentences made from other parts rather than kept here: "help" is generated from the one command
+# table (bots.core.commands registers it), so no list of commands is kept twice.
+_GENERATED: dict[str, Callable[[str], str]] = {}
+
+
+def generated(key: str, make: Callable[[str], str]) -> None:
+    """Let `t(lang, key)` be `make(lang)`."""
+    _GENERATED[key] = make
+
+
 def t(lang: str, key: str, **params: Any) -> str:
     """The sentence `key` in `lang` (English when the language or key is unknown), filled in."""
-    if key == "help":
-        # Generated from the one command table, so no command list is kept twice.
-        from bots.core.commands import help_text
-
-        return help_text(lang)
+    if key in _GENERATED:
+        return _GENERATED[key](lang)
     catalog = TEXT.get(lang, TEXT["en"])  # type: ignore[call-overload]
     template = catalog.get(key) or TEXT["en"][key]
     return template.format(**params)

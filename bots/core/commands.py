@@ -16,7 +16,7 @@ from bots.core.chats import Chats
 from bots.core.consent import Consent
 from bots.core.digests import Digests
 from bots.core.values import CommandContext, Reply
-from bots.i18n import LANGUAGES, t
+from bots.i18n import LANGUAGES, generated, t
 
 
 class Features(Protocol):
@@ -148,3 +148,6 @@ def describe(lang: str, name: str) -> tuple[str, str]:
     if name == "help":
         return "", re.split(r"(?<=[.!?])\s", t(lang, "help.intro"), maxsplit=1)[0]
     return BY_NAME[name].usage, t(lang, f"command.{name}")
+
+
+generated("help", help_text)
