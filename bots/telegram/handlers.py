@@ -60,6 +60,7 @@ class TelegramAdapter:
 
         async def fetch() -> bytes:
             action.start()  # the service decided to listen: show that it is working
+            # Telegram states its limit in decimal megabytes ("20 MB"), so it is shown that way.
             if limit is not None and (media.file_size or 0) > limit:
                 raise TooLarge("too large for the Bot API", limit_mb=limit / 1_000_000)
             try:
