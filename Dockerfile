@@ -16,6 +16,7 @@ COPY pyproject.toml README.md ./
 COPY voicemood voicemood
 # inference carries the bundled model as package data (inference/models/bundled/).
 COPY inference inference
+COPY common common
 COPY storage storage
 COPY bots bots
 COPY data_augment data_augment

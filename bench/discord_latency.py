@@ -2,7 +2,7 @@
 
     python bench/discord_latency.py [--model auto|tiny|base|PATH] [--notes 50] [--burst 200]
 
-The real discord.py client (bots/discord_bot.start_discord) connects to tests/fakes/discord.py on
+The real discord.py client (bots/discord/app.start_discord) connects to tests/fakes/discord.py on
 127.0.0.1, with a real SQLite store and the shared worker over the model:
   auto  the bundled compact model when inference/models/bundled/ has one, else HuBERT-base;
   base  HuBERT-base from its default config with random weights (the cost does not depend on
@@ -40,10 +40,11 @@ from hubert_folder import TINY, write_hubert
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bots.discord_bot import start_discord  # noqa: E402
+from bots.core.service import VoiceMoodService  # noqa: E402
+from bots.core.values import User as ServiceUser  # noqa: E402
+from bots.core.values import VoiceNote, Where  # noqa: E402
+from bots.discord.app import start_discord  # noqa: E402
 from bots.i18n import t  # noqa: E402
-from bots.service import User as ServiceUser  # noqa: E402
-from bots.service import VoiceMoodService, VoiceNote, Where  # noqa: E402
 from inference.analysis import AnalysisConfig, Analyzer  # noqa: E402
 from inference.audio import find_ffmpeg  # noqa: E402
 from inference.labels import CANONICAL_LABELS  # noqa: E402

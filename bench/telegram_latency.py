@@ -81,9 +81,9 @@ def main() -> None:
 
 
 async def _bench(args: argparse.Namespace) -> None:
+    from bots.core.service import VoiceMoodService
     from bots.i18n import t
-    from bots.service import VoiceMoodService
-    from bots.telegram_bot import start_telegram
+    from bots.telegram.app import start_telegram
     from inference.analysis import AnalysisConfig, Analyzer
     from inference.labels import CANONICAL_LABELS
     from inference.worker import InferenceWorker, WorkerConfig

@@ -87,7 +87,7 @@ async def _bench(runs: int, models: list[str]) -> None:
 
 
 async def _measure(name: str, folder: Path, recording: bytes, runs: int) -> dict[str, Any]:
-    from bots.service import VoiceMoodService
+    from bots.core.service import VoiceMoodService
     from bots.web import start_web
     from inference.analysis import AnalysisConfig, Analyzer
     from inference.labels import CANONICAL_LABELS

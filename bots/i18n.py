@@ -5,7 +5,7 @@ Replies speak of how the tone of voice *sounds*, never of what a person feels.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 Lang = Literal["en", "ko"]
@@ -80,21 +80,21 @@ TEXT: dict[Lang, dict[str, str]] = {
         "vote.thanks": "Thanks, your vote is recorded: {label}.",
         "vote.gone": "That voice note is no longer stored, so I can't record a vote for it.",
         "vote.tally": "🗳 Votes: {tally}",
-        "help": (
+        "help.intro": (
             "I listen to voice notes and tell you how the tone of voice sounds, with how sure I am. "
             "I describe how a voice sounds, not what anyone feels, and I can be wrong: tap the "
-            "buttons under an answer to correct me.\n\n"
-            "/optin – analyse my voice notes in this group\n"
-            "/optout – stop analysing them here\n"
-            "/donate on|off – keep my voice notes to improve the model (off by default)\n"
-            "/baseline on|off – learn how my voice usually sounds and read my notes against it\n"
-            "/summary today|week|N – the mood of this chat, with a chart\n"
-            "/digest on|off – a daily summary in this chat\n"
-            "/lang en|ko – answer in English or Korean\n"
-            "/analysis on|off – switch analysis off for the whole chat (admins)\n"
-            "/privacy – what I keep and why\n"
-            "/forget – delete everything I keep about you"
+            "buttons under an answer to correct me."
         ),
+        "command.optin": "analyse my voice notes in this group",
+        "command.optout": "stop analysing them here",
+        "command.donate": "keep my voice notes to improve the model (off by default)",
+        "command.baseline": "learn how my voice usually sounds and read my notes against it",
+        "command.summary": "the mood of this chat, with a chart",
+        "command.digest": "a daily summary in this chat",
+        "command.lang": "answer in English or Korean",
+        "command.analysis": "switch analysis off for the whole chat (admins)",
+        "command.privacy": "what I keep and why",
+        "command.forget": "delete everything I keep about you",
         "privacy": (
             "What I keep: for each analysed voice note, who sent it, where and when, its length, "
             "the model version and its answer – never the audio itself, unless you switched on "
@@ -226,21 +226,21 @@ TEXT: dict[Lang, dict[str, str]] = {
         "vote.thanks": "고마워요. 투표가 기록됐어요: {label}.",
         "vote.gone": "이 음성 메시지는 더 이상 저장되어 있지 않아 투표를 기록할 수 없어요.",
         "vote.tally": "🗳 투표: {tally}",
-        "help": (
+        "help.intro": (
             "음성 메시지를 듣고 목소리 톤이 어떻게 들리는지, 얼마나 확신하는지 알려 드려요. "
             "누군가의 감정이 아니라 목소리가 어떻게 들리는지를 말하는 것이고, 틀릴 수도 있어요. "
-            "답변 아래 버튼으로 고쳐 주세요.\n\n"
-            "/optin – 이 그룹에서 내 음성 메시지 분석하기\n"
-            "/optout – 이 그룹에서 분석 멈추기\n"
-            "/donate on|off – 모델 개선을 위해 내 음성 보관하기 (기본은 꺼짐)\n"
-            "/baseline on|off – 평소 내 목소리를 익혀 그에 비추어 듣기\n"
-            "/summary today|week|N – 이 대화방의 분위기와 차트\n"
-            "/digest on|off – 매일 이 대화방 요약 받기\n"
-            "/lang en|ko – 영어 또는 한국어로 답하기\n"
-            "/analysis on|off – 대화방 전체 분석 켜기/끄기 (관리자)\n"
-            "/privacy – 무엇을 왜 보관하는지\n"
-            "/forget – 나에 대한 모든 기록 삭제"
+            "답변 아래 버튼으로 고쳐 주세요."
         ),
+        "command.optin": "이 그룹에서 내 음성 메시지 분석하기",
+        "command.optout": "이 그룹에서 분석 멈추기",
+        "command.donate": "모델 개선을 위해 내 음성 보관하기 (기본은 꺼짐)",
+        "command.baseline": "평소 내 목소리를 익혀 그에 비추어 듣기",
+        "command.summary": "이 대화방의 분위기와 차트",
+        "command.digest": "매일 이 대화방 요약 받기",
+        "command.lang": "영어 또는 한국어로 답하기",
+        "command.analysis": "대화방 전체 분석 켜기/끄기 (관리자)",
+        "command.privacy": "무엇을 왜 보관하는지",
+        "command.forget": "나에 대한 모든 기록 삭제",
         "privacy": (
             "보관하는 것: 분석한 음성 메시지마다 보낸 사람, 장소와 시간, 길이, 모델 버전과 그 답변. "
             "/donate를 켜지 않으면 음성 자체는 절대 보관하지 않아요. /donate on이면 모델을 다시 "
@@ -346,25 +346,23 @@ TEXT: dict[Lang, dict[str, str]] = {
 }
 
 
+# Sentences made from other parts rather than kept here: "help" is generated from the one command
+# table (bots.core.commands registers it), so no list of commands is kept twice.
+_GENERATED: dict[str, Callable[[str], str]] = {}
+
+
+def generated(key: str, make: Callable[[str], str]) -> None:
+    """Let `t(lang, key)` be `make(lang)`."""
+    _GENERATED[key] = make
+
+
 def t(lang: str, key: str, **params: Any) -> str:
     """The sentence `key` in `lang` (English when the language or key is unknown), filled in."""
+    if key in _GENERATED:
+        return _GENERATED[key](lang)
     catalog = TEXT.get(lang, TEXT["en"])  # type: ignore[call-overload]
     template = catalog.get(key) or TEXT["en"][key]
     return template.format(**params)
-
-
-def command_help(lang: str, command: str) -> tuple[str, str]:
-    """(arguments, description) of `/command` from the help text, for the platforms' menus.
-
-    "/donate on|off – keep my ..." gives ("on|off", "keep my ..."); /help, which has no line of
-    its own, is described by the help text's first sentence.
-    """
-    help_text = t(lang, "help")
-    for line in help_text.splitlines():
-        found = re.match(rf"/{command}\b\s*([^–]*?)\s*–\s*(.+)", line.strip())
-        if found:
-            return found[1], found[2]
-    return "", re.split(r"(?<=[.!?])\s", help_text, maxsplit=1)[0]
 
 
 def label_name(lang: str, label: str) -> str:

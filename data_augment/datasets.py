@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from common.audio import DATASET_SUFFIXES as AUDIO_SUFFIXES
 from inference.labels import SCHEMES, to_canonical
-
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.audio import DEFAULT_MAX_BYTES, megabytes
 from inference.errors import (
     EmptyAudio,
     NoAudioStream,
@@ -58,7 +59,7 @@ class FFmpegNotFound(RuntimeError):
 
 @dataclass(frozen=True)
 class DecodeLimits:
-    max_bytes: int = 20 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     max_duration_s: float = 600.0
     min_duration_s: float = 0.3
     timeout_s: float = 30.0
@@ -179,7 +180,7 @@ def _check_size(size: int, limits: DecodeLimits) -> None:
     if size == 0:
         raise EmptyAudio("That file is empty. Please send a voice note or an audio file.")
     if size > limits.max_bytes:
-        limit_mb = limits.max_bytes / (1024 * 1024)
+        limit_mb = megabytes(limits.max_bytes)
         raise TooLarge(
             f"That file is too large for me (the limit is {limit_mb:.3g} MB). "
             "Please send a shorter recording.",

@@ -1,22 +1,13 @@
-"""Errors a user can cause or meet, each with a message fit to show them.
+"""Errors a user can cause or meet while their audio is decoded and analysed.
 
-`code` is stable: renderers translate it (English and Korean) with `params`; `str(error)` is the
-English message, which the CLI prints as is.
+Each extends the product-wide base (common.errors): a stable `code`, worded once for users by the
+renderers, with `params`; `str(error)` is the English message, which the CLI prints as is.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-
-class VoiceMoodError(Exception):
-    """Base for every error whose message may be shown to the person who caused it."""
-
-    code = "error"
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.params = params
+# Re-exported: inference code and its callers name the base from here as before.
+from common.errors import VoiceMoodError as VoiceMoodError
 
 
 class AudioError(VoiceMoodError):

@@ -1,22 +1,18 @@
 """Errors a user can cause through storage (voting on a note that is gone, an unknown label, ...).
 
-Storage stays independent of `inference`, so these mirror inference.errors.VoiceMoodError instead
-of subclassing it: a stable `code` that renderers translate with `params`, and an English message.
+They extend the product-wide base (common.errors.VoiceMoodError), as inference's errors do, so
+one `except VoiceMoodError` and one renderer serve both; storage still never imports `inference`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from common.errors import VoiceMoodError
 
 
-class StorageError(Exception):
+class StorageError(VoiceMoodError):
     """Base for every storage error whose message may be shown to the person who caused it."""
 
     code = "storage"
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.params = params
 
 
 class NoteNotFound(StorageError):

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.subprocess_env import voicemood_env
+
 
 def _classify(
     *args: str, model: Path | str | None, cwd: Path, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     if model is not None:
         env["VOICEMOOD_MODEL"] = str(model)
     env.update(extra_env)

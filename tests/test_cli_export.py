@@ -7,14 +7,15 @@ import sys
 from data_augment.datasets import read_manifest
 from inference.labels import CANONICAL_LABELS
 from storage.store import Store
+from tests.subprocess_env import voicemood_env
 
 
 def _export(out, tmp_path):
-    env = {
-        "VOICEMOOD_DATA_DIR": str(tmp_path / "data"),
-        "VOICEMOOD_DATABASE": str(tmp_path / "db.sqlite3"),
-        "PATH": "/usr/bin:/bin",
-    }
+    env = voicemood_env(
+        inherit=False,
+        VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+        VOICEMOOD_DATABASE=str(tmp_path / "db.sqlite3"),
+    )
     return subprocess.run(
         [sys.executable, "-m", "voicemood", "export-feedback", str(out)],
         capture_output=True,

@@ -4,7 +4,6 @@ worker, stopped by SIGTERM. Its logs must never contain the bot token."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import socket
@@ -14,6 +13,7 @@ import aiohttp
 
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
 from tests.model_factory import compact_folder
+from tests.subprocess_env import voicemood_env
 
 ALICE = make_user(4242, "Alice", username="alice")
 OLD, NEW = "2026.11.29", "2026.11.30-retrained"
@@ -24,7 +24,7 @@ async def test_run_serves_telegram_and_the_web_page_and_stops_cleanly_on_sigterm
 ):
     ogg = make_audio("note.ogg", 2.0).read_bytes()
     async with FakeTelegram() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+        env = voicemood_env()
         env.update(
             VOICEMOOD_MODEL=str(tiny_hubert_dir),
             VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
@@ -80,7 +80,7 @@ async def _web_url(process: asyncio.subprocess.Process, logs: list[str]) -> str:
 
 async def test_run_takes_a_retrained_model_on_sighup_without_a_restart(tmp_path):
     live = compact_folder(tmp_path / "model", OLD, seed=1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     env.update(
         VOICEMOOD_MODEL=str(live),
         VOICEMOOD_MODEL_WATCH_S="0",  # only the signal may reload

@@ -17,10 +17,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bots.core.service import VoiceMoodService
 from bots.i18n import TEXT
-from bots.service import VoiceMoodService
-from bots.telegram_bot import AUDIO_EXTENSIONS, start_telegram
+from bots.telegram.app import start_telegram
 from bots.web import start_web
+from common.audio import RECORDING_SUFFIXES as AUDIO_EXTENSIONS
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
 from inference.labels import CANONICAL_LABELS
@@ -36,6 +37,7 @@ from tests.corpus.make_corpus import (
     build_corpus,
 )
 from tests.fakes.telegram import Call, FakeTelegram, make_user, private_chat
+from tests.subprocess_env import voicemood_env
 
 ERROR_CODES = ("empty", "undecodable", "no_audio", "silent", "too_short", "too_large", "too_long")
 CLI_TIME_LIMIT_S = 240.0  # the whole classify call; it loads the model once
@@ -54,7 +56,7 @@ def corpus(tmp_path_factory, ffmpeg) -> dict[str, Case]:
 def classified(corpus, tiny_hubert_dir, tmp_path_factory) -> dict[str, Any]:
     """`voicemood classify --json` run once over the whole corpus, with the small limits."""
     private_tmp = tmp_path_factory.mktemp("classify-tmp")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     env.update(LIMITS, VOICEMOOD_MODEL=str(tiny_hubert_dir), TMPDIR=str(private_tmp))
     cases = list(corpus.values())
     done = subprocess.run(

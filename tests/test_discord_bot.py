@@ -15,13 +15,10 @@ import discord.http
 import matplotlib.image as mpimg
 import pytest
 
-from bots.discord_bot import DiscordHandle, start_discord
+from bots.core.service import VoiceMoodService
+from bots.discord.app import DiscordHandle, start_discord
 from bots.i18n import label_name, t
-from bots.service import VoiceMoodService
-from inference.analysis import AnalysisConfig, Analyzer
-from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
 from storage.models import Chat, ChatSettings
 from storage.store import Store
 from tests.fakes.discord import (
@@ -35,6 +32,7 @@ from tests.fakes.discord import (
     FakeInteraction,
     FakeUser,
 )
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 COMMANDS = {
@@ -70,10 +68,8 @@ def tiny_model(tiny_hubert_dir):
 
 @pytest.fixture
 async def service(tiny_model, tmp_path) -> AsyncIterator[VoiceMoodService]:
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(tiny_model, WorkerConfig()) as worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(tiny_model, tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -430,9 +426,8 @@ async def test_baseline_learns_from_two_voice_messages_and_off_and_forget_delete
     world: World, tmp_path, ogg: bytes
 ) -> None:
     model = StatsModel()
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(model, WorkerConfig()) as worker:
-        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    async with running_service(model, tmp_path) as service:
+        store = service.store
         handle = await _start(world, service)
         try:
             await _opt_in(world, world.alice)
@@ -466,7 +461,6 @@ async def test_baseline_learns_from_two_voice_messages_and_off_and_forget_delete
             assert await _baseline_rows(store, world.alice) == (False, None)
         finally:
             await handle.stop()
-    await store.close()
 
 
 async def _baseline(world: World, options: dict[str, Any]) -> FakeInteraction:
@@ -565,16 +559,39 @@ async def test_digest_is_switched_on_by_an_admin_and_posted_in_the_server_when_d
     await _answer_to(
         world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
     )
-    assert bot.client.cog is not None
+    assert bot.client.digests is not None
 
-    posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
-    again = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, 40, tzinfo=UTC))
+    posted = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+    again = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 30, 40, tzinfo=UTC))
 
     assert refused.json["data"]["content"] == t("en", "admins_only")
     assert on.json["data"]["content"] == t("en", "digest.on", time="21:30")
     assert (posted, again) == (1, 0)
     digest = world.fake.calls_to("POST", f"/channels/{world.general.id}/messages")[-1]
     assert digest.files[0].data.startswith(b"\x89PNG")
+
+
+async def test_a_digest_whose_minute_was_missed_is_still_posted_once_that_day(
+    world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
+) -> None:
+    await _callback(
+        world.fake,
+        await world.fake.slash_command(
+            "digest", {"state": "on", "time": "21:30"}, world.admin, world.general
+        ),
+    )
+    await _opt_in(world, world.admin)
+    await _answer_to(
+        world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
+    )
+    assert bot.client.digests is not None
+
+    # The loop was busy (or the bot restarting) at 21:30: its first look is three minutes late.
+    late = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 33, tzinfo=UTC))
+    again = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 36, tzinfo=UTC))
+    next_day = await bot.client.digests.post_due_digests(datetime(2030, 1, 2, 21, 30, tzinfo=UTC))
+
+    assert (late, again, next_day) == (1, 0, 1)
 
 
 async def test_digest_is_posted_in_the_channel_where_it_was_switched_on(
@@ -591,9 +608,9 @@ async def test_digest_is_posted_in_the_channel_where_it_was_switched_on(
     await _answer_to(
         world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
     )
-    assert bot.client.cog is not None
+    assert bot.client.digests is not None
 
-    posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+    posted = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
 
     assert posted == 1
     (digest,) = world.fake.calls_to("POST", f"/channels/{world.random.id}/messages")
@@ -616,9 +633,11 @@ async def test_digest_switched_on_before_channels_were_remembered_goes_to_the_sy
         await _answer_to(
             world.fake, await world.fake.send_voice_message(world.general, world.admin, ogg, 2.0)
         )
-        assert handle.client.cog is not None
+        assert handle.client.digests is not None
 
-        posted = await handle.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+        posted = await handle.client.digests.post_due_digests(
+            datetime(2030, 1, 1, 21, 30, tzinfo=UTC)
+        )
     finally:
         await handle.stop()
 
@@ -643,10 +662,10 @@ async def test_digest_whose_channel_is_gone_is_skipped_and_other_chats_still_get
     )
     await world.fake.delete_channel(world.random)
     await _eventually(lambda: _uncached(bot, world.random))
-    assert bot.client.cog is not None
+    assert bot.client.digests is not None
 
-    with caplog.at_level("WARNING", logger="bots.discord_bot"):
-        posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+    with caplog.at_level("WARNING", logger="bots.discord"):
+        posted = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
 
     assert posted == 1
     assert not world.fake.calls_to("POST", f"/channels/{world.random.id}/")
@@ -668,10 +687,10 @@ async def test_digest_in_a_channel_the_bot_may_no_longer_write_in_is_skipped(
         world.random, world.fake.bot, deny=discord.Permissions(send_messages=True)
     )
     await _eventually(lambda: _may_not_send(bot, world.random))
-    assert bot.client.cog is not None
+    assert bot.client.digests is not None
 
-    with caplog.at_level("WARNING", logger="bots.discord_bot"):
-        posted = await bot.client.cog.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
+    with caplog.at_level("WARNING", logger="bots.discord"):
+        posted = await bot.client.digests.post_due_digests(datetime(2030, 1, 1, 21, 30, tzinfo=UTC))
 
     assert posted == 0
     assert not world.fake.calls_to("POST", f"/channels/{world.random.id}/")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from tests.subprocess_env import voicemood_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +64,7 @@ async def test_the_healthcheck_passes_while_voicemood_runs_and_fails_after_it_st
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     env.update({k: v for k, v in _image_env(steps).items() if k.startswith("VOICEMOOD_")})
     env.update(
         VOICEMOOD_MODEL=str(tiny_hubert_dir),

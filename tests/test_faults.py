@@ -17,14 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bots.core.service import VoiceMoodService
+from bots.core.values import User, VoiceNote, Where
 from bots.i18n import t
-from bots.service import User, VoiceMoodService, VoiceNote, Where
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
 from inference.worker import InferenceWorker, WorkerConfig
 from storage.store import Store
 from tests.fakes.telegram import Call, FakeTelegram, make_user, private_chat
+from tests.service_factory import running_service
+from tests.subprocess_env import voicemood_env
 from voicemood.cli import main
 
 BURST = 20
@@ -72,10 +75,8 @@ async def test_model_failure_fails_only_its_batch_answers_politely_and_the_worke
     # Different lengths never share a batch, so the failing forward pass holds one note only.
     short = make_audio("short.ogg", 2.0).read_bytes()
     long = make_audio("long.ogg", 3.0, seed=1).read_bytes()
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    worker = InferenceWorker(flaky, WorkerConfig(max_batch=4))
-    async with store, worker:
-        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    async with running_service(flaky, tmp_path, worker=WorkerConfig(max_batch=4)) as service:
+        worker = service.analyzer.worker
         replies = await asyncio.gather(
             service.on_voice(_user(1), _dm(1), _note(short, "1")),
             service.on_voice(_user(2), _dm(2), _note(long, "1")),
@@ -244,9 +245,7 @@ def _answered_chats(fake: FakeTelegram) -> set[int]:
 
 
 def _clean_env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
-    env.update(settings)
-    return env
+    return voicemood_env(**settings)
 
 
 async def _start_run(

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from bots.core.service import VoiceMoodService
+from bots.core.values import Reply, User, VoiceNote, Where
 from bots.i18n import t
-from bots.service import Reply, User, VoiceMoodService, VoiceNote, Where
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier

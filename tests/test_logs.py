@@ -6,11 +6,11 @@ import asyncio
 import io
 import json
 import logging
-import os
 import signal
 import sys
 
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
+from tests.subprocess_env import voicemood_env
 from voicemood.logs import REDACTED, configure_logging
 
 ALICE = make_user(4343, "Alice", username="alice")
@@ -63,7 +63,7 @@ async def test_run_with_json_logs_at_debug_writes_only_json_lines_and_never_the_
 ):
     ogg = make_audio("note.ogg", 2.0).read_bytes()
     async with FakeTelegram() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+        env = voicemood_env()
         env.update(
             VOICEMOOD_MODEL=str(tiny_hubert_dir),
             VOICEMOOD_DATA_DIR=str(tmp_path / "data"),

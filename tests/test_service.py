@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import UTC, datetime
 
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from bots.core.service import VoiceMoodService
+from bots.core.values import Reply, User, VoiceNote, Where
 from bots.i18n import t
-from bots.service import Reply, User, VoiceMoodService, VoiceNote, Where
-from inference.analysis import AnalysisConfig, Analyzer
 from inference.baseline import SpeakerBaseline
 from inference.errors import VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
 from storage.models import StoredBaseline
-from storage.store import Store
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 ALICE = User("telegram", "101", "Alice", "en")
@@ -29,11 +29,8 @@ GROUP = Where("telegram", "-500", is_group=True)
 
 @pytest.fixture
 async def service(tiny_hubert_dir, tmp_path):
-    worker = InferenceWorker(HFAudioClassifier.load(str(tiny_hubert_dir)), WorkerConfig())
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(HFAudioClassifier.load(str(tiny_hubert_dir)), tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -336,10 +333,8 @@ def stats_model() -> StatsModel:
 @pytest.fixture
 async def learning(stats_model, tmp_path):
     """The service over a model that embeds, so notes can update a speaker baseline."""
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(stats_model, WorkerConfig()) as worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(stats_model, tmp_path) as built:
+        yield built
 
 
 async def _learned(service: VoiceMoodService, user: User) -> int | None:
@@ -444,3 +439,21 @@ async def test_a_model_that_does_not_embed_leaves_the_baseline_empty(service, og
     assert await service.on_voice(ALICE, DM_ALICE, _note(ogg)) is not None
     status = await service.on_command(ALICE, DM_ALICE, "baseline", [])
     assert status.text == t("en", "baseline.status_on", count=0)
+
+
+async def test_a_digest_is_due_once_a_day_even_when_its_minute_was_missed(service):
+    await service.on_command(ALICE, DM_ALICE, "digest", ["on", "21:30"])
+
+    def due_at(day: int, hour: int, minute: int):
+        return service.due_digests("telegram", datetime(2030, 1, day, hour, minute, tzinfo=UTC))
+
+    before = await due_at(1, 21, 29)
+    late = await due_at(1, 21, 34)  # a busy loop, a restart: still that day's digest
+    again = await due_at(1, 21, 35)
+    elsewhere = await service.due_digests("discord", datetime(2030, 1, 2, 21, 30, tzinfo=UTC))
+    too_late = await due_at(2, 23, 0)  # long after: that day's digest is skipped, not sent late
+    next_day = await due_at(3, 21, 30)
+
+    assert before == [] and again == [] and elsewhere == [] and too_late == []
+    assert [d.where.chat_id for d in late] == [DM_ALICE.chat_id]
+    assert [d.day.isoformat() for d in next_day] == ["2030-01-03"]

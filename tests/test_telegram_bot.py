@@ -8,7 +8,7 @@ import io
 import socket
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from logging import ERROR
 from pathlib import Path
 from typing import Any
@@ -17,21 +17,15 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from bots.core.service import VoiceMoodService
+from bots.core.values import Button, Reply
 from bots.i18n import label_name, percent, t
-from bots.service import Button, Reply, VoiceMoodService
-from bots.telegram_bot import (
-    ALLOWED_UPDATES,
-    TelegramHandle,
-    command_description,
-    send_reply,
-    start_telegram,
-)
-from inference.analysis import AnalysisConfig, Analyzer
-from inference.labels import CANONICAL_LABELS
+from bots.telegram.app import TelegramHandle, command_description, start_telegram
+from bots.telegram.handlers import ALLOWED_UPDATES
+from bots.telegram.send import send_reply
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
-from storage.store import Store
 from tests.fakes.telegram import Call, FakeTelegram, group_chat, make_user, private_chat
+from tests.service_factory import running_service
 from tests.stats_model import StatsModel
 
 ALICE = make_user(1001, "Alice", username="alice")
@@ -46,11 +40,8 @@ WAIT_S = 5.0
 
 @pytest.fixture
 async def service(tiny_hubert_dir, tmp_path) -> AsyncIterator[VoiceMoodService]:
-    worker = InferenceWorker(HFAudioClassifier.load(str(tiny_hubert_dir)), WorkerConfig())
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with worker:
-        yield VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-    await store.close()
+    async with running_service(HFAudioClassifier.load(str(tiny_hubert_dir)), tmp_path) as built:
+        yield built
 
 
 @pytest.fixture
@@ -284,9 +275,7 @@ async def test_baseline_learns_from_two_notes_and_off_and_forget_delete_it(
     fake, tmp_path, ogg, caplog
 ):
     model = StatsModel()
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
-    async with InferenceWorker(model, WorkerConfig()) as worker:
-        service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
+    async with running_service(model, tmp_path) as service:
         handle = await _start(service, fake)
         try:
             on = await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
@@ -312,7 +301,6 @@ async def test_baseline_learns_from_two_notes_and_off_and_forget_delete_it(
             assert _baseline_rows(tmp_path) == (0, 0)
         finally:
             await handle.stop()
-    await store.close()
     assert not [r for r in caplog.records if r.name == "bots.telegram_bot" and r.levelno >= ERROR]
 
 
@@ -415,6 +403,20 @@ async def test_daily_digest_is_posted_once_when_its_time_comes(bot, fake, ogg):
 
     assert digest.params["chat_id"] == ALICE["id"] and "1 voice notes" in digest.params["caption"]
     await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))  # a few more digest checks pass
+    assert len(fake.calls("sendPhoto")) == 1
+
+
+async def test_a_digest_whose_minute_was_missed_is_still_posted_once(bot, fake, ogg):
+    await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+    # As if the bot was busy or restarting when the digest's minute came, three minutes ago.
+    missed = (datetime.now(UTC) - timedelta(minutes=3)).strftime("%H:%M")
+
+    await _answer_to(fake, fake.send_text(DM, ALICE, f"/digest on {missed}"))
+    digest = await fake.wait_for("sendPhoto")
+
+    assert digest.params["chat_id"] == ALICE["id"]
+    await asyncio.sleep(0.5)  # more digest checks (every 0.2 s) pass
+    await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))
     assert len(fake.calls("sendPhoto")) == 1
 
 

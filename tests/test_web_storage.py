@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from bots.service import User, Where
+from bots.core.values import User, Where
 from tests.web_factory import RunningWeb, running_web
 
 WEB_PACKAGE = Path(__file__).resolve().parents[1] / "bots" / "web"

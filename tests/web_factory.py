@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bots.service import VoiceMoodService
+from bots.core.service import VoiceMoodService
 from bots.web import WebHandle, start_web
-from inference.analysis import AnalysisConfig, Analyzer
-from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
-from inference.worker import InferenceWorker, WorkerConfig
-from storage.store import Store
+from tests.service_factory import running_service
 
 TABLES = ("persons", "chats", "consents", "notes", "votes")
 
@@ -41,16 +38,11 @@ class RunningWeb:
 @asynccontextmanager
 async def running_web(model_dir: Path, tmp_path: Path, **options: Any) -> AsyncIterator[RunningWeb]:
     """Everything `voicemood run` wires for the web page; `options` go to start_web."""
-    worker = InferenceWorker(HFAudioClassifier.load(str(model_dir)), WorkerConfig())
     db_path, data_dir = tmp_path / "web.sqlite3", tmp_path / "data"
-    store = await Store.open(db_path, data_dir, labels=CANONICAL_LABELS)
-    try:
-        async with worker:
-            service = VoiceMoodService(Analyzer(worker, AnalysisConfig()), store)
-            web = await start_web(service, host="127.0.0.1", port=0, **options)
-            try:
-                yield RunningWeb(web, service, db_path, data_dir)
-            finally:
-                await web.stop()
-    finally:
-        await store.close()
+    model = HFAudioClassifier.load(str(model_dir))
+    async with running_service(model, tmp_path, db_name=db_path.name) as service:
+        web = await start_web(service, host="127.0.0.1", port=0, **options)
+        try:
+            yield RunningWeb(web, service, db_path, data_dir)
+        finally:
+            await web.stop()

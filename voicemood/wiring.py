@@ -1,13 +1,20 @@
-"""Builds the shared parts (model, worker, analyzer, reloader) from Settings, once per process."""
+"""Builds the shared parts (model, worker, analyzer, reloader, service) from Settings, once per process."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from common.audio import MB
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
 from inference.models import load_model
 from inference.reload import ModelReloader, ReloadConfig
 from inference.worker import InferenceWorker, WorkerConfig
 from voicemood.settings import Settings
+
+if TYPE_CHECKING:
+    from bots.core.service import VoiceMoodService
+    from storage.store import Store
 
 
 def build_analyzer(settings: Settings) -> Analyzer:
@@ -28,7 +35,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
         ),
     )
     limits = DecodeLimits(
-        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+        max_bytes=max_bytes(settings),
         max_duration_s=settings.max_duration_s,
         min_duration_s=settings.min_duration_s,
         timeout_s=settings.decode_timeout_s,
@@ -54,3 +61,24 @@ def build_reloader(settings: Settings, worker: InferenceWorker) -> ModelReloader
         cache_dir=settings.cache_dir,
     )
     return ModelReloader(worker, config)
+
+
+def max_bytes(settings: Settings) -> int:
+    """VOICEMOOD_MAX_FILE_MB in bytes, the unit every size check counts in."""
+    return int(settings.max_file_mb * MB)
+
+
+def build_service(
+    analyzer: Analyzer, store: Store, settings: Settings | None = None
+) -> VoiceMoodService:
+    """The one service the bots and the web page share; without settings, the defaults (tests).
+
+    Imported late: `classify` and `train` need no bots.
+    """
+    from bots.core.service import VoiceMoodService
+
+    if settings is None:
+        return VoiceMoodService(analyzer, store)
+    return VoiceMoodService(
+        analyzer, store, default_language=settings.language, max_bytes=max_bytes(settings)
+    )

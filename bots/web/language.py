@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bots.core.buttons import PICKABLE_LABELS
 from bots.i18n import EMOJI, LABEL_NAMES, LANGUAGES, TEXT
-from bots.service import PICKABLE_LABELS
 from inference.labels import AFFECT
 
 # The catalogue keys the page uses; the rest of bots.i18n is for the chat bots' commands.

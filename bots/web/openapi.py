@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.service import PICKABLE_LABELS
+from bots.core.buttons import PICKABLE_LABELS
 from inference.labels import CANONICAL_LABELS
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bots.service import VoiceMoodService
+from bots.core.service import VoiceMoodService
 from bots.web import api
 from bots.web.shell import ShellFile, load_shell, respond
 from bots.web.visitors import WebVisitors

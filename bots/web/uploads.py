@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import BodyPartReader, web
 
 from bots.web.errors import BadRequest, NoAudioField
+from common.audio import megabytes
 from inference.errors import TooLarge, VoiceMoodError
 
 AUDIO_FIELD = "audio"
@@ -33,7 +34,7 @@ class Upload:
 
 
 def too_large(max_bytes: int) -> TooLarge:
-    return TooLarge("That file is too large.", limit_mb=round(max_bytes / 1024 / 1024, 1))
+    return TooLarge("That file is too large.", limit_mb=round(megabytes(max_bytes), 1))
 
 
 def declared_too_large(request: web.BaseRequest, max_bytes: int) -> bool:

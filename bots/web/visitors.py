@@ -13,17 +13,16 @@ import secrets
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from bots.core.buttons import PICKABLE_LABELS
+from bots.core.service import VoiceMoodService
+from bots.core.values import User, VoiceNote
 from bots.i18n import label_name, t
 from bots.replies import render_prediction
-from bots.service import PICKABLE_LABELS, User, VoiceMoodService, VoiceNote
 from bots.web.errors import NoteGone, UnknownLabel
+from common.audio import UPLOAD_SUFFIXES
 from inference.answer import Prediction
 
 PLATFORM = "web"
-# Extensions kept as they came; anything else is stored as ".audio" (ffmpeg reads it either way).
-_KNOWN_SUFFIXES = frozenset(
-    {"ogg", "oga", "opus", "webm", "mp3", "m4a", "mp4", "wav", "flac", "aac"}
-)
 
 
 @dataclass(frozen=True)
@@ -123,4 +122,4 @@ def _person_id(session: str) -> str:
 
 def _suffix(file: str) -> str:
     suffix = PurePath(file).suffix.lower().lstrip(".")
-    return suffix if suffix in _KNOWN_SUFFIXES else "audio"
+    return suffix if suffix in UPLOAD_SUFFIXES else "audio"

@@ -58,10 +58,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Start everything configured, wait for `stop` (or a signal), then shut down in order."""
-    from bots.service import VoiceMoodService
     from inference.labels import CANONICAL_LABELS
     from storage.store import Store
-    from voicemood.wiring import build_analyzer, build_reloader
+    from voicemood.wiring import build_analyzer, build_reloader, build_service
 
     analyzer = build_analyzer(settings)
     reloader = build_reloader(settings, analyzer.worker)
@@ -70,12 +69,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     running: list[_Running] = []
     # Leaving the block stops the reloader before the worker drains, and both before storage.
     async with store, analyzer.worker, reloader:
-        service = VoiceMoodService(
-            analyzer,
-            store,
-            default_language=settings.language,
-            max_bytes=int(settings.max_file_mb * 1024 * 1024),
-        )
+        service = build_service(analyzer, store, settings)
         try:
             running = await _start_platforms(service, settings)
             if not running:
@@ -93,7 +87,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
 async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
     started: list[_Running] = []
     if settings.telegram_token is not None:
-        from bots.telegram_bot import start_telegram
+        from bots.telegram.app import start_telegram
 
         started.append(
             await start_telegram(
@@ -110,7 +104,7 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
     else:
         log.info("Telegram bot off: VOICEMOOD_TELEGRAM_TOKEN is not set")
     if settings.discord_token is not None:
-        from bots.discord_bot import start_discord
+        from bots.discord.app import start_discord
 
         started.append(
             await start_discord(

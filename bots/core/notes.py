@@ -1,0 +1,220 @@
+"""Voice notes: listen (only with consent), analyse, answer, and keep what may be kept.
+
+A note in a private chat is a request to analyse it; in a group only opted-in members are heard.
+Storage failures never cost the sender their answer; a person's voice baseline (their own
+opt-in) reads the note against their usual voice and learns from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bots.core.buttons import feedback_buttons
+from bots.core.chats import Chats
+from bots.core.values import Heard, Reply, User, VoiceNote, Where
+from bots.i18n import t
+from bots.replies import render_error, render_prediction
+from common.audio import DEFAULT_MAX_BYTES, megabytes
+from inference.analysis import Analyzer
+from inference.answer import Prediction
+from inference.baseline import SpeakerBaseline
+from inference.errors import TooLarge, VoiceMoodError
+from storage.errors import NotConsented, StorageError, StorageFull
+from storage.models import Chat, Person, StoredBaseline, StoredNote
+
+log = logging.getLogger("bots.service")
+
+
+@dataclass(frozen=True)
+class UsualVoice:
+    """A person's baseline as a note meets it: switched on or not, and what it learned so far."""
+
+    on: bool
+    # None while off, before the first note, or when only another model's statistics exist.
+    baseline: SpeakerBaseline | None = None
+
+
+class Notes:
+    def __init__(
+        self, chats: Chats, analyzer: Analyzer, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
+        self.store, self.health = chats.store, chats.health
+
+    async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
+        """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
+        if where.is_group:
+            # Nothing is written about a member who never opted in, not even that they spoke.
+            known = await self.chats.known_person(user)
+            if known is None:
+                return None
+            if not await self.store.may_analyse(known, await self.chats.chat(where, None)):
+                return None
+        try:
+            person = await self.chats.person(user)
+            chat = await self.chats.chat(where, person)
+            lang = await self.chats.language(person, chat, user)
+            if not await self.store.may_analyse(person, chat):
+                return None
+        except Exception as error:
+            self.health.down()
+            if where.is_group:
+                return None  # consent cannot be checked, so a group note stays unheard
+            # A private chat is consent enough (the sender asked): answer without storing.
+            full = isinstance(error, StorageFull)
+            lang = self.chats.hinted_language(user)
+            return await self._answer(None, None, note, lang, full=full)
+        return await self._answer(person, chat, note, lang)
+
+    async def _answer(
+        self,
+        person: Person | None,
+        chat: Chat | None,
+        note: VoiceNote,
+        lang: str,
+        *,
+        full: bool = False,
+    ) -> Reply:
+        """Download, analyse and (when person and chat are known) store one note.
+
+        `full`: the storage is already known to be full, so the answer says it was not saved.
+        """
+        try:
+            try:
+                data = await self.download(note)
+            except VoiceMoodError:
+                raise
+            except Exception:
+                log.warning("download of a voice note failed", exc_info=True)
+                return Reply(t(lang, "download_failed"))
+            usual = await self._usual_voice(person)
+            prediction = await self.analyzer.analyse(data, baseline=usual.baseline)
+        except VoiceMoodError as error:
+            return Reply(render_error(error, lang))
+        except Exception:
+            # A model or worker failure is ours, not the sender's: log it, ask them to retry.
+            log.exception("analysing a voice note failed unexpectedly")
+            return Reply(t(lang, "error.error"))
+        stored = None
+        if person is not None and chat is not None:
+            try:
+                stored = await self._keep(person, chat, note, prediction, data)
+            except StorageFull:
+                full = True
+        if person is not None and usual.on:
+            await self._learn_voice(person, prediction)
+        text = render_prediction(prediction, lang)
+        if full:
+            # The answer stands; the person should know it (and any donated audio) was not kept.
+            return Reply(f"{text}\n\n{t(lang, 'error.storage_full')}")
+        if stored is None:
+            return Reply(text)
+        return Reply(text, feedback_buttons(stored.id, lang), note_id=stored.id)
+
+    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
+        """A recording sent from outside any chat (the web page); nothing is kept unless donated.
+
+        A donor's upload is their `/donate on` and their request to keep this recording: the note
+        and its audio go to the donor's own private chat, so votes, export and forget-me treat it
+        as any donated voice note. Errors a sender can cause are raised, for the caller to word.
+        """
+        data = await self.download(note)
+        prediction = await self.analyzer.analyse(data)
+        if donor is None:
+            return Heard(prediction)
+        # Only once analysed: an upload that cannot be analysed leaves no trace of its donor.
+        try:
+            person = await self.chats.person(donor)
+            chat = await self.chats.chat(Where(donor.platform, donor.id, is_group=False), person)
+            await self.store.give_consent(person, "donate_audio")
+        except Exception:
+            self.health.down()
+            return Heard(prediction)
+        try:
+            stored = await self._keep(person, chat, note, prediction, data)
+        except StorageFull:
+            stored = None  # the answer stands; only the donation could not be kept
+        return Heard(prediction, stored.id if stored is not None else None)
+
+    async def download(self, note: VoiceNote) -> bytes:
+        """The recording's bytes, refused before downloading when it says it is too large."""
+        if note.size is not None and note.size > self.max_bytes:
+            raise TooLarge("too large", limit_mb=megabytes(self.max_bytes))
+        return await note.fetch()
+
+    async def remember_reply(self, note_id: int, reply_message_id: str) -> None:
+        """Link the bot's answer message to its note, so reactions on it count as votes."""
+        try:
+            await self.store.set_reply_message(note_id, reply_message_id)
+        except StorageError:
+            log.info("note %s vanished before its reply was linked", note_id)
+
+    async def _keep(
+        self, person: Person, chat: Chat, note: VoiceNote, prediction: Prediction, data: bytes
+    ) -> StoredNote | None:
+        """Store the answer (the audio only if donated); None when it may not or could not be.
+
+        A full storage raises StorageFull, for the reply to say so.
+        """
+        try:
+            stored = await self.store.add_note(
+                person,
+                chat,
+                message_id=note.message_id,
+                duration_s=prediction.duration_s,
+                model=prediction.model,
+                label=prediction.label,
+                confidence=prediction.confidence,
+                probabilities=prediction.probabilities,
+                audio=data,
+                audio_suffix=note.suffix,
+            )
+        except NotConsented:
+            return None
+        except StorageFull:
+            self.health.down()
+            raise
+        except Exception:
+            self.health.down()
+            return None
+        self.health.up()
+        return stored
+
+    async def _usual_voice(self, person: Person | None) -> UsualVoice:
+        """Whether the person's baseline is on, and what it learned for the current model."""
+        if person is None:
+            return UsualVoice(on=False)
+        try:
+            if await self.store.baseline_consent(person) is None:
+                return UsualVoice(on=False)
+            kept = await self.store.baseline(person, self.analyzer.worker.name)
+            if kept is None or kept.count == 0:
+                return UsualVoice(on=True)
+            # Inside the try: unreadable statistics must not cost the person their answer.
+            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats))
+        except Exception:
+            self.health.down()
+            return UsualVoice(on=False)
+
+    async def _learn_voice(self, person: Person, prediction: Prediction) -> None:
+        """Fold the note's embedding (never its audio) into the person's baseline."""
+        embedding = prediction.embedding
+        if embedding is None:
+            return  # this model does not embed: nothing to learn
+
+        def updated(kept: StoredBaseline | None) -> StoredBaseline:
+            # None, or another width: statistics of other numbers, so they start afresh.
+            stats = (
+                SpeakerBaseline.from_bytes(kept.count, kept.stats)
+                if kept is not None and kept.dim == embedding.size
+                else SpeakerBaseline.empty(embedding.size)
+            ).updated(embedding)
+            return StoredBaseline(prediction.model, stats.count, stats.dim, stats.to_bytes())
+
+        try:
+            await self.store.update_baseline(person, prediction.model, updated)
+        except NotConsented:
+            pass  # switched off (or forgotten) while the note was being analysed
+        except Exception:
+            self.health.down()

@@ -1,0 +1,153 @@
+"""The one object adapters hold: VoiceMoodService, a thin facade over the features.
+
+Adapters (Telegram, Discord, the web page) translate a platform event into one call here and
+render the returned Reply (the web page: the returned Heard); they hold no product logic, and
+nothing is stored except through the features. `store` is here for tests and the CLI only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bots.core.buttons import ButtonAction
+from bots.core.chats import Chats
+from bots.core.commands import BY_NAME
+from bots.core.consent import Consent
+from bots.core.digests import Digests, DueDigest
+from bots.core.feedback import Feedback
+from bots.core.notes import Notes
+from bots.core.values import (
+    ButtonAnswer,
+    CommandContext,
+    Heard,
+    Reply,
+    UploadVote,
+    User,
+    VoiceNote,
+    Where,
+)
+from bots.i18n import t
+from common.audio import DEFAULT_MAX_BYTES
+from inference.analysis import Analyzer
+from storage.store import Store
+
+
+class VoiceMoodService:
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        store: Store,
+        *,
+        default_language: str = "en",
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        reply_link_wait_s: float = 1.0,
+    ) -> None:
+        self.analyzer, self.store = analyzer, store
+        self.chats = Chats(store, default_language)
+        self.notes = Notes(self.chats, analyzer, max_bytes)
+        self.feedback = Feedback(self.chats, reply_link_wait_s)
+        self.consent = Consent(self.chats, analyzer)
+        self.digests = Digests(self.chats)
+
+    @property
+    def default_language(self) -> str:
+        return self.chats.default_language
+
+    @property
+    def max_bytes(self) -> int:
+        return self.notes.max_bytes
+
+    @property
+    def reply_link_wait_s(self) -> float:
+        return self.feedback.reply_link_wait_s
+
+    @reply_link_wait_s.setter
+    def reply_link_wait_s(self, seconds: float) -> None:
+        self.feedback.reply_link_wait_s = seconds
+
+    # Voice notes and uploads
+
+    async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
+        """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
+        return await self.notes.on_voice(user, where, note)
+
+    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
+        """A recording from outside any chat (the web page); kept only when donated."""
+        return await self.notes.on_upload(note, donor)
+
+    async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
+        return await self.feedback.on_upload_vote(donor, note_id, label)
+
+    async def remember_reply(self, where: Where, note_id: int, reply_message_id: str) -> None:
+        """Link the bot's answer message to its note, so reactions on it count as votes."""
+        await self.notes.remember_reply(note_id, reply_message_id)
+
+    # Buttons and reactions
+
+    async def on_button(
+        self, user: User, where: Where, data: str | ButtonAction, message_text: str = ""
+    ) -> ButtonAnswer:
+        """A tap on one of our buttons; `message_text` is the text of the message it sits under."""
+        person = await self.chats.person(user)
+        chat = await self.chats.chat(where, person)
+        lang = await self.chats.language(person, chat, user)
+        action = ButtonAction.decode(data) if isinstance(data, str) else data
+        if action is None:
+            return ButtonAnswer(t(lang, "unknown_command"))
+        if action.kind == "optin":
+            return ButtonAnswer(await self.consent.opt_in(person, chat, user, lang))
+        if action.kind == "forget":
+            return await self.consent.on_forget_button(user, lang, action)
+        return await self.feedback.on_vote_button(person, chat, lang, action, message_text)
+
+    async def on_reaction(
+        self, user: User, where: Where, reply_message_id: str, emoji: str
+    ) -> bool:
+        """A reaction on one of our answers; True when it was counted as a vote."""
+        return await self.feedback.on_reaction(user, where, reply_message_id, emoji)
+
+    async def on_reaction_removed(
+        self, user: User, where: Where, reply_message_id: str, emoji: str
+    ) -> bool:
+        """A reaction taken off one of our answers withdraws the vote it made; True if it did."""
+        return await self.feedback.on_reaction_removed(user, where, reply_message_id, emoji)
+
+    # Commands
+
+    async def on_command(
+        self, user: User, where: Where, name: str, args: list[str], *, is_admin: bool = False
+    ) -> Reply:
+        """A command such as /summary week; `is_admin` is the platform's word on chat admins."""
+        person = await self.chats.person(user)
+        chat = await self.chats.chat(where, person)
+        lang = await self.chats.language(person, chat, user)
+        command = BY_NAME.get(name.lower().lstrip("/"))
+        if command is None:
+            return Reply(t(lang, "unknown_command"))
+        words = [a.lower() for a in args]
+        return await command.run(
+            self, CommandContext(person, chat, user, where, lang, words, is_admin)
+        )
+
+    # Groups, forget-me, digests
+
+    def group_intro(self, lang: str) -> Reply:
+        return self.consent.group_intro(lang)
+
+    async def on_group_joined(self, where: Where) -> Reply:
+        """The intro for a group the bot was just added to, in the group's language."""
+        return await self.consent.on_group_joined(where)
+
+    async def on_chat_migrated(self, where: Where, new_chat_id: str) -> bool:
+        return await self.chats.moved(where, new_chat_id)
+
+    async def forget(self, user: User, lang: str) -> str:
+        return await self.consent.forget(user, lang)
+
+    async def due_digests(self, platform: str, now: datetime | None = None) -> list[DueDigest]:
+        """The platform's digests to post now, each handed out once (see bots.core.digests)."""
+        return await self.digests.due(platform, now)
+
+    async def digest(self, due: DueDigest) -> Reply | None:
+        """The digest's Reply; None when the day had no notes (then nothing is posted)."""
+        return await self.digests.digest(due)

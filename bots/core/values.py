@@ -1,0 +1,93 @@
+"""The small values adapters and features pass each other: who, where, what to send."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from inference.answer import Prediction
+from storage.models import Chat, Person
+
+
+@dataclass(frozen=True)
+class User:
+    """Who did something, as the platform tells it."""
+
+    platform: str
+    id: str
+    name: str
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Where:
+    """The chat it happened in."""
+
+    platform: str
+    chat_id: str
+    is_group: bool
+    # The channel inside the chat, where one chat holds several (a Discord server); else None.
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    # At most 64 bytes: Telegram's callback-data limit (a ButtonAction, encoded).
+    data: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send: text (the caption when there is a photo), optional buttons and PNG."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: bytes | None = None
+    note_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """The short notice for the tapper, and how the message with the button should now read."""
+
+    notice: str
+    edit: Reply | None = None
+
+
+@dataclass(frozen=True)
+class VoiceNote:
+    """A recording in a message; `fetch` downloads it only once the service decided to listen."""
+
+    message_id: str
+    fetch: Callable[[], Awaitable[bytes]]
+    size: int | None = None
+    suffix: str = "ogg"
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An analysed upload: the model's answer, and its stored note's id when one was kept."""
+
+    prediction: Prediction
+    note_id: int | None = None
+
+
+# What became of a vote on an uploaded note (see Feedback.on_upload_vote).
+UploadVote = Literal["counted", "refused", "storage_full"]
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Everything a command sees: who asked, where, in which language, with what arguments."""
+
+    person: Person
+    chat: Chat
+    user: User
+    where: Where
+    lang: str
+    # Lower-cased, as typed after the command's name.
+    args: list[str]
+    # The platform's word on whether the sender runs the chat (group admin, Manage Server).
+    is_admin: bool = False
