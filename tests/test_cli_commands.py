@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.subprocess_env import voicemood_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _voicemood(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = voicemood_env()
     return subprocess.run(
         [sys.executable, "-m", "voicemood", *args],
         capture_output=True,

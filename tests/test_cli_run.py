@@ -125,7 +125,7 @@ async def _model(http: aiohttp.ClientSession, url: str) -> str:
 
 
 def _run_env(tmp_path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
+    env = voicemood_env()
     env.update(
         VOICEMOOD_MODEL=str(compact_folder(tmp_path / "model", OLD, seed=1)),
         VOICEMOOD_DATA_DIR=str(tmp_path / "data"),

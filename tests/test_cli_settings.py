@@ -6,19 +6,19 @@ variable, say what is wrong and what is allowed, and no Python traceback may rea
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.subprocess_env import voicemood_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _voicemood(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEMOOD_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = voicemood_env()
     env.update(settings)
     return subprocess.run(
         [sys.executable, "-m", "voicemood", *args],
