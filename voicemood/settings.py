@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     window_s: float = Field(4.0, ge=0.5, le=60)
     not_sure_below: float = Field(0.5, ge=0, le=1)
     timeline_switch_penalty: float = Field(
-        1.5,
+        1.0,
         ge=0,
         le=100,
         description="log-probability cost of a change in a long note's timeline; 0: none",

@@ -73,7 +73,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _loso(clips, args, classes)
         from inference.models import load_model
 
-        model = load_model(args.model or settings.model, device=settings.device)
+        model = load_model(
+            args.model or settings.model,
+            device=settings.device,
+            encoder=settings.encoder,
+            cache_dir=settings.cache_dir,
+        )
         print(f"model: {model.name} ({', '.join(model.labels)})")
         evaluation = evaluate_model(model, clips, classes=classes, progress=True)
     except (DatasetError, VoiceMoodError, ValueError) as error:
