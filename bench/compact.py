@@ -30,7 +30,7 @@ LENGTHS_S = (2.0, 5.0, 10.0, 30.0)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="compact model folder (default: the bundled model)")
+    parser.add_argument("--model", help="compact model folder (default: the bundled compact model)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-hubert", action="store_true", help="compact model only")
@@ -39,7 +39,7 @@ def main() -> None:
 
     from inference.models import load_model
 
-    compact = load_model(args.model)
+    compact = load_model(args.model or "compact")
     hubert = None if args.skip_hubert else _hubert_base()
     source = _speech()
     print(
@@ -97,9 +97,9 @@ def _parameters(model: object) -> int:
 
 
 def _size_mb(folder: str | None) -> float:
-    from inference.models import BUNDLED_DIR
+    from inference.models import COMPACT_DIR
 
-    path = Path(folder) if folder else BUNDLED_DIR
+    path = Path(folder) if folder else COMPACT_DIR
     return sum(f.stat().st_size for f in path.glob("*.safetensors")) / 1e6
 
 

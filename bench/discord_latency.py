@@ -48,7 +48,7 @@ from bots.i18n import t  # noqa: E402
 from inference.analysis import AnalysisConfig, Analyzer  # noqa: E402
 from inference.audio import find_ffmpeg  # noqa: E402
 from inference.labels import CANONICAL_LABELS  # noqa: E402
-from inference.models import BUNDLED_DIR, COMPACT_MARKER, load_model  # noqa: E402
+from inference.models import BUNDLED_DIR, HEAD_MARKER, load_model  # noqa: E402
 from inference.runtime import with_tuned_allocator  # noqa: E402
 from inference.worker import InferenceWorker, WorkerConfig  # noqa: E402
 from storage.store import Store  # noqa: E402
@@ -123,8 +123,8 @@ async def _bench(args: argparse.Namespace, tmp: Path) -> None:
 
 def _model(choice: str, tmp: Path) -> tuple[str | None, str]:
     if choice == "auto":
-        if (BUNDLED_DIR / COMPACT_MARKER).is_file():
-            return None, "bundled compact model"
+        if (BUNDLED_DIR / HEAD_MARKER).is_file():
+            return None, "the default Whisper head"
         choice = "base"
     if choice == "base":
         return str(write_hubert(tmp / "hubert-base")), (

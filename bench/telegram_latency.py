@@ -12,7 +12,7 @@ worker, storage, and sending the answer through the rate limiter. Each run:
     (a) and (b) alternate note by note, so machine load hits both alike;
 (c) burst: N voice notes from M users at once; every one must get an answer or a "busy" reply.
 
-The model is the bundled compact model when inference/models/bundled/ holds one, else HuBERT-base
+The model is the default Whisper head when inference/models/bundled/ holds one, else HuBERT-base
 built from its config with random weights (bf16, as `voicemood run` loads it): the cost of a
 forward pass does not depend on the weights. `--model compact` times the compact CNN with random
 weights, i.e. what the bundled model will cost once trained. The process re-executes itself with
@@ -260,10 +260,10 @@ def _peak_rss_mib() -> float:
 
 
 def _model(spec: str, folder: Path) -> tuple[Any, str]:
-    from inference.models import BUNDLED_DIR, COMPACT_MARKER, load_model
+    from inference.models import BUNDLED_DIR, HEAD_MARKER, load_model
 
-    if spec == "auto" and (BUNDLED_DIR / COMPACT_MARKER).is_file():
-        return load_model(None), f"bundled compact model ({BUNDLED_DIR})"
+    if spec == "auto" and (BUNDLED_DIR / HEAD_MARKER).is_file():
+        return load_model(None), f"the default Whisper head ({BUNDLED_DIR})"
     if spec in ("auto", "base"):
         path = write_hubert(folder / "hubert-base")
         return load_model(str(path), precision="bf16"), "HuBERT-base config, random weights, bf16"

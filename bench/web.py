@@ -152,9 +152,9 @@ async def _median(runs: int, call: Any) -> float:
 
 
 def _default_models() -> list[str]:
-    from inference.models import BUNDLED_DIR, COMPACT_MARKER
+    from inference.models import BUNDLED_DIR, HEAD_MARKER
 
-    return ["bundled"] if (BUNDLED_DIR / COMPACT_MARKER).is_file() else ["hubert-base", "tiny"]
+    return ["bundled"] if (BUNDLED_DIR / HEAD_MARKER).is_file() else ["hubert-base", "tiny"]
 
 
 def _model_spec(name: str, folder: Path) -> str | None:
