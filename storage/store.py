@@ -910,6 +910,12 @@ async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) ->
         await db.execute(
             _UPSERT_SETTINGS_SQL, _settings_params(target, merged, later["updated_at"])
         )
+        # A day's digest posted under either id stays posted (ISO dates compare as text).
+        await db.execute(
+            "UPDATE chat_settings SET digest_sent_on = MAX(IFNULL(digest_sent_on, ''), ?)"
+            " WHERE chat_id = ? AND ? IS NOT NULL",
+            (later["digest_sent_on"], target, later["digest_sent_on"]),
+        )
     # Only its settings row still refers to it, merged above and deleted with it by the cascade.
     await db.execute("DELETE FROM chats WHERE id = :source", ids)
 
