@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from data_augment.datasets import READERS, Clip
 from data_augment.embeddings import EmbeddedClips, embed_clips
-from data_augment.evaluate import Evaluation, score
+from data_augment.scoring import Evaluation, score
 from data_augment.whisper_head import HeadFit, fit_heads, head_model, open_encoder, subset
 from inference.labels import CANONICAL_LABELS
 from inference.models import HEAD_MARKER

@@ -23,7 +23,7 @@ import numpy as np
 from data_augment.calibrate import Calibration, fit_temperature
 from data_augment.datasets import SpeakerSplit
 from data_augment.embeddings import EmbeddedClips, EmbeddingCache, embed_clips
-from data_augment.evaluate import Evaluation, score
+from data_augment.scoring import Evaluation, score
 from inference.encoder import WhisperEncoder
 from inference.labels import CANONICAL_LABELS
 from inference.models.whisper_head import HeadCard, Heads, LinearHead, WhisperHeadModel, save_head

@@ -139,6 +139,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "the day a chat's digest was last posted, and the answer's text kept with its note",
+        (
+            # ISO date (UTC) of the last day claimed by claim_digest: once a day across restarts.
+            "ALTER TABLE chat_settings ADD COLUMN digest_sent_on TEXT",
+            # The answer as sent, so an edit after a vote re-renders it from the note. NULL for
+            # notes stored before this step (and for web uploads, which are never edited).
+            "ALTER TABLE notes ADD COLUMN answer_text TEXT",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

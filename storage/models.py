@@ -95,6 +95,8 @@ class StoredNote:
     audio_path: str | None = None
     # The bot's answer message, once linked (set_reply_message).
     reply_message_id: str | None = None
+    # The answer's text as sent (without a vote tally); None for notes stored before it was kept.
+    answer_text: str | None = None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ NOTE_COLUMNS = (
     "n.id AS n_id, n.chat_id AS n_chat, n.platform_message_id AS n_message, "
     "n.created_at AS n_created, n.duration_s AS n_duration, n.model AS n_model, "
     "n.label AS n_label, n.confidence AS n_confidence, n.probabilities AS n_probabilities, "
-    "n.audio_path AS n_audio, n.reply_message_id AS n_reply, " + PERSON_COLUMNS
+    "n.audio_path AS n_audio, n.reply_message_id AS n_reply, n.answer_text AS n_answer, "
+    + PERSON_COLUMNS
 )
 
 
@@ -98,6 +99,7 @@ def note(row: sqlite3.Row) -> StoredNote:
         probabilities=json.loads(row["n_probabilities"]),
         audio_path=row["n_audio"],
         reply_message_id=row["n_reply"],
+        answer_text=row["n_answer"],
     )
 
 

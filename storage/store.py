@@ -30,7 +30,7 @@ import time as clock
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -487,6 +487,21 @@ class Store:
         )
         return [ScheduledDigest(rows.chat(row), rows.settings(row)) for row in records]
 
+    async def claim_digest(self, chat: Chat, day: date) -> bool:
+        """Claim the chat's digest of `day` for posting; True for exactly one caller per day.
+
+        One conditional UPDATE, so two schedulers (or a restarted process) cannot both win it.
+        False too when the digest is switched off or a later day was already claimed.
+        """
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE chat_settings SET digest_sent_on = :day"
+                " WHERE chat_id = :chat AND digest = 1"
+                " AND (digest_sent_on IS NULL OR digest_sent_on < :day)",
+                {"chat": chat.id, "day": day.isoformat()},
+            )
+            return cursor.rowcount == 1
+
     # Notes
 
     async def add_note(
@@ -503,6 +518,7 @@ class Store:
         at: datetime | None = None,
         audio: bytes | None = None,
         audio_suffix: str = "ogg",
+        answer_text: str | None = None,
     ) -> StoredNote:
         """Store an analysis; `audio` is kept only if its speaker's donation is in force.
 
@@ -539,15 +555,27 @@ class Store:
             row = await _fetchone(
                 db,
                 "INSERT INTO notes (person_id, chat_id, platform_message_id, created_at,"
-                " duration_s, model, label, confidence, probabilities)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " duration_s, model, label, confidence, probabilities, answer_text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, platform_message_id) DO UPDATE SET"
                 " created_at = excluded.created_at, duration_s = excluded.duration_s,"
                 " model = excluded.model, label = excluded.label,"
-                " confidence = excluded.confidence, probabilities = excluded.probabilities"
+                " confidence = excluded.confidence, probabilities = excluded.probabilities,"
+                " answer_text = excluded.answer_text"
                 " WHERE notes.person_id = excluded.person_id"
                 " RETURNING id, audio_path, reply_message_id",
-                (person.id, chat.id, message, created, duration_s, model, label, confidence, probs),
+                (
+                    person.id,
+                    chat.id,
+                    message,
+                    created,
+                    duration_s,
+                    model,
+                    label,
+                    confidence,
+                    probs,
+                    answer_text,
+                ),
             )
             if row is None:
                 raise ValueError(f"message {message} in chat {chat.id} belongs to someone else")
@@ -579,6 +607,7 @@ class Store:
             probabilities=json.loads(probs),
             audio_path=audio_path,
             reply_message_id=row["reply_message_id"],
+            answer_text=answer_text,
         )
 
     async def get_note(self, note_id: int) -> StoredNote:
@@ -880,6 +909,12 @@ async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) ->
         )
         await db.execute(
             _UPSERT_SETTINGS_SQL, _settings_params(target, merged, later["updated_at"])
+        )
+        # A day's digest posted under either id stays posted (ISO dates compare as text).
+        await db.execute(
+            "UPDATE chat_settings SET digest_sent_on = MAX(IFNULL(digest_sent_on, ''), ?)"
+            " WHERE chat_id = ? AND ? IS NOT NULL",
+            (later["digest_sent_on"], target, later["digest_sent_on"]),
         )
     # Only its settings row still refers to it, merged above and deleted with it by the cascade.
     await db.execute("DELETE FROM chats WHERE id = :source", ids)

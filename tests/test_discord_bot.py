@@ -594,6 +594,36 @@ async def test_a_digest_whose_minute_was_missed_is_still_posted_once_that_day(
     assert (late, again, next_day) == (1, 0, 1)
 
 
+async def test_a_restarted_bot_does_not_post_the_days_digest_again(
+    world: World, tiny_model: HFAudioClassifier, tmp_path, ogg: bytes
+) -> None:
+    async with running_service(tiny_model, tmp_path) as before:
+        handle = await _start(world, before)
+        try:
+            await _digest_on_in(world, world.general, ogg)
+            assert handle.client.digests is not None
+            posted = await handle.client.digests.post_due_digests(
+                datetime(2030, 1, 1, 21, 30, tzinfo=UTC)
+            )
+        finally:
+            await handle.stop()
+    # A new process over the same SQLite file, still inside the day's catch-up window.
+    async with running_service(tiny_model, tmp_path) as after:
+        handle = await _start(world, after)
+        try:
+            assert handle.client.digests is not None
+            again = await handle.client.digests.post_due_digests(
+                datetime(2030, 1, 1, 21, 33, tzinfo=UTC)
+            )
+            next_day = await handle.client.digests.post_due_digests(
+                datetime(2030, 1, 2, 21, 30, tzinfo=UTC)
+            )
+        finally:
+            await handle.stop()
+
+    assert (posted, again, next_day) == (1, 0, 1)
+
+
 async def test_digest_is_posted_in_the_channel_where_it_was_switched_on(
     world: World, bot: DiscordHandle, service: VoiceMoodService, ogg: bytes
 ) -> None:

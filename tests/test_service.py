@@ -114,6 +114,41 @@ async def test_picking_a_label_votes_for_it_and_replaces_the_earlier_vote(servic
     assert answer.edit.text.count("🗳") == 1
 
 
+async def test_an_edit_after_a_vote_is_rendered_from_the_note_not_the_message(service, ogg):
+    reply = await service.on_voice(ALICE, DM_ALICE, _note(ogg))
+    # Whatever the platform hands back (clipped, reformatted, nothing), the answer is the note's.
+    first = await service.on_button(ALICE, DM_ALICE, f"ok:{reply.note_id}", "")
+    picker = await service.on_button(ALICE, DM_ALICE, f"pick:{reply.note_id}", "clipped…")
+    second = await service.on_button(ALICE, DM_ALICE, f"lab:{reply.note_id}:sad", first.edit.text)
+
+    assert first.edit.text.startswith(f"{reply.text}\n\n🗳")
+    assert picker.edit.text == reply.text
+    assert second.edit.text.startswith(f"{reply.text}\n\n🗳") and second.edit.text.count("🗳") == 1
+
+
+async def test_an_answer_stored_before_its_text_was_kept_is_taken_from_the_message(service):
+    person = await service.store.ensure_person("telegram", ALICE.id)
+    chat = await service.store.ensure_chat("telegram", DM_ALICE.chat_id, "private", owner=person)
+    old = await service.store.add_note(
+        person,
+        chat,
+        message_id="9",
+        duration_s=2.0,
+        model="m",
+        label="sad",
+        confidence=0.7,
+        probabilities={"sad": 0.7, "neutral": 0.3},
+    )
+    shown = "Sounds sad (70 %)\n\n🗳 earlier tally"
+
+    answer = await service.on_button(ALICE, DM_ALICE, f"ok:{old.id}", shown)
+
+    assert old.answer_text is None
+    assert (
+        answer.edit.text.startswith("Sounds sad (70 %)\n\n🗳") and "earlier" not in answer.edit.text
+    )
+
+
 async def test_a_vote_on_a_forgotten_note_gets_a_polite_answer(service):
     answer = await service.on_button(ALICE, DM_ALICE, "lab:999:sad")
     assert "no longer stored" in answer.notice

@@ -1,10 +1,10 @@
-"""Schema migrations on real SQLite files: from nothing, from version-1, -2, -3 files, refusals."""
+"""Schema migrations on real SQLite files: from nothing, from version-1 to -4 files, refusals."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import time
+from datetime import date, time
 
 import pytest
 
@@ -109,6 +109,18 @@ V3_ROWS = """
 INSERT INTO persons (id, platform, platform_user_id, created_at, language, display_name)
     VALUES (1, 'telegram', '3001', 1700000000.0, NULL, 'Bora');
 INSERT INTO consents VALUES (1, 1, 'donate_audio', NULL, 1700000002.0, NULL);
+"""
+
+# What step 4 added, frozen here for the same reason as V1_SCHEMA.
+V4_STEP = """
+CREATE TABLE baseline_consents (
+    person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+    given_at REAL NOT NULL);
+CREATE TABLE baselines (
+    person_id INTEGER PRIMARY KEY REFERENCES baseline_consents (person_id) ON DELETE CASCADE,
+    encoder TEXT NOT NULL, dim INTEGER NOT NULL CHECK (dim > 0),
+    count INTEGER NOT NULL CHECK (count >= 0), stats BLOB NOT NULL, updated_at REAL NOT NULL);
+PRAGMA user_version = 4;
 """
 
 
@@ -243,12 +255,47 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 4
+    assert _version(path) == LATEST_VERSION == 5
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT count(*) FROM baselines").fetchone()[0] == 0
+
+
+async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_once(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_SCHEMA + V2_STEP + V2_ROWS + V3_STEP + V4_STEP)
+    assert _version(path) == 4
+
+    async with await open_store(tmp_path) as store:
+        chat = await store.get_chat(1)
+        note = await store.get_note(1)
+        first = await store.claim_digest(chat, date(2030, 1, 1))
+        again = await store.claim_digest(chat, date(2030, 1, 1))
+        next_day = await store.claim_digest(chat, date(2030, 1, 2))
+        earlier = await store.claim_digest(chat, date(2030, 1, 1))
+        (scheduled,) = await store.scheduled_digests()
+
+    # A note from before answers were kept has none: edits fall back to the message's text.
+    assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
+    assert (first, again, next_day, earlier) == (True, False, True, False)
+    assert scheduled.settings.digest_time == time(21, 30)
+    assert _version(path) == LATEST_VERSION == 5
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+async def test_a_digest_switched_off_cannot_be_claimed(tmp_path):
+    async with await open_store(tmp_path) as store:
+        chat = await store.ensure_chat("telegram", "-1", "group")
+        await store.set_chat_settings(chat, ChatSettings(digest=False))
+        claimed = await store.claim_digest(chat, date(2030, 1, 1))
+
+    assert not claimed
 
 
 async def test_file_from_a_newer_version_is_refused_untouched(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 
 import pytest
 
@@ -128,3 +128,18 @@ async def test_a_new_chat_that_arrived_first_is_folded_in_with_the_later_decisio
 
 def _grants(consents) -> list[tuple]:
     return [(c.chat_id, c.given_at, c.withdrawn_at) for c in consents]
+
+
+async def test_a_digest_posted_under_either_id_is_not_posted_again_after_the_fold(store):
+    old = await store.ensure_chat("telegram", OLD, "group")
+    await store.set_chat_settings(old, ChatSettings(digest=True, digest_time=time(9, 30)))
+    new = await store.ensure_chat("telegram", NEW, "group")
+    await store.set_chat_settings(new, ChatSettings(digest=True, digest_time=time(9, 30)))
+    assert await store.claim_digest(new, date(2030, 1, 1))
+
+    assert await store.move_chat("telegram", OLD, NEW)
+    moved = await store.find_chat("telegram", NEW)
+
+    assert moved is not None and moved.id == old.id
+    assert not await store.claim_digest(moved, date(2030, 1, 1))
+    assert await store.claim_digest(moved, date(2030, 1, 2))

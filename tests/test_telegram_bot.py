@@ -420,6 +420,32 @@ async def test_a_digest_whose_minute_was_missed_is_still_posted_once(bot, fake, 
     assert len(fake.calls("sendPhoto")) == 1
 
 
+async def test_a_restarted_bot_does_not_post_the_days_digest_again(
+    tiny_hubert_dir, tmp_path, fake, ogg
+):
+    model = HFAudioClassifier.load(str(tiny_hubert_dir))
+    async with running_service(model, tmp_path) as before:
+        handle = await _start(before, fake)
+        try:
+            await _answer_to(fake, fake.send_voice(DM, ALICE, ogg, duration=2))
+            now = datetime.now(UTC).strftime("%H:%M")
+            await _answer_to(fake, fake.send_text(DM, ALICE, f"/digest on {now}"))
+            await fake.wait_for("sendPhoto")
+        finally:
+            await handle.stop()
+    # A new process over the same SQLite file, still inside the day's catch-up window.
+    async with running_service(model, tmp_path) as after:
+        handle = await _start(after, fake)
+        try:
+            # The first digest check runs 1 s after start, then one every 0.2 s: a few pass.
+            await asyncio.sleep(1.6)
+            await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))
+        finally:
+            await handle.stop()
+
+    assert len(fake.calls("sendPhoto")) == 1
+
+
 # Delivery: flood control, network failures, Telegram's size limits
 
 

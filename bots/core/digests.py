@@ -1,9 +1,9 @@
 """Summaries and daily digests: a chat's mood over a period, and which digests are due now.
 
 When a digest is due is decided here once, for every platform's scheduler: at its time (UTC) or
-up to CATCH_UP later (a busy loop, a restart), and at most once a day. The day each chat's digest
-was handed out is kept in this process; a restart inside CATCH_UP after a post could post it
-again until storage records that day (a schema step, not taken yet).
+up to CATCH_UP later (a busy loop, a restart), and at most once a day. The day is claimed in
+storage (Store.claim_digest) before the digest is handed out, so a restarted process, or a second
+one over the same file, never posts that day's digest again.
 """
 
 from __future__ import annotations
@@ -41,11 +41,9 @@ class DueDigest:
 class Digests:
     def __init__(self, chats: Chats) -> None:
         self.chats, self.store = chats, chats.store
-        # Storage's chat id -> the day its digest was last handed out to a scheduler.
-        self._handed_out: dict[int, date] = {}
 
     async def due(self, platform: str, now: datetime | None = None) -> list[DueDigest]:
-        """The platform's digests due at `now`, each handed out only once a day."""
+        """The platform's digests due at `now`, each claimed in storage so it goes out once a day."""
         now = now or datetime.now(UTC)
         due = []
         for scheduled in await self.store.scheduled_digests():
@@ -55,8 +53,7 @@ class Digests:
             at = last_occurrence(settings.digest_time or DEFAULT_DIGEST_TIME, now)
             if now - at > CATCH_UP:
                 continue
-            if self._handed_out.get(chat.id) != at.date():
-                self._handed_out[chat.id] = at.date()
+            if await self.store.claim_digest(chat, at.date()):
                 is_group = chat.kind == "group"
                 where = Where(platform, chat.platform_chat_id, is_group, settings.digest_channel)
                 due.append(DueDigest(where, at.date(), chat.id))

@@ -1,7 +1,8 @@
 """Votes on answers: the buttons under them, reactions on them, and votes on web uploads.
 
 Several people may vote on one note (in groups); the message under the buttons then shows the
-tally, which replaces an earlier tally rather than stacking under it.
+tally, which replaces an earlier tally rather than stacking under it. The edited message is
+rendered from data: the answer's text kept with its note, then the tally of its votes.
 """
 
 from __future__ import annotations
@@ -58,15 +59,18 @@ class Feedback:
     async def on_vote_button(
         self, person: Person, chat: Chat, lang: str, action: ButtonAction, message_text: str
     ) -> ButtonAnswer:
-        """ok / pick / back / lab: vote, or switch the buttons between answer and label picker."""
-        assert action.note_id is not None
-        answer = _answer_text(message_text)
+        """ok / pick / back / lab: vote, or switch the buttons between answer and label picker.
+
+        `message_text` is read only for answers stored before their text was kept with the note.
+        """
+        note_id = action.note_id
+        assert note_id is not None
         if action.kind == "pick":
-            return ButtonAnswer(
-                t(lang, "pick.prompt"), Reply(answer, label_buttons(action.note_id, lang))
-            )
+            answer = await self._answer_of(chat, note_id, message_text)
+            return ButtonAnswer(t(lang, "pick.prompt"), Reply(answer, label_buttons(note_id, lang)))
         if action.kind == "back":
-            return ButtonAnswer("", Reply(answer, feedback_buttons(action.note_id, lang)))
+            answer = await self._answer_of(chat, note_id, message_text)
+            return ButtonAnswer("", Reply(answer, feedback_buttons(note_id, lang)))
         return await self._vote(person, chat, lang, action, message_text)
 
     async def _vote(
@@ -87,7 +91,8 @@ class Feedback:
         except StorageError:
             return ButtonAnswer(t(lang, "vote.gone"))
         line = _tally(votes, lang)
-        text = f"{_answer_text(message_text)}\n\n{line}" if message_text else line
+        answer = note.answer_text or _legacy_answer_text(message_text)
+        text = f"{answer}\n\n{line}" if answer else line
         return ButtonAnswer(
             t(lang, "vote.thanks", label=label_name(lang, label)),
             Reply(text, feedback_buttons(note.id, lang), note_id=note.id),
@@ -146,6 +151,16 @@ class Feedback:
             return "refused"
         return "counted"
 
+    async def _answer_of(self, chat: Chat, note_id: int, message_text: str) -> str:
+        """The answer's text as sent with the note (a note of this chat only)."""
+        try:
+            note = await self.store.get_note(note_id)
+        except StorageError:
+            note = None
+        if note is not None and note.chat_id == chat.id and note.answer_text:
+            return note.answer_text
+        return _legacy_answer_text(message_text)
+
     async def _answered_note(self, chat: Chat, reply_message_id: str) -> StoredNote | None:
         """The note this answer of ours belongs to, waiting briefly for its link to be stored.
 
@@ -170,8 +185,11 @@ def _tally(votes: list[Vote], lang: str) -> str:
     return t(lang, "vote.tally", tally=counts)
 
 
-def _answer_text(message_text: str) -> str:
-    """The answer without an earlier vote tally, which is replaced rather than stacked."""
+def _legacy_answer_text(message_text: str) -> str:
+    """The answer in a message whose note kept no text (stored before schema step 5).
+
+    Such a message is the only copy of its answer: taken without an earlier tally.
+    """
     return message_text.split(TALLY_MARK, 1)[0]
 
 

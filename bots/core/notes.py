@@ -96,15 +96,15 @@ class Notes:
             # A model or worker failure is ours, not the sender's: log it, ask them to retry.
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
+        text = render_prediction(prediction, lang)
         stored = None
         if person is not None and chat is not None:
             try:
-                stored = await self._keep(person, chat, note, prediction, data)
+                stored = await self._keep(person, chat, note, prediction, data, text)
             except StorageFull:
                 full = True
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
-        text = render_prediction(prediction, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
             return Reply(f"{text}\n\n{t(lang, 'error.storage_full')}")
@@ -151,9 +151,17 @@ class Notes:
             log.info("note %s vanished before its reply was linked", note_id)
 
     async def _keep(
-        self, person: Person, chat: Chat, note: VoiceNote, prediction: Prediction, data: bytes
+        self,
+        person: Person,
+        chat: Chat,
+        note: VoiceNote,
+        prediction: Prediction,
+        data: bytes,
+        answer_text: str | None = None,
     ) -> StoredNote | None:
         """Store the answer (the audio only if donated); None when it may not or could not be.
+
+        `answer_text`, the answer as sent, is what an edit after a vote shows again.
 
         A full storage raises StorageFull, for the reply to say so.
         """
@@ -169,6 +177,7 @@ class Notes:
                 probabilities=prediction.probabilities,
                 audio=data,
                 audio_suffix=note.suffix,
+                answer_text=answer_text,
             )
         except NotConsented:
             return None

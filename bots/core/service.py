@@ -87,7 +87,10 @@ class VoiceMoodService:
     async def on_button(
         self, user: User, where: Where, data: str | ButtonAction, message_text: str = ""
     ) -> ButtonAnswer:
-        """A tap on one of our buttons; `message_text` is the text of the message it sits under."""
+        """A tap on one of our buttons; `message_text` is the text of the message it sits under.
+
+        The text is needed only for answers stored before their text was kept with the note.
+        """
         person = await self.chats.person(user)
         chat = await self.chats.chat(where, person)
         lang = await self.chats.language(person, chat, user)

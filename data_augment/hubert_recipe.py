@@ -1,17 +1,18 @@
-"""The HuBERT-architecture path: fine-tune a transformers audio classifier from a checkpoint folder.
+"""The HuBERT recipe: fine-tune a transformers audio classifier from a checkpoint folder.
 
 Any checkpoint `AutoModelForAudioClassification` loads (HuBERT, wav2vec2, WavLM) gets a new head
-over the training labels and is fine-tuned with the same split, class-weighted loss, early
-stopping and temperature scaling as the compact model. The run folder is a transformers folder
-(`save_pretrained`) that `inference.models.hf.HFAudioClassifier` loads; the fitted temperature is
-folded into the classifier layer, since that loader knows nothing of temperatures.
+over the training labels and is fine-tuned through the shared fit loop (data_augment.fit), with
+the same split, class-weighted loss, early stopping and temperature scaling as the compact model.
+The run folder is a transformers folder (`save_pretrained`) that
+`inference.models.hf.HFAudioClassifier` loads; the fitted temperature is folded into the
+classifier layer, since that loader knows nothing of temperatures.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,20 @@ import torch.nn.functional as F
 
 from data_augment.calibrate import fit_temperature, softmax
 from data_augment.datasets import SpeakerSplit
-from data_augment.evaluate import score
-from data_augment.metrics import compute_metrics
-from data_augment.train import (
-    EpochStats,
+from data_augment.fit import (
+    Recipe,
     TrainConfig,
     TrainResult,
+    Validation,
     class_weights,
+    clip_counts,
+    fit,
     labels_of,
     seed_everything,
+    speakers_of,
 )
+from data_augment.metrics import compute_metrics
+from data_augment.scoring import score
 from data_augment.waves import load_waveforms
 from inference.models.base import SAMPLE_RATE
 
@@ -41,7 +46,6 @@ def train_hubert(
     split: SpeakerSplit, config: TrainConfig, out: Path, *, progress: bool = True
 ) -> TrainResult:
     """Fine-tune `config.init` on the split; save the calibrated model into `out`."""
-    from tqdm import tqdm
     from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
 
     from inference.models.hf import HFAudioClassifier
@@ -66,78 +70,24 @@ def train_hubert(
     if config.freeze_feature_encoder and hasattr(model, "freeze_feature_encoder"):
         model.freeze_feature_encoder()
     train_waves = _with_augmented_copies(load_waveforms(split.train, progress=progress), config)
-    copies = len(train_waves) // max(len(split.train), 1)
     val_waves = load_waveforms(split.val, progress=progress)
-    train_targets = [index[clip.label] for clip in split.train]
     val_known = [i for i, clip in enumerate(split.val) if clip.label in index]
     val_targets = [index[split.val[i].label] for i in val_known]
-    lr = config.learning_rate or DEFAULT_LEARNING_RATE
-    optimiser = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=config.weight_decay
+    recipe = HubertRecipe(
+        model,
+        extractor,
+        train_waves,
+        [index[clip.label] for clip in split.train],
+        [val_waves[i] for i in val_known],
+        val_targets,
+        labels,
+        config,
     )
-    steps = config.epochs * -(-len(split.train) // config.batch_size)
-    if config.max_steps is not None:
-        steps = min(steps, config.max_steps)
-    # Warm-up then decay: the usual fine-tuning schedule, and what a from-scratch transformer needs.
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1
-    )
-    weights = class_weights(train_targets, len(labels))
-    crop = max(1, round(config.crop_s * SAMPLE_RATE))
-    history: list[EpochStats] = []
-    best_uar, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
-    step = 0
-    epochs = tqdm(range(config.epochs), desc="fine-tuning", unit="epoch", disable=not progress)
-    for epoch in epochs:
-        epoch_started = time.perf_counter()
-        model.train()
-        order = rng.permutation(len(split.train))
-        total = 0.0
-        for first in range(0, len(order), config.batch_size):
-            if config.max_steps is not None and step >= config.max_steps:
-                break
-            members = order[first : first + config.batch_size]
-            pieces = [
-                _crop(train_waves[int(rng.integers(copies)) * len(split.train) + i], crop, rng)
-                for i in members
-            ]
-            inputs = _inputs(extractor, pieces)
-            y = torch.tensor([train_targets[i] for i in members])
-            loss = F.cross_entropy(model(**inputs).logits, y, weight=weights)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            step += 1
-            total += loss.item() * len(members)
-        val_logits = _logits(model, extractor, [val_waves[i] for i in val_known])
-        val_metrics = (
-            compute_metrics(val_targets, softmax(val_logits), labels) if val_known else None
-        )
-        uar = val_metrics.uar if val_metrics else 0.0
-        history.append(
-            EpochStats(
-                member=0,
-                epoch=epoch,
-                loss=total / len(split.train),
-                val_uar=uar,
-                val_accuracy=val_metrics.accuracy if val_metrics else 0.0,
-                seconds=time.perf_counter() - epoch_started,
-            )
-        )
-        epochs.set_postfix(loss=f"{history[-1].loss:.3f}", val_uar=f"{uar:.3f}")
-        if not val_known or uar > best_uar:
-            best_uar, best_epoch, best_state = uar, epoch, copy.deepcopy(model.state_dict())
-        elif epoch - best_epoch >= config.patience:
-            break
-        if config.max_steps is not None and step >= config.max_steps:
-            break
-    model.load_state_dict(best_state)
-    model.eval()
+    fitted = fit(recipe, config, rng, desc="fine-tuning", progress=progress)
     calibration = None
     val_eval = None
     if val_known:
-        val_logits = _logits(model, extractor, [val_waves[i] for i in val_known])
+        val_logits = _logits(model, extractor, recipe.val_waves)
         calibration = fit_temperature(val_logits, val_targets)
         _fold_temperature(model, calibration.temperature)
         val_eval = score(
@@ -158,19 +108,75 @@ def train_hubert(
         run_dir=out,
         arch="hubert",
         labels=labels,
-        speakers={
-            name: sorted({clip.speaker for clip in part})
-            for name, part in zip(("train", "val", "test"), split, strict=True)
-        },
-        clips={"train": len(split.train), "val": len(split.val), "test": len(split.test)},
-        history=history,
-        best_epochs=[best_epoch],
+        speakers=speakers_of(split),
+        clips=clip_counts(split),
+        history=fitted.history,
+        best_epochs=[fitted.best_epoch],
         calibration=calibration,
         val=val_eval,
         test=test_eval,
         train_seconds=time.perf_counter() - started,
         n_parameters=sum(p.numel() for p in model.parameters()),
     )
+
+
+class HubertRecipe(Recipe):
+    """Fine-tuning hooks: random crops of raw waveforms in, the model's own logits scored whole."""
+
+    # Warm-up then decay: the usual fine-tuning schedule, and what a from-scratch transformer needs.
+    warmup = 0.1
+    default_learning_rate = DEFAULT_LEARNING_RATE
+
+    def __init__(
+        self,
+        model: Any,
+        extractor: Any,
+        train_waves: Sequence[np.ndarray],
+        train_targets: Sequence[int],
+        val_waves: Sequence[np.ndarray],
+        val_targets: Sequence[int],
+        labels: Sequence[str],
+        config: TrainConfig,
+    ) -> None:
+        self.model, self.extractor, self.labels = model, extractor, labels
+        self.train_waves, self.train_targets = train_waves, train_targets
+        self.val_waves, self.val_targets = val_waves, val_targets
+        self.n_train = len(train_targets)
+        self.has_val = bool(val_targets)
+        # Clean waveforms first, then each augmented copy (see _with_augmented_copies).
+        self.copies = len(train_waves) // max(self.n_train, 1)
+        self.weights = class_weights(train_targets, len(labels))
+        self.crop = max(1, round(config.crop_s * SAMPLE_RATE))
+
+    def parameters(self) -> Iterable[torch.nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def on_epoch_start(self) -> None:
+        self.model.train()
+
+    def batch_loss(self, rows: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        n = self.n_train
+        pieces = [
+            _crop(self.train_waves[int(rng.integers(self.copies)) * n + i], self.crop, rng)
+            for i in rows
+        ]
+        y = torch.tensor([self.train_targets[i] for i in rows])
+        logits = self.model(**_inputs(self.extractor, pieces)).logits
+        return F.cross_entropy(logits, y, weight=self.weights)
+
+    def validate(self) -> Validation:
+        if not self.val_targets:
+            return Validation(0.0, 0.0, key=(0.0,))
+        val_logits = _logits(self.model, self.extractor, self.val_waves)
+        metrics = compute_metrics(self.val_targets, softmax(val_logits), self.labels)
+        return Validation(metrics.uar, metrics.accuracy, key=(metrics.uar,))
+
+    def state(self) -> dict[str, Any]:
+        return copy.deepcopy(self.model.state_dict())
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state)
+        self.model.eval()
 
 
 def _with_augmented_copies(waves: list[np.ndarray], config: TrainConfig) -> list[np.ndarray]:
