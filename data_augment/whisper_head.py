@@ -114,8 +114,17 @@ def out_of_fold_temperatures(
     folds: int,
     seed: int,
     speaker_head: bool = True,
+    clean_only: bool = False,
 ) -> tuple[Calibration | None, Calibration | None]:
-    """Temperatures for both heads from logits of speakers held out of their own fit."""
+    """Temperatures for both heads from logits of speakers held out of their own fit.
+
+    The held-out speakers' voice-note copies (codec, noise, room) are scored too, unless
+    `clean_only`: people send voice notes, not studio clips. Measured on 5 folds of held-out
+    RAVDESS actors, this raised the temperature from ~1.12 to ~1.27; answers given with >= 80 %
+    confidence were wrong 5.9 % of the time instead of 7.9 % on clean clips and 10.7 % instead of
+    13.7 % on voice-note copies (ECE 0.066 -> 0.056 there, 0.065 -> 0.086 on clean clips, where
+    the head is now a little underconfident rather than overconfident).
+    """
     index = {label: i for i, label in enumerate(labels)}
     speakers = np.array([clip.speaker for clip in train.clips])
     unique = np.random.default_rng(seed).permutation(np.unique(speakers))
@@ -128,7 +137,7 @@ def out_of_fold_temperatures(
     for part in parts:
         held = np.isin(speakers, part)
         fit_rows = np.flatnonzero(~held)
-        score_rows = np.flatnonzero(held & (train.copy == 0))
+        score_rows = np.flatnonzero(held & (train.copy == 0) if clean_only else held)
         w = None if weights is None else weights[fit_rows]
         sub = subset(train, fit_rows)
         mean = sub.vectors.mean(axis=0)
