@@ -221,11 +221,14 @@ def compare(measured: Measured, usual: CueBaseline | None = None) -> Cues:
     """Read the measurements against the speaker's usual values, or typical voices of that pitch."""
     own = usual.usual() if usual is not None else {}
     reference: dict[str, float | None]
+    against: Literal["own", "typical"] | None
     if any(v is not None for v in own.values()):
         reference, against = own, "own"
-    else:
-        group = "low" if (measured.pitch_hz or LOW_VOICE_HZ) < LOW_VOICE_HZ else "high"
+    elif measured.pitch_hz is not None:
+        group = "low" if measured.pitch_hz < LOW_VOICE_HZ else "high"
         reference, against = dict(TYPICAL[group]), "typical"
+    else:
+        reference, against = {}, None  # no voice heard: no voices of "similar pitch" to cite
     cues = {
         name: Cue(
             getattr(measured, name),
