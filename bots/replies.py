@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from bots.i18n import EMOJI, label_name, percent, t
 from inference.answer import Prediction, Segment
+from inference.cues import Cues
 from inference.errors import VoiceMoodError
+
+# The order cues are named in: when the line must be shortened, the last ones go first.
+CUE_ORDER = ("pitch_hz", "loudness_db", "speech_rate", "pitch_range_st", "pause_share")
 
 
 def render_prediction(prediction: Prediction, lang: str = "en") -> str:
-    """One or two short lines: the tone, how sure, and (for long notes) how it moved."""
+    """A few short lines: the tone, how sure, (for long notes) how it moved, and the voice cues."""
     if prediction.not_sure and len(prediction.top) >= 2:
         (first, p1), (second, p2) = prediction.top[:2]
         lines = [
@@ -37,7 +41,31 @@ def render_prediction(prediction: Prediction, lang: str = "en") -> str:
     if len(prediction.timeline) > 1:
         steps = " → ".join(_step(seg, lang) for seg in prediction.timeline)
         lines.append(t(lang, "timeline", steps=steps))
+    cues = render_cues(prediction.cues, lang, limit=len("\n".join(lines)))
+    if cues:
+        lines.append(cues)
     return "\n".join(lines)
+
+
+def render_cues(cues: Cues | None, lang: str = "en", *, limit: int | None = None) -> str | None:
+    """One literal line on how the voice departs from its reference, at most `limit` characters.
+
+    Cues named last are left out until the line fits; None when nothing was measured or fits.
+    """
+    if cues is None or cues.against is None:
+        return None
+    words = [(name, getattr(cues, name).word) for name in CUE_ORDER]
+    if all(word is None for _, word in words):
+        return None
+    items = [t(lang, f"cue.{name}.{word}") for name, word in words if word in ("higher", "lower")]
+    if not items:
+        return t(lang, f"cues.{cues.against}_same")
+    while items:
+        line = t(lang, f"cues.{cues.against}", items=", ".join(items))
+        if limit is None or len(line) <= limit:
+            return line
+        items.pop()
+    return None
 
 
 def _step(seg: Segment, lang: str) -> str:

@@ -9,6 +9,7 @@ window's argmax flickers: a 69 s note of six stretches came back as 14 changes u
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,8 +18,11 @@ import numpy as np
 from inference.answer import Prediction, Segment, make_prediction
 from inference.audio import Audio, DecodeLimits, decode_async
 from inference.baseline import SpeakerBaseline
+from inference.cues import CueBaseline, Cues, cues_of
 from inference.models.base import EmbeddingModel
 from inference.worker import InferenceWorker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class AnalysisConfig:
     # trained without actors 13-20 (bench/long_notes.py): on actors 17-20 it took segments per
     # true stretch from 1.97 to 1.39 and time accuracy from 0.53 to 0.60. Retune it for a new model.
     switch_penalty: float = 1.0
+    # Measure the voice cues (inference.cues) of every note, beside the model's work.
+    cues: bool = True
 
 
 class Analyzer:
@@ -48,14 +54,21 @@ class Analyzer:
         self._decodes = asyncio.Semaphore(self.config.max_decodes)
 
     async def analyse(
-        self, source: bytes | str | Path, *, baseline: SpeakerBaseline | None = None
+        self,
+        source: bytes | str | Path,
+        *,
+        baseline: SpeakerBaseline | None = None,
+        usual_cues: CueBaseline | None = None,
     ) -> Prediction:
         """Decode and classify one recording; raises the typed errors of inference.errors.
 
         With a speaker's `baseline` (and a model that embeds), the note is heard against that
         speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
+        `usual_cues`, the speaker's own cue statistics, is what the note's cues are read against.
         """
-        return await self.analyse_audio(await self.decode(source), baseline=baseline)
+        return await self.analyse_audio(
+            await self.decode(source), baseline=baseline, usual_cues=usual_cues
+        )
 
     async def decode(self, source: bytes | str | Path) -> Audio:
         """Decode one recording under the configured limits, a bounded number at a time."""
@@ -67,23 +80,44 @@ class Analyzer:
         return len(split_windows(audio, self.config.window_s, self.config.silence_db))
 
     async def analyse_audio(
-        self, audio: Audio, *, baseline: SpeakerBaseline | None = None
+        self,
+        audio: Audio,
+        *,
+        baseline: SpeakerBaseline | None = None,
+        usual_cues: CueBaseline | None = None,
     ) -> Prediction:
         windows = split_windows(audio, self.config.window_s, self.config.silence_db)
         waves = [audio.samples[a:b] for a, b in windows]
-        embedding = None
-        if self.worker.embeds:
-            result = await self.worker.run_many(waves, task="embed")
-            model = result.model
-            assert isinstance(model, EmbeddingModel)
-            embedding = _note_embedding(result.values, windows)
-            usable = (
-                baseline if baseline is not None and baseline.dim == model.embedding_dim else None
+        # The cues run in a thread beside the worker, so they cost the event loop nothing and
+        # overlap the model's own work (bench/cues.py).
+        measuring = (
+            asyncio.create_task(
+                asyncio.to_thread(cues_of, audio.samples, audio.sample_rate, usual_cues)
             )
-            rows = model.classify(result.values, usable)
-        else:
-            result = await self.worker.run_many(waves)
-            model, rows = result.model, result.values
+            if self.config.cues
+            else None
+        )
+        try:
+            embedding = None
+            if self.worker.embeds:
+                result = await self.worker.run_many(waves, task="embed")
+                model = result.model
+                assert isinstance(model, EmbeddingModel)
+                embedding = _note_embedding(result.values, windows)
+                usable = (
+                    baseline
+                    if baseline is not None and baseline.dim == model.embedding_dim
+                    else None
+                )
+                rows = model.classify(result.values, usable)
+            else:
+                result = await self.worker.run_many(waves)
+                model, rows = result.model, result.values
+        except BaseException:
+            if measuring is not None:
+                measuring.cancel()
+            raise
+        cues = await _cues(measuring)
         labels = model.labels
         sr = audio.sample_rate
         path = smooth_labels(rows, self.config.switch_penalty)
@@ -99,7 +133,19 @@ class Analyzer:
             not_sure_below=self.config.not_sure_below,
             timeline=_merge(timeline, self.config.not_sure_below) if len(timeline) > 1 else [],
             embedding=embedding,
+            cues=cues,
         )
+
+
+async def _cues(measuring: asyncio.Task[Cues] | None) -> Cues | None:
+    """The note's cues; a failure to measure them never costs the note its answer."""
+    if measuring is None:
+        return None
+    try:
+        return await measuring
+    except Exception:
+        log.warning("measuring a note's voice cues failed", exc_info=True)
+        return None
 
 
 def smooth_labels(rows: np.ndarray, switch_penalty: float) -> list[int]:

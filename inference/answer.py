@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from inference.cues import Cues
 from inference.labels import affect_of
 
 
@@ -43,6 +44,8 @@ class Prediction:
     duration_s: float
     model: str
     timeline: list[Segment] = field(default_factory=list)
+    # The voice cues behind the tone (pitch, loudness, rate, pauses); None when not measured.
+    cues: Cues | None = None
     # The note's pooled encoder embedding (models that embed), for updating a speaker baseline;
     # never serialised, never stored as such.
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -69,6 +72,8 @@ class Prediction:
                 }
                 for s in self.timeline
             ],
+            # Every key always, null-valued where a cue was not (or could not be) measured.
+            "cues": self.cues.to_json() if self.cues is not None else Cues.empty_json(),
         }
 
 
@@ -80,6 +85,7 @@ def make_prediction(
     not_sure_below: float,
     timeline: Sequence[Segment] = (),
     embedding: np.ndarray | None = None,
+    cues: Cues | None = None,
 ) -> Prediction:
     """Build the answer from canonical probabilities (normalised here to sum to one)."""
     total = sum(probabilities.values())
@@ -101,4 +107,5 @@ def make_prediction(
         model=model,
         timeline=list(timeline),
         embedding=embedding,
+        cues=cues,
     )

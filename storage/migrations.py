@@ -150,6 +150,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE notes ADD COLUMN answer_text TEXT",
         ),
     ),
+    Migration(
+        6,
+        "running statistics of a person's voice cues, kept under their baseline grant",
+        (
+            # Numbers only (inference.cues.CueBaseline's bytes), never audio. Apart from
+            # `baselines` because cues do not depend on the model (a new model keeps them), and
+            # hanging off the same grant: /baseline off and /forget cascade to them.
+            """CREATE TABLE cue_baselines (
+                person_id INTEGER PRIMARY KEY
+                    REFERENCES baseline_consents (person_id) ON DELETE CASCADE,
+                stats BLOB NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -74,6 +74,7 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("consents", "DELETE FROM consents WHERE person_id = :person"),
     ("chats", "DELETE FROM chats WHERE owner_id = :person"),
     ("baseline_stats", "DELETE FROM baselines WHERE person_id = :person"),
+    ("cue_stats", "DELETE FROM cue_baselines WHERE person_id = :person"),
     ("baselines", "DELETE FROM baseline_consents WHERE person_id = :person"),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )

@@ -11,8 +11,8 @@ Consent, as stored (see models.ConsentKind):
   in force and the chat has not switched analysis off;
 - keeping audio needs "donate_audio", one global grant per person; withdrawing it deletes the
   audio already kept. Withdrawing "analyse" stops new analyses; past notes stay until "forget me".
-- a voice baseline (running statistics of a person's embeddings, never audio) is kept only under
-  its own global grant (baseline_consents); withdrawing it deletes the statistics.
+- a voice baseline (running statistics of a person's embeddings and voice cues, never audio) is
+  kept only under its own global grant (baseline_consents); withdrawing it deletes the statistics.
 Each grant is a row (given_at, withdrawn_at), so the history stays readable.
 """
 
@@ -464,6 +464,43 @@ class Store:
                 (person.id, encoder, new.dim, new.count, new.stats, now),
             )
         return replace(new, updated_at=rows.to_datetime(now))
+
+    async def cue_baseline(self, person: Person) -> bytes | None:
+        """The person's voice-cue statistics (opaque: inference.cues.CueBaseline's bytes)."""
+        row = await self._read_one(
+            "SELECT stats FROM cue_baselines WHERE person_id = ?", (person.id,)
+        )
+        return bytes(row["stats"]) if row is not None else None
+
+    async def update_cue_baseline(
+        self, person: Person, update: Callable[[bytes | None], bytes]
+    ) -> bytes:
+        """Replace the cue statistics with `update(current)` in one transaction.
+
+        Raises NotConsented while the baseline grant is not in force, as update_baseline does.
+        """
+        async with self._write() as db:
+            if (
+                await _fetchone(
+                    db, "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
+                )
+                is None
+            ):
+                raise NotConsented(
+                    "This person has not switched their voice baseline on.", person_id=person.id
+                )
+            row = await _fetchone(
+                db, "SELECT stats FROM cue_baselines WHERE person_id = ?", (person.id,)
+            )
+            new = update(bytes(row["stats"]) if row is not None else None)
+            if not new:
+                raise ValueError("a cue baseline update returned no statistics")
+            await db.execute(
+                "INSERT OR REPLACE INTO cue_baselines (person_id, stats, updated_at)"
+                " VALUES (?, ?, ?)",
+                (person.id, new, clock.time()),
+            )
+        return new
 
     # Chat settings
 

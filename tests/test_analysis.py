@@ -129,8 +129,10 @@ async def test_a_low_confidence_stretch_is_marked_not_sure_in_json_and_worded_as
         ("happy", True),
     ]
     assert timeline[1]["confidence"] == pytest.approx(0.45)
-    english = render_prediction(prediction, "en").splitlines()[-1]
-    korean = render_prediction(prediction, "ko").splitlines()[-1]
+    english = render_prediction(prediction, "en").splitlines()[
+        1
+    ]  # the timeline; the cue line follows
+    korean = render_prediction(prediction, "ko").splitlines()[1]
     assert "0:08 🤔 maybe happy (not sure)" in english and "😊" not in english
     assert "0:08 🤔 '기쁨'일지도 몰라요 (확실하지 않음)" in korean
 

@@ -14,6 +14,7 @@ from bots.core.service import VoiceMoodService
 from bots.core.values import Reply, User, VoiceNote, Where
 from bots.i18n import t
 from inference.baseline import SpeakerBaseline
+from inference.cues import CueBaseline
 from inference.errors import VoiceMoodError
 from inference.labels import CANONICAL_LABELS
 from inference.models.hf import HFAudioClassifier
@@ -378,6 +379,12 @@ async def _learned(service: VoiceMoodService, user: User) -> int | None:
     return kept.count if kept else None
 
 
+async def _cues_learned(service: VoiceMoodService, user: User) -> int | None:
+    person = await service.store.get_person(user.platform, user.id)
+    kept = await service.store.cue_baseline(person) if person else None
+    return CueBaseline.from_bytes(kept).count if kept else None
+
+
 async def test_baseline_on_learns_from_each_note_and_reads_the_next_against_it(
     learning, stats_model, ogg
 ):
@@ -397,6 +404,7 @@ async def test_baseline_on_learns_from_each_note_and_reads_the_next_against_it(
     # The same recording, heard against Alice's usual voice, reads differently.
     one, two = [await learning.store.get_note(r.note_id) for r in (first, second)]
     assert one.probabilities != two.probabilities
+    assert await _cues_learned(learning, ALICE) == 2  # the voice cues learned beside it
     assert not any(p.is_file() for p in learning.store.data_dir.rglob("*"))  # no audio kept
 
 
@@ -405,6 +413,7 @@ async def test_without_baseline_consent_nothing_is_learned_or_applied(learning, 
     await learning.on_voice(ALICE, DM_ALICE, _note(ogg, "2"))
     assert stats_model.baseline_counts == [None, None]
     assert await _learned(learning, ALICE) is None
+    assert await _cues_learned(learning, ALICE) is None
 
 
 async def test_baseline_off_deletes_what_was_learned_and_notes_are_read_plainly_again(
@@ -419,6 +428,7 @@ async def test_baseline_off_deletes_what_was_learned_and_notes_are_read_plainly_
 
     assert off.text == t("en", "baseline.off")
     assert await _learned(learning, ALICE) is None
+    assert await _cues_learned(learning, ALICE) is None
     assert stats_model.baseline_counts == [None, None]
     assert "/baseline on" in (await learning.on_command(ALICE, DM_ALICE, "baseline", [])).text
     assert "/baseline" in (await learning.on_command(ALICE, DM_ALICE, "baseline", ["x"])).text
@@ -461,12 +471,14 @@ async def test_forget_deletes_the_baseline_and_its_consent(learning, ogg):
     await learning.on_command(ALICE, DM_ALICE, "baseline", ["on"])
     await learning.on_voice(ALICE, DM_ALICE, _note(ogg))
     assert await _learned(learning, ALICE) == 1
+    assert await _cues_learned(learning, ALICE) == 1
 
     await learning.forget(ALICE, "en")
 
     again = await learning.store.ensure_person("telegram", ALICE.id)
     assert await learning.store.baseline_consent(again) is None
     assert await learning.store.baseline(again, StatsModel.name) is None
+    assert await learning.store.cue_baseline(again) is None
 
 
 async def test_a_model_that_does_not_embed_leaves_the_baseline_empty(service, ogg):
@@ -474,6 +486,7 @@ async def test_a_model_that_does_not_embed_leaves_the_baseline_empty(service, og
     assert await service.on_voice(ALICE, DM_ALICE, _note(ogg)) is not None
     status = await service.on_command(ALICE, DM_ALICE, "baseline", [])
     assert status.text == t("en", "baseline.status_on", count=0)
+    assert await _cues_learned(service, ALICE) == 1  # cues need no embedding
 
 
 async def test_a_digest_is_due_once_a_day_even_when_its_minute_was_missed(service):

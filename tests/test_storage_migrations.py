@@ -255,7 +255,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 5
+    assert _version(path) == LATEST_VERSION == 6
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -283,7 +283,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 5
+    assert _version(path) == LATEST_VERSION == 6
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -327,3 +327,29 @@ async def test_failing_step_rolls_back_whole_and_keeps_the_old_version(tmp_path,
     assert "half_done" not in _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT platform_user_id FROM persons").fetchall() == [("9",)]
+
+
+async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_under_the_same_grant(
+    tmp_path,
+):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "5001")
+        await store.give_baseline_consent(bora)
+        await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x" * 16))
+    # What a version-5 file looks like: everything but step 6.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE cue_baselines")
+        db.execute("PRAGMA user_version = 5")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "5001")
+        assert (await store.baseline(bora, "enc")).count == 1
+        assert await store.cue_baseline(bora) is None
+        assert await store.update_cue_baseline(bora, lambda _: b"c" * 8) == b"c" * 8
+        assert await store.withdraw_baseline_consent(bora)
+        assert await store.cue_baseline(bora) is None  # the grant's end takes the cues too
+        with pytest.raises(NotConsented):
+            await store.update_cue_baseline(bora, lambda _: b"c" * 8)
+
+    assert _version(path) == LATEST_VERSION

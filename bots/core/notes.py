@@ -19,6 +19,7 @@ from common.audio import DEFAULT_MAX_BYTES, megabytes
 from inference.analysis import Analyzer
 from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
+from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
 from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, Person, StoredBaseline, StoredNote
@@ -33,6 +34,8 @@ class UsualVoice:
     on: bool
     # None while off, before the first note, or when only another model's statistics exist.
     baseline: SpeakerBaseline | None = None
+    # The person's voice-cue statistics (any model's notes teach them); None while off or empty.
+    cues: CueBaseline | None = None
 
 
 class Notes:
@@ -89,7 +92,9 @@ class Notes:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person)
-            prediction = await self.analyzer.analyse(data, baseline=usual.baseline)
+            prediction = await self.analyzer.analyse(
+                data, baseline=usual.baseline, usual_cues=usual.cues
+            )
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
         except Exception:
@@ -198,19 +203,22 @@ class Notes:
             if await self.store.baseline_consent(person) is None:
                 return UsualVoice(on=False)
             kept = await self.store.baseline(person, self.analyzer.worker.name)
-            if kept is None or kept.count == 0:
-                return UsualVoice(on=True)
+            kept_cues = await self.store.cue_baseline(person)
             # Inside the try: unreadable statistics must not cost the person their answer.
-            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats))
+            cues = CueBaseline.from_bytes(kept_cues) if kept_cues is not None else None
+            if kept is None or kept.count == 0:
+                return UsualVoice(True, cues=cues)
+            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats), cues)
         except Exception:
             self.health.down()
             return UsualVoice(on=False)
 
     async def _learn_voice(self, person: Person, prediction: Prediction) -> None:
-        """Fold the note's embedding (never its audio) into the person's baseline."""
+        """Fold the note's embedding and cues (never its audio) into the person's baseline."""
+        await self._learn_cues(person, prediction)
         embedding = prediction.embedding
         if embedding is None:
-            return  # this model does not embed: nothing to learn
+            return  # this model does not embed: nothing more to learn
 
         def updated(kept: StoredBaseline | None) -> StoredBaseline:
             # None, or another width: statistics of other numbers, so they start afresh.
@@ -223,6 +231,23 @@ class Notes:
 
         try:
             await self.store.update_baseline(person, prediction.model, updated)
+        except NotConsented:
+            pass  # switched off (or forgotten) while the note was being analysed
+        except Exception:
+            self.health.down()
+
+    async def _learn_cues(self, person: Person, prediction: Prediction) -> None:
+        """Fold the note's voice cues (numbers only) into the person's usual cues."""
+        cues = prediction.cues
+        if cues is None:
+            return
+
+        def updated(kept: bytes | None) -> bytes:
+            usual = CueBaseline.from_bytes(kept) if kept is not None else CueBaseline.empty()
+            return usual.updated(cues).to_bytes()
+
+        try:
+            await self.store.update_cue_baseline(person, updated)
         except NotConsented:
             pass  # switched off (or forgotten) while the note was being analysed
         except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bots.core.buttons import PICKABLE_LABELS
+from inference.cues import CUE_NAMES
 from inference.labels import CANONICAL_LABELS
 
 
@@ -174,6 +175,7 @@ def _schemas() -> dict[str, Any]:
                 "duration_s",
                 "model",
                 "timeline",
+                "cues",
                 "text",
                 "donated",
                 "note_id",
@@ -196,9 +198,37 @@ def _schemas() -> dict[str, Any]:
                 "duration_s": {"type": "number"},
                 "model": {"type": "string"},
                 "timeline": {"type": "array", "items": {"$ref": "#/components/schemas/Segment"}},
+                "cues": {"$ref": "#/components/schemas/Cues"},
                 "text": {"type": "string", "description": "The bots' sentence for this answer."},
                 "donated": {"type": "boolean"},
                 "note_id": {"type": ["integer", "null"]},
+            },
+        },
+        "Cues": {
+            "type": "object",
+            "description": "The voice cues behind the tone, each read against a reference.",
+            "required": list(CUE_NAMES),
+            "properties": {
+                name: {"$ref": "#/components/schemas/Cue", "description": meaning}
+                for name, meaning in (
+                    ("pitch_hz", "median F0 of voiced frames, Hz"),
+                    ("pitch_range_st", "10th-90th percentile of F0, semitones"),
+                    ("loudness_db", "RMS of voiced frames, dB relative to full scale"),
+                    ("speech_rate", "syllable-like nuclei per second of speech"),
+                    ("pause_share", "share of the note (first to last speech) that is pause"),
+                )
+            },
+        },
+        "Cue": {
+            "type": "object",
+            "required": ["value", "usual", "word"],
+            "properties": {
+                "value": {"type": ["number", "null"], "description": "null: not measurable"},
+                "usual": {
+                    "type": ["number", "null"],
+                    "description": "the speaker's usual value (with /baseline), else typical",
+                },
+                "word": {"enum": ["higher", "lower", "typical", None]},
             },
         },
         "Segment": {
