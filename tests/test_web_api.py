@@ -17,6 +17,7 @@ from yarl import URL
 
 from bots.i18n import LANGUAGES, TEXT, t
 from bots.web.api import GATE
+from bots.web.gate import GateBusy, UploadGate
 from bots.web.shell import STATIC_DIR
 from tests.web_factory import RunningWeb, running_web
 
@@ -156,24 +157,52 @@ async def test_a_streamed_upload_is_cut_off_at_the_limit_without_reading_the_res
     assert (status, body["code"]) == (413, "too_large")
 
 
-async def test_uploads_beyond_the_concurrent_limit_are_told_busy_at_once(
+async def test_a_burst_of_60_small_notes_waits_its_turn_and_every_one_is_answered(
+    site, client, make_audio
+):
+    data = make_audio("note.ogg", 4.0).read_bytes()
+    answers = await asyncio.gather(*(_analyse(client, site, data, "note.ogg") for _ in range(60)))
+    assert [status for status, _ in answers] == [200] * 60
+    assert site.web.app[GATE].bytes_in_flight == 0
+
+
+async def test_uploads_over_the_bytes_in_flight_bound_are_told_busy_with_retry_after(
     tiny_hubert_dir, tmp_path, client, make_audio
 ):
     data = make_audio("note.ogg", 1.0).read_bytes()
-    async with running_web(tiny_hubert_dir, tmp_path, max_uploads=2) as site:
+    async with running_web(tiny_hubert_dir, tmp_path, max_bytes_in_flight=2 * 9000) as site:
         head = _head(site, "multipart/form-data; boundary=B", [("Content-Length", "9000")])
         url = urlsplit(site.web.url)
         held = [await asyncio.open_connection(url.hostname, url.port) for _ in range(2)]
         for _, writer in held:
             writer.write(head + b"--B\r\n")  # and never the rest
-        await _eventually(lambda: site.web.app[GATE].in_flight == 2)
-        status, body = await _analyse(client, site, data, "note.ogg")
-        assert (status, body["code"]) == (503, "busy")
+        await _eventually(lambda: site.web.app[GATE].bytes_in_flight == 2 * 9000)
+        form = aiohttp.FormData()
+        form.add_field("audio", data, filename="note.ogg")
+        async with client.post(site.web.url + "api/analyse", data=form) as response:
+            assert (response.status, (await response.json())["code"]) == (503, "busy")
+            assert int(response.headers["Retry-After"]) >= 1
         for _, writer in held:
             writer.close()
         await _eventually(lambda: site.web.app[GATE].in_flight == 0)
         status, _ = await _analyse(client, site, data, "note.ogg")
         assert status == 200
+
+
+def test_the_gate_refuses_once_the_measured_wait_passes_its_bound_and_says_when_to_retry():
+    now = [0.0]
+    gate = UploadGate(max_bytes=10**9, max_wait_s=10.0, clock=lambda: now[0])
+    admitted = [gate.admit(1000) for _ in range(30)]
+    for admission in admitted[:10]:  # answered one a second while the others waited
+        now[0] += 1.0
+        gate.done(admission)
+    assert gate.seconds_per_answer == pytest.approx(1.0)
+    with pytest.raises(GateBusy) as refused:
+        gate.admit(1000)  # 20 ahead at 1 s each: 20 s > 10 s
+    assert refused.value.retry_after_s == 10 and refused.value.code == "busy"
+    for admission in admitted[10:21]:
+        gate.done(admission)
+    assert gate.admit(1000).size == 1000  # 9 ahead: within the bound again
 
 
 # Feedback and donations
