@@ -205,6 +205,64 @@ def test_the_gate_refuses_once_the_measured_wait_passes_its_bound_and_says_when_
     assert gate.admit(1000).size == 1000  # 9 ahead: within the bound again
 
 
+# Requests from other sites
+
+CROSS_SITE = [
+    {"Origin": "https://attacker.example"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_a_donation_posted_from_another_site_is_refused_and_nothing_is_stored(
+    site, client, make_audio, headers
+):
+    form = aiohttp.FormData({"donate": "true"})
+    form.add_field("audio", make_audio("note.ogg", 1.0).read_bytes(), filename="note.ogg")
+    async with client.post(site.web.url + "api/analyse", data=form, headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    assert site.counts() == dict.fromkeys(site.counts(), 0)
+    assert not client.cookie_jar.filter_cookies(URL(site.web.url))
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_votes_and_forgetting_posted_from_another_site_are_refused(
+    site, client, make_audio, headers
+):
+    data = make_audio("note.ogg", 1.0).read_bytes()
+    _, answer = await _analyse(client, site, data, "note.ogg", donate="true")
+    before = site.counts()
+    vote = {"label": "sad", "note_id": answer["note_id"]}
+    async with client.post(site.web.url + "api/feedback", json=vote, headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    async with client.post(site.web.url + "api/forget", headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    assert site.counts() == before and before["votes"] == 0 and before["notes"] == 1
+    assert len(site.audio_files()) == 1
+
+
+async def test_the_page_own_origin_can_donate_vote_and_forget(site, client, make_audio):
+    own = {"Origin": site.web.url.rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    form = aiohttp.FormData({"donate": "true"})
+    form.add_field("audio", make_audio("note.ogg", 1.0).read_bytes(), filename="note.ogg")
+    async with client.post(site.web.url + "api/analyse", data=form, headers=own) as response:
+        note_id = (await response.json())["note_id"]
+        assert response.status == 200 and isinstance(note_id, int)
+    vote = {"label": "sad", "note_id": note_id}
+    async with client.post(site.web.url + "api/feedback", json=vote, headers=own) as response:
+        assert (response.status, (await response.json())["stored"]) == (200, True)
+    async with client.post(site.web.url + "api/forget", headers=own) as response:
+        assert response.status == 200
+    assert site.counts()["notes"] == 0 and site.audio_files() == []
+
+
+async def test_reading_pages_from_another_site_still_works(site, client):
+    headers = {"Origin": "https://attacker.example", "Sec-Fetch-Site": "cross-site"}
+    async with client.get(site.web.url + "healthz", headers=headers) as response:
+        assert response.status == 200
+
+
 # Feedback and donations
 
 

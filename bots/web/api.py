@@ -178,6 +178,11 @@ def error_response(error: VoiceMoodError, lang: str, *, status: int | None = Non
     return response
 
 
+def refuse(request: web.Request, error: VoiceMoodError) -> web.Response:
+    """The polite JSON error for `error`, in the language the request asks for."""
+    return error_response(error, _language(request))
+
+
 def _status(error: VoiceMoodError) -> int:
     if isinstance(error, WebRequestError):
         return error.status

@@ -11,6 +11,7 @@ from aiohttp import web
 from bots.core.service import VoiceMoodService
 from bots.web import api
 from bots.web.gate import UploadGate
+from bots.web.origin import same_site_only
 from bots.web.shell import ShellFile, load_shell, respond
 from bots.web.visitors import WebVisitors
 
@@ -91,7 +92,7 @@ def build_app(
     shell: dict[str, ShellFile] | None = None,
 ) -> web.Application:
     """The aiohttp application: the page shell, the API, health and the OpenAPI description."""
-    app = web.Application(client_max_size=_JSON_LIMIT)
+    app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[same_site_only(api.refuse)])
     app[api.VISITORS] = WebVisitors(service)
     limit = max_bytes if max_bytes is not None else service.max_bytes
     app[api.CONFIG] = api.WebConfig(max_bytes=limit, default_language=service.default_language)
