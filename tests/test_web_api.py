@@ -22,7 +22,14 @@ from bots.web.shell import STATIC_DIR
 from tests.web_factory import RunningWeb, running_web
 
 LIMIT = 200 * 1024
-PAGE_FILES = ("/", "/static/app.css", "/static/app.js", "/manifest.webmanifest", "/api/messages")
+PAGE_FILES = (
+    "/",
+    "/static/app.css",
+    "/static/app.js",
+    "/static/NotoColorEmoji-page.woff",
+    "/manifest.webmanifest",
+    "/api/messages",
+)
 
 
 @pytest.fixture
@@ -362,6 +369,8 @@ async def test_openapi_description_is_valid_3_1_and_lists_the_api(site, client):
         ("/sw.js", "text/javascript"),
         ("/manifest.webmanifest", "application/manifest+json"),
         ("/static/icon-192.png", "image/png"),
+        ("/static/VoiceMoodHangul.woff", "font/woff"),
+        ("/static/VoiceMoodHangul-LICENSE.txt", "text/plain"),
     ],
 )
 async def test_page_files_come_with_the_content_types_browsers_require(

@@ -94,6 +94,64 @@ async def test_recording_with_the_microphone_gets_an_answer(browser, tiny_hubert
     assert stored == 0
 
 
+async def test_korean_and_the_tone_emoji_render_as_glyphs_not_empty_boxes(
+    browser, tiny_hubert_dir, tmp_path
+):
+    # This machine's Chromium has no Korean or emoji font (Debian's chromium pulls in neither):
+    # whatever renders them is the page's own @font-face.
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        drawn = await asyncio.to_thread(_draw_glyphs, browser, site.web.url, GLYPHS)
+    for glyph in GLYPHS:
+        ink, colour, same_as_box = drawn[glyph]
+        assert ink > 20, f"{glyph!r} drew nothing"
+        assert not same_as_box, f"{glyph!r} drew the missing-glyph box"
+    for emoji in "🎙🤔🤢🥱👍":
+        assert drawn[emoji][1] > 20, f"{emoji!r} is not drawn in colour"
+
+
+GLYPHS = ("한", "톤", "🎙", "🤔", "🤢", "🥱", "👍")
+# Draws each glyph, and an unassigned code point (always the missing-glyph box), in the page's
+# own font stack onto a canvas, after the page's fonts for them have loaded.
+_DRAW = """
+const [glyphs, done] = [arguments[0], arguments[arguments.length - 1]];
+const font = "32px " + getComputedStyle(document.body).fontFamily;
+const draw = (text) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 48;
+  const g = canvas.getContext("2d");
+  g.font = font;
+  g.textBaseline = "top";
+  g.fillStyle = "#000";
+  g.fillText(text, 4, 4);
+  return g.getImageData(0, 0, 48, 48).data;
+};
+Promise.all(glyphs.map((c) => document.fonts.load(font, c))).then(() => {
+  const box = draw("\u0378");
+  const result = {};
+  for (const c of glyphs) {
+    const px = draw(c);
+    let ink = 0, colour = 0, same = true;
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3] > 0) ink++;
+      if (px[i + 3] > 0 && (Math.abs(px[i] - px[i + 1]) > 40 || Math.abs(px[i + 1] - px[i + 2]) > 40)) colour++;
+      if (px[i + 3] !== box[i + 3]) same = false;
+    }
+    result[c] = [ink, colour, same];
+  }
+  done(result);
+});
+"""
+
+
+def _draw_glyphs(driver, url: str, glyphs: tuple[str, ...]) -> dict[str, list]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.set_script_timeout(WAIT_S)
+    return driver.execute_async_script(_DRAW, list(glyphs))
+
+
 def _pick_file_and_read_answer(driver, url: str, note: Path) -> dict[str, object]:
     from selenium.webdriver.common.by import By
 
