@@ -152,6 +152,77 @@ def _draw_glyphs(driver, url: str, glyphs: tuple[str, ...]) -> dict[str, list]:
     return driver.execute_async_script(_DRAW, list(glyphs))
 
 
+# A 12 s note whose first stretch is short: 1 s happy, 8 s sad (not sure), 3 s angry.
+LONG_TIMELINE = [
+    {"start_s": 0.0, "end_s": 1.0, "label": "happy", "confidence": 0.7, "not_sure": False},
+    {"start_s": 1.0, "end_s": 9.0, "label": "sad", "confidence": 0.4, "not_sure": True},
+    {"start_s": 9.0, "end_s": 12.0, "label": "angry", "confidence": 0.8, "not_sure": False},
+]
+
+
+async def test_the_timeline_keeps_time_proportions_on_a_phone_and_lists_its_stretches(
+    browser, tiny_hubert_dir, tmp_path, make_audio
+):
+    note = make_audio("note.ogg", 3.0)
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        shown = await asyncio.to_thread(_timeline_on_a_phone, browser, site.web.url, note)
+    strip_left, strip_right = shown["strip"]
+    widths = [right - left for left, right in shown["parts"]]
+    for width, seg in zip(widths, LONG_TIMELINE, strict=True):
+        expected = (seg["end_s"] - seg["start_s"]) / 12.0 * (strip_right - strip_left)
+        assert abs(width - expected) <= 2, (widths, strip_right - strip_left)
+    assert abs(shown["parts"][-1][1] - strip_right) <= 1  # the last stretch is not cut off
+    assert shown["strip_fits"]
+    assert len(shown["items"]) == 3 and "0:09" in shown["items"][2]
+    assert shown["steps_weight"] < 600  # a list to read, not one bold run-on title
+
+
+# The page's own fetch, with the answer's timeline replaced by LONG_TIMELINE (the tiny test
+# model hears one stretch only).
+_LONG_ANSWER = """
+const timeline = arguments[0];
+const real = window.fetch;
+window.fetch = async (...args) => {
+  const response = await real(...args);
+  if (!String(args[0]).includes("/api/analyse") || !response.ok) return response;
+  const answer = await response.json();
+  Object.assign(answer, { duration_s: 12.0, timeline });
+  return new Response(JSON.stringify(answer), { headers: { "Content-Type": "application/json" } });
+};
+"""
+_MEASURE = """
+const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+const strip = document.getElementById("strip");
+return {
+  strip: box(strip),
+  strip_fits: strip.getBoundingClientRect().right <= document.documentElement.clientWidth,
+  parts: [...strip.children].map(box),
+  items: [...document.querySelectorAll("#steps-list li")].map((li) => li.textContent),
+  title: document.getElementById("steps").textContent,
+  steps_weight: Number(getComputedStyle(document.querySelector("#steps-list li")).fontWeight),
+};
+"""
+
+
+def _timeline_on_a_phone(driver, url: str, note: Path) -> dict[str, object]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.execute_script(_LONG_ANSWER, LONG_TIMELINE)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        driver.find_element(By.ID, "file").send_keys(str(note))
+        _wait(driver, lambda d: d.find_element(By.ID, "timeline").is_displayed())
+        shown = driver.execute_script(_MEASURE)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    ARTIFACTS.mkdir(exist_ok=True)
+    _phone_screenshot(driver, ARTIFACTS / "web-timeline-phone.png")
+    driver.save_screenshot(str(ARTIFACTS / "web-timeline-desktop.png"))
+    return shown
+
+
 def _pick_file_and_read_answer(driver, url: str, note: Path) -> dict[str, object]:
     from selenium.webdriver.common.by import By
 
