@@ -18,6 +18,8 @@ COPY voicemood voicemood
 COPY inference inference
 COPY common common
 COPY storage storage
+# bots carries the web page with its own Hangul and emoji fonts (bots/web/fonts.py), so the
+# slim image needs no font packages for the page to render Korean and the tone emoji.
 COPY bots bots
 COPY data_augment data_augment
 RUN pip install --no-cache-dir .

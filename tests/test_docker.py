@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -46,6 +47,26 @@ def test_the_image_pins_torch_and_builds_in_two_stages():
     assert any("torch==${TORCH_VERSION}" in a for a in installs)
     assert re.fullmatch(r"\d+\.\d+\.\d+", args["TORCH_VERSION"])
     assert args["TORCH_INDEX"].endswith("/whl/cpu")
+
+
+def test_the_image_carries_the_page_fonts_and_their_licences(tmp_path):
+    # The image installs the package built from the copied source (not an editable install),
+    # so what that wheel holds is what the container's page can serve.
+    steps = _instructions()
+    assert any(kind == "COPY" and args.split() == ["bots", "bots"] for kind, args in steps)
+    assert any(kind == "RUN" and re.search(r"pip install [^|&]*\.$", args) for kind, args in steps)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+        + ["-w", str(tmp_path), str(ROOT)],
+        check=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("voicemood-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for font in ("VoiceMoodHangul", "NotoColorEmoji-page"):
+        assert f"bots/web/static/{font}.woff" in names
+        assert f"bots/web/static/{font}-LICENSE.txt" in names
 
 
 def test_compose_publishes_on_localhost_only_with_a_volume_and_an_env_file():

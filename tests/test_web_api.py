@@ -17,11 +17,19 @@ from yarl import URL
 
 from bots.i18n import LANGUAGES, TEXT, t
 from bots.web.api import GATE
+from bots.web.gate import GateBusy, UploadGate
 from bots.web.shell import STATIC_DIR
 from tests.web_factory import RunningWeb, running_web
 
 LIMIT = 200 * 1024
-PAGE_FILES = ("/", "/static/app.css", "/static/app.js", "/manifest.webmanifest", "/api/messages")
+PAGE_FILES = (
+    "/",
+    "/static/app.css",
+    "/static/app.js",
+    "/static/NotoColorEmoji-page.woff",
+    "/manifest.webmanifest",
+    "/api/messages",
+)
 
 
 @pytest.fixture
@@ -156,24 +164,110 @@ async def test_a_streamed_upload_is_cut_off_at_the_limit_without_reading_the_res
     assert (status, body["code"]) == (413, "too_large")
 
 
-async def test_uploads_beyond_the_concurrent_limit_are_told_busy_at_once(
+async def test_a_burst_of_60_small_notes_waits_its_turn_and_every_one_is_answered(
+    site, client, make_audio
+):
+    data = make_audio("note.ogg", 4.0).read_bytes()
+    answers = await asyncio.gather(*(_analyse(client, site, data, "note.ogg") for _ in range(60)))
+    assert [status for status, _ in answers] == [200] * 60
+    assert site.web.app[GATE].bytes_in_flight == 0
+
+
+async def test_uploads_over_the_bytes_in_flight_bound_are_told_busy_with_retry_after(
     tiny_hubert_dir, tmp_path, client, make_audio
 ):
     data = make_audio("note.ogg", 1.0).read_bytes()
-    async with running_web(tiny_hubert_dir, tmp_path, max_uploads=2) as site:
+    async with running_web(tiny_hubert_dir, tmp_path, max_bytes_in_flight=2 * 9000) as site:
         head = _head(site, "multipart/form-data; boundary=B", [("Content-Length", "9000")])
         url = urlsplit(site.web.url)
         held = [await asyncio.open_connection(url.hostname, url.port) for _ in range(2)]
         for _, writer in held:
             writer.write(head + b"--B\r\n")  # and never the rest
-        await _eventually(lambda: site.web.app[GATE].in_flight == 2)
-        status, body = await _analyse(client, site, data, "note.ogg")
-        assert (status, body["code"]) == (503, "busy")
+        await _eventually(lambda: site.web.app[GATE].bytes_in_flight == 2 * 9000)
+        form = aiohttp.FormData()
+        form.add_field("audio", data, filename="note.ogg")
+        async with client.post(site.web.url + "api/analyse", data=form) as response:
+            assert (response.status, (await response.json())["code"]) == (503, "busy")
+            assert int(response.headers["Retry-After"]) >= 1
         for _, writer in held:
             writer.close()
         await _eventually(lambda: site.web.app[GATE].in_flight == 0)
         status, _ = await _analyse(client, site, data, "note.ogg")
         assert status == 200
+
+
+def test_the_gate_refuses_once_the_measured_wait_passes_its_bound_and_says_when_to_retry():
+    now = [0.0]
+    gate = UploadGate(max_bytes=10**9, max_wait_s=10.0, clock=lambda: now[0])
+    admitted = [gate.admit(1000) for _ in range(30)]
+    for admission in admitted[:10]:  # answered one a second while the others waited
+        now[0] += 1.0
+        gate.done(admission)
+    assert gate.seconds_per_answer == pytest.approx(1.0)
+    with pytest.raises(GateBusy) as refused:
+        gate.admit(1000)  # 20 ahead at 1 s each: 20 s > 10 s
+    assert refused.value.retry_after_s == 10 and refused.value.code == "busy"
+    for admission in admitted[10:21]:
+        gate.done(admission)
+    assert gate.admit(1000).size == 1000  # 9 ahead: within the bound again
+
+
+# Requests from other sites
+
+CROSS_SITE = [
+    {"Origin": "https://attacker.example"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_a_donation_posted_from_another_site_is_refused_and_nothing_is_stored(
+    site, client, make_audio, headers
+):
+    form = aiohttp.FormData({"donate": "true"})
+    form.add_field("audio", make_audio("note.ogg", 1.0).read_bytes(), filename="note.ogg")
+    async with client.post(site.web.url + "api/analyse", data=form, headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    assert site.counts() == dict.fromkeys(site.counts(), 0)
+    assert not client.cookie_jar.filter_cookies(URL(site.web.url))
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+async def test_votes_and_forgetting_posted_from_another_site_are_refused(
+    site, client, make_audio, headers
+):
+    data = make_audio("note.ogg", 1.0).read_bytes()
+    _, answer = await _analyse(client, site, data, "note.ogg", donate="true")
+    before = site.counts()
+    vote = {"label": "sad", "note_id": answer["note_id"]}
+    async with client.post(site.web.url + "api/feedback", json=vote, headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    async with client.post(site.web.url + "api/forget", headers=headers) as response:
+        assert (response.status, (await response.json())["code"]) == (403, "cross_site")
+    assert site.counts() == before and before["votes"] == 0 and before["notes"] == 1
+    assert len(site.audio_files()) == 1
+
+
+async def test_the_page_own_origin_can_donate_vote_and_forget(site, client, make_audio):
+    own = {"Origin": site.web.url.rstrip("/"), "Sec-Fetch-Site": "same-origin"}
+    form = aiohttp.FormData({"donate": "true"})
+    form.add_field("audio", make_audio("note.ogg", 1.0).read_bytes(), filename="note.ogg")
+    async with client.post(site.web.url + "api/analyse", data=form, headers=own) as response:
+        note_id = (await response.json())["note_id"]
+        assert response.status == 200 and isinstance(note_id, int)
+    vote = {"label": "sad", "note_id": note_id}
+    async with client.post(site.web.url + "api/feedback", json=vote, headers=own) as response:
+        assert (response.status, (await response.json())["stored"]) == (200, True)
+    async with client.post(site.web.url + "api/forget", headers=own) as response:
+        assert response.status == 200
+    assert site.counts()["notes"] == 0 and site.audio_files() == []
+
+
+async def test_reading_pages_from_another_site_still_works(site, client):
+    headers = {"Origin": "https://attacker.example", "Sec-Fetch-Site": "cross-site"}
+    async with client.get(site.web.url + "healthz", headers=headers) as response:
+        assert response.status == 200
 
 
 # Feedback and donations
@@ -275,6 +369,8 @@ async def test_openapi_description_is_valid_3_1_and_lists_the_api(site, client):
         ("/sw.js", "text/javascript"),
         ("/manifest.webmanifest", "application/manifest+json"),
         ("/static/icon-192.png", "image/png"),
+        ("/static/VoiceMoodHangul.woff", "font/woff"),
+        ("/static/VoiceMoodHangul-LICENSE.txt", "text/plain"),
     ],
 )
 async def test_page_files_come_with_the_content_types_browsers_require(

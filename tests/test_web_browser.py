@@ -94,6 +94,135 @@ async def test_recording_with_the_microphone_gets_an_answer(browser, tiny_hubert
     assert stored == 0
 
 
+async def test_korean_and_the_tone_emoji_render_as_glyphs_not_empty_boxes(
+    browser, tiny_hubert_dir, tmp_path
+):
+    # This machine's Chromium has no Korean or emoji font (Debian's chromium pulls in neither):
+    # whatever renders them is the page's own @font-face.
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        drawn = await asyncio.to_thread(_draw_glyphs, browser, site.web.url, GLYPHS)
+    for glyph in GLYPHS:
+        ink, colour, same_as_box = drawn[glyph]
+        assert ink > 20, f"{glyph!r} drew nothing"
+        assert not same_as_box, f"{glyph!r} drew the missing-glyph box"
+    for emoji in "🎙🤔🤢🥱👍":
+        assert drawn[emoji][1] > 20, f"{emoji!r} is not drawn in colour"
+
+
+GLYPHS = ("한", "톤", "🎙", "🤔", "🤢", "🥱", "👍")
+# Draws each glyph, and an unassigned code point (always the missing-glyph box), in the page's
+# own font stack onto a canvas, after the page's fonts for them have loaded.
+_DRAW = """
+const [glyphs, done] = [arguments[0], arguments[arguments.length - 1]];
+const font = "32px " + getComputedStyle(document.body).fontFamily;
+const draw = (text) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 48;
+  const g = canvas.getContext("2d");
+  g.font = font;
+  g.textBaseline = "top";
+  g.fillStyle = "#000";
+  g.fillText(text, 4, 4);
+  return g.getImageData(0, 0, 48, 48).data;
+};
+Promise.all(glyphs.map((c) => document.fonts.load(font, c))).then(() => {
+  const box = draw("\u0378");
+  const result = {};
+  for (const c of glyphs) {
+    const px = draw(c);
+    let ink = 0, colour = 0, same = true;
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3] > 0) ink++;
+      if (px[i + 3] > 0 && (Math.abs(px[i] - px[i + 1]) > 40 || Math.abs(px[i + 1] - px[i + 2]) > 40)) colour++;
+      if (px[i + 3] !== box[i + 3]) same = false;
+    }
+    result[c] = [ink, colour, same];
+  }
+  done(result);
+});
+"""
+
+
+def _draw_glyphs(driver, url: str, glyphs: tuple[str, ...]) -> dict[str, list]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.set_script_timeout(WAIT_S)
+    return driver.execute_async_script(_DRAW, list(glyphs))
+
+
+# A 12 s note whose first stretch is short: 1 s happy, 8 s sad (not sure), 3 s angry.
+LONG_TIMELINE = [
+    {"start_s": 0.0, "end_s": 1.0, "label": "happy", "confidence": 0.7, "not_sure": False},
+    {"start_s": 1.0, "end_s": 9.0, "label": "sad", "confidence": 0.4, "not_sure": True},
+    {"start_s": 9.0, "end_s": 12.0, "label": "angry", "confidence": 0.8, "not_sure": False},
+]
+
+
+async def test_the_timeline_keeps_time_proportions_on_a_phone_and_lists_its_stretches(
+    browser, tiny_hubert_dir, tmp_path, make_audio
+):
+    note = make_audio("note.ogg", 3.0)
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        shown = await asyncio.to_thread(_timeline_on_a_phone, browser, site.web.url, note)
+    strip_left, strip_right = shown["strip"]
+    widths = [right - left for left, right in shown["parts"]]
+    for width, seg in zip(widths, LONG_TIMELINE, strict=True):
+        expected = (seg["end_s"] - seg["start_s"]) / 12.0 * (strip_right - strip_left)
+        assert abs(width - expected) <= 2, (widths, strip_right - strip_left)
+    assert abs(shown["parts"][-1][1] - strip_right) <= 1  # the last stretch is not cut off
+    assert shown["strip_fits"]
+    assert len(shown["items"]) == 3 and "0:09" in shown["items"][2]
+    assert shown["steps_weight"] < 600  # a list to read, not one bold run-on title
+
+
+# The page's own fetch, with the answer's timeline replaced by LONG_TIMELINE (the tiny test
+# model hears one stretch only).
+_LONG_ANSWER = """
+const timeline = arguments[0];
+const real = window.fetch;
+window.fetch = async (...args) => {
+  const response = await real(...args);
+  if (!String(args[0]).includes("/api/analyse") || !response.ok) return response;
+  const answer = await response.json();
+  Object.assign(answer, { duration_s: 12.0, timeline });
+  return new Response(JSON.stringify(answer), { headers: { "Content-Type": "application/json" } });
+};
+"""
+_MEASURE = """
+const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.right]; };
+const strip = document.getElementById("strip");
+return {
+  strip: box(strip),
+  strip_fits: strip.getBoundingClientRect().right <= document.documentElement.clientWidth,
+  parts: [...strip.children].map(box),
+  items: [...document.querySelectorAll("#steps-list li")].map((li) => li.textContent),
+  title: document.getElementById("steps").textContent,
+  steps_weight: Number(getComputedStyle(document.querySelector("#steps-list li")).fontWeight),
+};
+"""
+
+
+def _timeline_on_a_phone(driver, url: str, note: Path) -> dict[str, object]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.execute_script(_LONG_ANSWER, LONG_TIMELINE)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        driver.find_element(By.ID, "file").send_keys(str(note))
+        _wait(driver, lambda d: d.find_element(By.ID, "timeline").is_displayed())
+        shown = driver.execute_script(_MEASURE)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    ARTIFACTS.mkdir(exist_ok=True)
+    _phone_screenshot(driver, ARTIFACTS / "web-timeline-phone.png")
+    driver.save_screenshot(str(ARTIFACTS / "web-timeline-desktop.png"))
+    return shown
+
+
 def _pick_file_and_read_answer(driver, url: str, note: Path) -> dict[str, object]:
     from selenium.webdriver.common.by import By
 

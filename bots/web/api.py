@@ -18,9 +18,10 @@ from aiohttp import web
 from bots.i18n import t
 from bots.replies import render_error
 from bots.web.errors import BadRequest, WebRequestError
+from bots.web.gate import GateBusy, UploadGate
 from bots.web.language import choose_language, page_catalogue
 from bots.web.openapi import openapi
-from bots.web.uploads import declared_too_large, read_upload, too_large
+from bots.web.uploads import FORM_OVERHEAD, declared_too_large, read_upload, too_large
 from bots.web.visitors import WebVisitors, new_session
 from inference.errors import AudioError, Busy, InferenceTimeout, TooLarge, VoiceMoodError
 
@@ -41,15 +42,6 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False)
 class WebConfig:
     max_bytes: int
     default_language: str
-    # Uploads read or analysed at once; memory for them stays under max_uploads x max_bytes.
-    max_uploads: int = 8
-
-
-class UploadGate:
-    """Counts the uploads in flight, so one more than allowed is told "busy" at once."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
 
 
 VISITORS = web.AppKey("visitors", WebVisitors)
@@ -60,13 +52,17 @@ GATE = web.AppKey("gate", UploadGate)
 async def analyse(request: web.Request) -> web.Response:
     """POST /api/analyse: a multipart upload in, `voicemood classify --json`'s answer out."""
     gate, config = request.app[GATE], request.app[CONFIG]
-    if gate.in_flight >= config.max_uploads:
-        return error_response(Busy("Too many uploads at once."), _language(request))
-    gate.in_flight += 1
+    # A body that declares no length may be as large as the limit allows, so it reserves that.
+    limit = config.max_bytes + FORM_OVERHEAD
+    size = min(request.content_length or limit, limit)
+    try:
+        admission = gate.admit(size)
+    except GateBusy as error:
+        return error_response(error, _language(request))
     try:
         return await _analyse(request, config)
     finally:
-        gate.in_flight -= 1
+        gate.done(admission)
 
 
 async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
@@ -172,12 +168,19 @@ def error_response(error: VoiceMoodError, lang: str, *, status: int | None = Non
     response = web.json_response(
         {"error": message, "code": error.code}, status=status, dumps=_dumps
     )
-    if status == 503:
+    if isinstance(error, GateBusy):
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    elif status == 503:
         response.headers["Retry-After"] = str(_RETRY_AFTER_S)
     if isinstance(error, TooLarge):
         # The rest of the body is never read, so this connection cannot carry another request.
         response.force_close()
     return response
+
+
+def refuse(request: web.Request, error: VoiceMoodError) -> web.Response:
+    """The polite JSON error for `error`, in the language the request asks for."""
+    return error_response(error, _language(request))
 
 
 def _status(error: VoiceMoodError) -> int:

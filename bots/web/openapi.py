@@ -87,6 +87,7 @@ def _analyse(max_bytes: int) -> dict[str, Any]:
         "responses": {
             "200": _json("The answer.", {"$ref": "#/components/schemas/Answer"}),
             "400": _error("Not a multipart form, or no `audio` file in it."),
+            "403": _CROSS_SITE,
             "413": _error("The upload is over the size limit."),
             "422": _error("The file is empty, not audio, silent, too short or too long."),
             "503": {
@@ -112,6 +113,7 @@ def _feedback() -> dict[str, Any]:
         "responses": {
             "200": _json("Recorded or thanked.", {"$ref": "#/components/schemas/FeedbackAnswer"}),
             "400": _error("Not JSON, or an unknown label."),
+            "403": _CROSS_SITE,
             "404": _error("The note is not stored, or not this session's."),
         },
     }
@@ -131,7 +133,8 @@ def _forget() -> dict[str, Any]:
                     "required": ["message"],
                     "properties": {"message": {"type": "string"}},
                 },
-            )
+            ),
+            "403": _CROSS_SITE,
         },
     }
 
@@ -280,6 +283,9 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _error(description: str) -> dict[str, Any]:
     return _json(description, {"$ref": "#/components/schemas/Error"})
+
+
+_CROSS_SITE = _error("Sent by a page of another site (its Origin or Sec-Fetch-Site says so).")
 
 
 def _lang_query() -> dict[str, Any]:

@@ -10,6 +10,8 @@ from aiohttp import web
 
 from bots.core.service import VoiceMoodService
 from bots.web import api
+from bots.web.gate import UploadGate
+from bots.web.origin import same_site_only
 from bots.web.shell import ShellFile, load_shell, respond
 from bots.web.visitors import WebVisitors
 
@@ -18,6 +20,13 @@ _JSON_LIMIT = 64 * 1024
 # After refusing an oversized upload, read (and drop) what the client still sends for this long,
 # so browsers see the 413 instead of a reset connection, then close.
 _LINGER_S = 2.0
+
+# Memory for uploads in flight stays under this many of the largest allowed: the old bound of 8
+# uploads, now shared by however many smaller ones fit in it.
+UPLOAD_BUDGET = 8
+# The longest wait an admitted upload is expected to have; half the worker's own timeout, so an
+# admitted upload is answered rather than timed out.
+MAX_WAIT_S = 60.0
 
 SHELL = web.AppKey("shell", dict[str, ShellFile])
 
@@ -44,15 +53,23 @@ async def start_web(
     host: str = "127.0.0.1",
     port: int = 8080,
     max_bytes: int | None = None,
-    max_uploads: int = 8,
+    max_bytes_in_flight: int | None = None,
+    max_wait_s: float = MAX_WAIT_S,
 ) -> WebHandle:
     """Serve the page and API for `service` (its analyzer, worker and store) on host:port.
 
-    `max_bytes` limits one upload (default: the service's limit); `max_uploads` how many are
-    read or analysed at once before the next is told to retry.
+    `max_bytes` limits one upload (default: the service's limit); `max_bytes_in_flight` (default
+    UPLOAD_BUDGET uploads of the largest size) and `max_wait_s` bound what uploads being read or
+    analysed hold and wait, before the next is told to retry.
     """
     shell = await asyncio.to_thread(load_shell)
-    app = build_app(service, max_bytes=max_bytes, max_uploads=max_uploads, shell=shell)
+    app = build_app(
+        service,
+        max_bytes=max_bytes,
+        max_bytes_in_flight=max_bytes_in_flight,
+        max_wait_s=max_wait_s,
+        shell=shell,
+    )
     runner = web.AppRunner(app, access_log=None, lingering_time=_LINGER_S, shutdown_timeout=5.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -70,18 +87,17 @@ def build_app(
     service: VoiceMoodService,
     *,
     max_bytes: int | None = None,
-    max_uploads: int = 8,
+    max_bytes_in_flight: int | None = None,
+    max_wait_s: float = MAX_WAIT_S,
     shell: dict[str, ShellFile] | None = None,
 ) -> web.Application:
     """The aiohttp application: the page shell, the API, health and the OpenAPI description."""
-    app = web.Application(client_max_size=_JSON_LIMIT)
+    app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[same_site_only(api.refuse)])
     app[api.VISITORS] = WebVisitors(service)
-    app[api.CONFIG] = api.WebConfig(
-        max_bytes=max_bytes if max_bytes is not None else service.max_bytes,
-        default_language=service.default_language,
-        max_uploads=max_uploads,
-    )
-    app[api.GATE] = api.UploadGate()
+    limit = max_bytes if max_bytes is not None else service.max_bytes
+    app[api.CONFIG] = api.WebConfig(max_bytes=limit, default_language=service.default_language)
+    budget = max_bytes_in_flight if max_bytes_in_flight is not None else UPLOAD_BUDGET * limit
+    app[api.GATE] = UploadGate(budget, max_wait_s)
     app[SHELL] = shell if shell is not None else load_shell()
     app.on_response_prepare.append(_common_headers)
     app.router.add_get("/", _page)

@@ -22,6 +22,8 @@ _TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".webmanifest": "application/manifest+json",
     ".png": "image/png",
+    ".woff": "font/woff",
+    ".txt": "text/plain; charset=utf-8",  # the fonts' licences
 }
 # The page's own code and styles only; anything else that loads is the browser's business.
 _CSP = (

@@ -193,23 +193,34 @@
     const total = a.duration_s || a.timeline[a.timeline.length - 1].end_s;
     $("strip").replaceChildren(
       ...a.timeline.map((seg) => {
+        const share = Math.max(seg.end_s - seg.start_s, 0.01) / total;
         const part = document.createElement("div");
-        part.style.flexGrow = String(Math.max(seg.end_s - seg.start_s, 0.01) / total);
-        part.style.flexBasis = "0";
+        // Widths are the stretches' share of the note at every screen width (min-width: 0 in
+        // the CSS); an emoji is drawn only where the stretch has room for it, never clipped.
+        part.style.flexGrow = String(share);
         part.style.background = colour(seg.label);
         part.title = `${clock(seg.start_s)}–${clock(seg.end_s)} ${labelName(seg.label)} ${percent(seg.confidence)}`;
-        part.textContent = emoji(seg.label);
+        if (share >= 0.09) part.textContent = emoji(seg.label);
         return part;
       }),
     );
-    const steps = a.timeline
-      .map((seg) =>
-        seg.not_sure
-          ? tr("timeline_unsure", { clock: clock(seg.start_s), label: labelName(seg.label) })
-          : `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`,
-      )
-      .join(" → ");
-    $("steps").textContent = tr("timeline", { steps });
+    // "How the tone moved:" over a short list, one stretch a line, instead of one run-on title.
+    $("steps").textContent = tr("timeline", { steps: "" }).trim();
+    $("steps-list").replaceChildren(
+      ...a.timeline.map((seg) => {
+        const item = document.createElement("li");
+        const swatch = document.createElement("span");
+        swatch.className = "swatch";
+        swatch.style.background = colour(seg.label);
+        item.append(
+          swatch,
+          seg.not_sure
+            ? tr("timeline_unsure", { clock: clock(seg.start_s), label: labelName(seg.label) })
+            : `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`,
+        );
+        return item;
+      }),
+    );
   }
 
   function svg(name, attrs, text) {
@@ -234,7 +245,15 @@
       const [v, ar] = cat.affect[label];
       const spot = svg("text", { class: "spot", x: x(v), y: y(ar) + 5, "text-anchor": "middle" }, emoji(label));
       spot.append(svg("title", {}, labelName(label)));
-      parts.push(spot);
+      // The word to the right of its emoji (so close neighbours such as angry, fearful and
+      // disgusted sit on their own lines), or to its left where the frame has no room.
+      const right = x(v) < 170;
+      const word = svg(
+        "text",
+        { class: "spot-word", x: x(v) + (right ? 10 : -10), y: y(ar) + 4, "text-anchor": right ? "start" : "end" },
+        labelName(label),
+      );
+      parts.push(spot, word);
     }
     const nx = x(a.valence);
     const ny = y(a.arousal);
