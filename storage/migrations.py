@@ -165,6 +165,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        7,
+        "a person's choice to see their notes' words, and a group's permission for it",
+        (
+            # A row while the person has /transcript on; never the words themselves, which
+            # are shown once and not kept. /forget removes it with the person (the cascade).
+            """CREATE TABLE transcript_choices (
+                person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                given_at REAL NOT NULL
+            )""",
+            # A group's admins allow the words there (off until they do); private chats ignore it.
+            "ALTER TABLE chat_settings ADD COLUMN transcript INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

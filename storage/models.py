@@ -67,6 +67,8 @@ class ChatSettings:
     # The platform's id of the channel the digest goes to, where one chat holds several (a Discord
     # server: /digest was switched on there); None posts it in the chat's usual place.
     digest_channel: str | None = None
+    # A group's admins allow members' /transcript here (words under the tone); off by default.
+    transcript: bool = False
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ def settings(row: sqlite3.Row) -> ChatSettings:
         digest_time=time.fromisoformat(digest_time) if digest_time else None,
         language=row["language"],
         digest_channel=row["digest_channel"],
+        transcript=bool(row["transcript"]),
     )
 
 

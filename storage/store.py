@@ -90,12 +90,14 @@ _END_GRANTS_DECIDED_AGAIN_SQL = """
 """
 _UPSERT_SETTINGS_SQL = """
     INSERT INTO chat_settings (chat_id, analysis, digest, digest_time, digest_channel, language,
-                               updated_at)
-    VALUES (:chat, :analysis, :digest, :digest_time, :digest_channel, :language, :updated_at)
+                               transcript, updated_at)
+    VALUES (:chat, :analysis, :digest, :digest_time, :digest_channel, :language, :transcript,
+            :updated_at)
     ON CONFLICT (chat_id) DO UPDATE SET
         analysis = excluded.analysis, digest = excluded.digest,
         digest_time = excluded.digest_time, digest_channel = excluded.digest_channel,
-        language = excluded.language, updated_at = excluded.updated_at
+        language = excluded.language, transcript = excluded.transcript,
+        updated_at = excluded.updated_at
 """
 
 
@@ -501,6 +503,27 @@ class Store:
                 (person.id, new, clock.time()),
             )
         return new
+
+    # Transcript: a person's own choice to see their words (the words are never stored)
+
+    async def set_transcript(self, person: Person, on: bool) -> None:
+        """Switch the person's transcript on or off; idempotent."""
+        async with self._write() as db:
+            await _require_person(db, person)
+            if on:
+                await db.execute(
+                    "INSERT INTO transcript_choices (person_id, given_at) VALUES (?, ?)"
+                    " ON CONFLICT (person_id) DO NOTHING",
+                    (person.id, clock.time()),
+                )
+            else:
+                await db.execute("DELETE FROM transcript_choices WHERE person_id = ?", (person.id,))
+
+    async def transcript_on(self, person: Person) -> bool:
+        row = await self._read_one(
+            "SELECT 1 FROM transcript_choices WHERE person_id = ?", (person.id,)
+        )
+        return row is not None
 
     # Chat settings
 
@@ -965,6 +988,7 @@ def _merged_settings(kept: ChatSettings, later: ChatSettings) -> ChatSettings:
         digest_time=later.digest_time or kept.digest_time,
         language=later.language or kept.language,
         digest_channel=later.digest_channel or kept.digest_channel,
+        transcript=later.transcript or kept.transcript,
     )
 
 
@@ -978,6 +1002,7 @@ def _settings_params(chat_id: int, settings: ChatSettings, updated_at: float) ->
         "digest_time": values.digest_time(settings.digest_time),
         "digest_channel": values.platform_id(channel, "digest channel") if channel else None,
         "language": settings.language,
+        "transcript": int(settings.transcript),
         "updated_at": updated_at,
     }
 

@@ -255,7 +255,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 6
+    assert _version(path) == LATEST_VERSION == 7
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -351,5 +351,36 @@ async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_unde
         assert await store.cue_baseline(bora) is None  # the grant's end takes the cues too
         with pytest.raises(NotConsented):
             await store.update_cue_baseline(bora, lambda _: b"c" * 8)
+
+    assert _version(path) == LATEST_VERSION
+
+
+async def test_version_six_file_gets_transcripts_off_for_people_and_chats_until_switched_on(
+    tmp_path,
+):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "6001")
+        group = await store.ensure_chat("telegram", "-6001", "group")
+        await store.set_chat_settings(group, ChatSettings(language="ko"))
+    # What a version-6 file looks like: everything but step 7.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE transcript_choices")
+        db.execute("ALTER TABLE chat_settings DROP COLUMN transcript")
+        db.execute("PRAGMA user_version = 6")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "6001")
+        group = await store.ensure_chat("telegram", "-6001", "group")
+        settings = await store.chat_settings(group)
+        assert settings.language == "ko" and settings.transcript is False
+        assert await store.transcript_on(bora) is False
+        await store.set_transcript(bora, True)
+        await store.set_chat_settings(group, replace(settings, transcript=True))
+        assert await store.transcript_on(bora)
+        assert (await store.chat_settings(group)).transcript
+        await store.forget_person("telegram", "6001")
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT count(*) FROM transcript_choices").fetchone() == (0,)
 
     assert _version(path) == LATEST_VERSION
