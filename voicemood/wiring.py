@@ -76,9 +76,14 @@ def build_service(
     Imported late: `classify` and `train` need no bots.
     """
     from bots.core.service import VoiceMoodService
+    from inference.transcript import Transcriber
 
     if settings is None:
         return VoiceMoodService(analyzer, store)
     return VoiceMoodService(
-        analyzer, store, default_language=settings.language, max_bytes=max_bytes(settings)
+        analyzer,
+        store,
+        default_language=settings.language,
+        max_bytes=max_bytes(settings),
+        transcriber=Transcriber(cache_dir=settings.cache_dir),
     )

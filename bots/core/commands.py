@@ -15,6 +15,7 @@ from typing import Protocol
 from bots.core.chats import Chats
 from bots.core.consent import Consent
 from bots.core.digests import Digests
+from bots.core.transcripts import Transcripts
 from bots.core.values import CommandContext, Reply
 from bots.i18n import LANGUAGES, generated, t
 
@@ -28,6 +29,8 @@ class Features(Protocol):
     def consent(self) -> Consent: ...
     @property
     def digests(self) -> Digests: ...
+    @property
+    def transcripts(self) -> Transcripts: ...
 
 
 Run = Callable[[Features, CommandContext], Awaitable[Reply]]
@@ -105,6 +108,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "baseline",
         lambda s, c: s.consent.baseline(c),
+        (Option("state", ON_OFF, required=False),),
+        personal=True,
+    ),
+    Command(
+        "transcript",
+        lambda s, c: s.transcripts.command(c),
         (Option("state", ON_OFF, required=False),),
         personal=True,
     ),

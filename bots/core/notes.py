@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
+from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
 from bots.i18n import t
 from bots.replies import render_error, render_prediction
@@ -21,6 +22,7 @@ from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
+from inference.transcript import Transcript
 from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, Person, StoredBaseline, StoredNote
 
@@ -40,9 +42,14 @@ class UsualVoice:
 
 class Notes:
     def __init__(
-        self, chats: Chats, analyzer: Analyzer, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        chats: Chats,
+        analyzer: Analyzer,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        transcripts: Transcripts | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
+        self.transcripts = transcripts
         self.store, self.health = chats.store, chats.health
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
@@ -92,9 +99,8 @@ class Notes:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person)
-            prediction = await self.analyzer.analyse(
-                data, baseline=usual.baseline, usual_cues=usual.cues
-            )
+            words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
+            prediction, heard = await self._analyse(data, usual, words=words)
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
         except Exception:
@@ -110,12 +116,26 @@ class Notes:
                 full = True
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
+        # The words are shown, never stored: the kept answer above is the tone alone.
+        shown = Transcripts.under(text, heard, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
-            return Reply(f"{text}\n\n{t(lang, 'error.storage_full')}")
+            return Reply(f"{shown}\n\n{t(lang, 'error.storage_full')}")
         if stored is None:
-            return Reply(text)
-        return Reply(text, feedback_buttons(stored.id, lang), note_id=stored.id)
+            return Reply(shown)
+        return Reply(shown, feedback_buttons(stored.id, lang), note_id=stored.id)
+
+    async def _analyse(
+        self, data: bytes, usual: UsualVoice, *, words: bool
+    ) -> tuple[Prediction, Transcript | None]:
+        if self.transcripts is None:
+            prediction = await self.analyzer.analyse(
+                data, baseline=usual.baseline, usual_cues=usual.cues
+            )
+            return prediction, None
+        return await self.transcripts.analyse(
+            data, words=words, baseline=usual.baseline, usual_cues=usual.cues
+        )
 
     async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
         """A recording sent from outside any chat (the web page); nothing is kept unless donated.

@@ -16,6 +16,7 @@ from bots.core.consent import Consent
 from bots.core.digests import Digests, DueDigest
 from bots.core.feedback import Feedback
 from bots.core.notes import Notes
+from bots.core.transcripts import Transcripts
 from bots.core.values import (
     ButtonAnswer,
     CommandContext,
@@ -29,6 +30,7 @@ from bots.core.values import (
 from bots.i18n import t
 from common.audio import DEFAULT_MAX_BYTES
 from inference.analysis import Analyzer
+from inference.transcript import Transcriber
 from storage.store import Store
 
 
@@ -41,10 +43,13 @@ class VoiceMoodService:
         default_language: str = "en",
         max_bytes: int = DEFAULT_MAX_BYTES,
         reply_link_wait_s: float = 1.0,
+        transcriber: Transcriber | None = None,
     ) -> None:
         self.analyzer, self.store = analyzer, store
         self.chats = Chats(store, default_language)
-        self.notes = Notes(self.chats, analyzer, max_bytes)
+        # Loads its model only when someone first has /transcript on.
+        self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
+        self.notes = Notes(self.chats, analyzer, max_bytes, self.transcripts)
         self.feedback = Feedback(self.chats, reply_link_wait_s)
         self.consent = Consent(self.chats, analyzer)
         self.digests = Digests(self.chats)
