@@ -246,3 +246,19 @@ def test_a_file_without_audio_gets_the_same_sentence_in_text_and_json(tiny_huber
     record = json.loads(as_json.stdout)
     assert record["code"] == "undecodable"
     assert text.stdout.strip() == f"notes.txt: {record['error']}"
+
+
+def test_transcript_flag_adds_the_words_and_their_language_to_the_json(
+    shared_data, tiny_hubert_dir, tmp_path
+):
+    clip = shared_data / "ravdess" / "Actor_18" / "03-01-01-01-02-01-18.flac"
+
+    plain = _classify("--json", str(clip), model=tiny_hubert_dir, cwd=tmp_path)
+    words = _classify("--json", "--transcript", str(clip), model=tiny_hubert_dir, cwd=tmp_path)
+
+    assert words.returncode == 0, words.stderr
+    record = json.loads(words.stdout)
+    assert record["language"] == "en"
+    assert "dogs are sitting by the door" in record["transcript"].lower()
+    assert record["label"] == json.loads(plain.stdout)["label"]
+    assert "transcript" not in json.loads(plain.stdout)

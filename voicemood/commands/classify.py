@@ -10,6 +10,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from voicemood.settings import Settings
 
 if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only when run
     from inference.analysis import Analyzer
+    from inference.answer import Prediction
+    from inference.transcript import Transcriber, Transcript
 
 NAME = "classify"
 HELP = "Analyse audio files and print the tone of voice each one sounds like."
@@ -42,6 +45,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the files are one speaker's notes: hear each against that speaker's usual voice, "
         "learned (unlabelled) from the other files",
     )
+    parser.add_argument(
+        "--transcript",
+        action="store_true",
+        help="also write down the words (Whisper-base, English or Korean); adds `transcript` "
+        "and `language` to the JSON",
+    )
+
+
+@dataclass(frozen=True)
+class _Heard:
+    """A file's answer with its words (--transcript)."""
+
+    prediction: Prediction
+    transcript: Transcript
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,22 +74,39 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"voicemood: {error}", file=sys.stderr)
         return 2
     lang = args.lang or settings.language
+    transcriber = None
+    if args.transcript:
+        from inference.transcript import Transcriber
+
+        transcriber = Transcriber(cache_dir=settings.cache_dir, max_waiting=None)
     failures = asyncio.run(
         _print_all(
-            analyzer, args.files, as_json=args.json, lang=lang, same_speaker=args.same_speaker
+            analyzer,
+            args.files,
+            as_json=args.json,
+            lang=lang,
+            same_speaker=args.same_speaker,
+            transcriber=transcriber,
         )
     )
     return 1 if failures == len(args.files) else 0
 
 
 async def _print_all(
-    analyzer: Analyzer, files: list[Path], *, as_json: bool, lang: str, same_speaker: bool = False
+    analyzer: Analyzer,
+    files: list[Path],
+    *,
+    as_json: bool,
+    lang: str,
+    same_speaker: bool = False,
+    transcriber: Transcriber | None = None,
 ) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
     failures = 0
     async with analyzer.worker:
         baselines = await _speaker_baselines(analyzer, files) if same_speaker else None
-        async with contextlib.aclosing(_classify_all(analyzer, files, baselines)) as outcomes:
+        classifying = _classify_all(analyzer, files, baselines, transcriber)
+        async with contextlib.aclosing(classifying) as outcomes:
             async for path, outcome in outcomes:
                 print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
                 failures += isinstance(outcome, BaseException)
@@ -109,7 +143,10 @@ async def _speaker_baselines(analyzer: Analyzer, files: list[Path]) -> list[Any]
 
 
 async def _classify_all(
-    analyzer: Analyzer, files: list[Path], baselines: list[Any] | None = None
+    analyzer: Analyzer,
+    files: list[Path],
+    baselines: list[Any] | None = None,
+    transcriber: Transcriber | None = None,
 ) -> AsyncGenerator[tuple[Path, Any], None]:
     """Each file's outcome, in input order, with a bounded number of files in flight.
 
@@ -125,7 +162,8 @@ async def _classify_all(
     try:
         for i, path in enumerate(files):
             baseline = baselines[i] if baselines is not None else None
-            pending.append((path, asyncio.create_task(_one(analyzer, path, budget, baseline))))
+            task = asyncio.create_task(_one(analyzer, path, budget, baseline, transcriber))
+            pending.append((path, task))
             while pending and (len(pending) >= limit or pending[0][1].done()):
                 first, task = pending.popleft()
                 yield first, await task
@@ -168,7 +206,13 @@ class _ClipBudget:
                 self._room.notify_all()
 
 
-async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget, baseline: Any = None) -> Any:
+async def _one(
+    analyzer: Analyzer,
+    path: Path,
+    budget: _ClipBudget,
+    baseline: Any = None,
+    transcriber: Transcriber | None = None,
+) -> Any:
     from inference.errors import VoiceMoodError
 
     try:
@@ -180,8 +224,14 @@ async def _one(analyzer: Analyzer, path: Path, budget: _ClipBudget, baseline: An
                 )
             raise FileNotFoundError(f"No such file: {path}")
         audio = await analyzer.decode(path)
+        words = asyncio.create_task(transcriber.transcribe(audio.samples)) if transcriber else None
         async with budget.hold(analyzer.clips_of(audio)):
-            return await analyzer.analyse_audio(audio, baseline=baseline)
+            prediction = await analyzer.analyse_audio(audio, baseline=baseline)
+        if words is None:
+            return prediction
+        transcript = await words
+        assert transcript is not None  # the CLI's transcriber lets every file wait its turn
+        return _Heard(prediction, transcript)
     except (VoiceMoodError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
         return error
     except Exception as error:  # one bad file must not stop the others
@@ -196,7 +246,10 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
 
     if as_json:
         record: dict[str, Any] = {"file": str(path)}
-        if isinstance(outcome, Prediction):
+        if isinstance(outcome, _Heard):
+            record.update(outcome.prediction.to_json())
+            record.update(transcript=outcome.transcript.text, language=outcome.transcript.language)
+        elif isinstance(outcome, Prediction):
             record.update(outcome.to_json())
         elif isinstance(outcome, VoiceMoodError):
             # The same sentence as the text answer (and the bots' reply), in the chosen language.
@@ -213,6 +266,9 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             # escapes the line stays valid UTF-8 JSON, and os.fsencode gives the name back.
             line = json.dumps(record)
         return line
+    if isinstance(outcome, _Heard):
+        words = outcome.transcript.text
+        return f"{path}: {render_prediction(outcome.prediction, lang)}\n  “{words}”"
     if isinstance(outcome, Prediction):
         return f"{path}: {render_prediction(outcome, lang)}"
     if isinstance(outcome, VoiceMoodError):
