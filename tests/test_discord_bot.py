@@ -42,6 +42,7 @@ COMMANDS = {
     "optout",
     "donate",
     "baseline",
+    "transcript",
     "forget",
     "summary",
     "digest",

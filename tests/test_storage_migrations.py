@@ -283,7 +283,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 6
+    assert _version(path) == LATEST_VERSION == 7
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -337,9 +337,11 @@ async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_unde
         bora = await store.ensure_person("telegram", "5001")
         await store.give_baseline_consent(bora)
         await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x" * 16))
-    # What a version-5 file looks like: everything but step 6.
+    # What a version-5 file looks like: everything but steps 6 and 7.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE cue_baselines")
+        db.execute("DROP TABLE transcript_choices")
+        db.execute("ALTER TABLE chat_settings DROP COLUMN transcript")
         db.execute("PRAGMA user_version = 5")
 
     async with await open_store(tmp_path) as store:
