@@ -105,7 +105,14 @@ def _render(history: ToneHistory, lang: str, words: Mapping[str, str]) -> bytes:
         ax.set_ylabel(t(lang, "history.axis"))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # notes come whole
         if heard:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+            handles, names = ax.get_legend_handles_labels()  # listed top of the stack first
+            ax.legend(
+                handles[::-1],
+                names[::-1],
+                loc="upper left",
+                bbox_to_anchor=(1.0, 1.0),
+                frameon=False,
+            )
         ax.spines[["top", "right"]].set_visible(False)
         fig.suptitle(t(lang, "history.title", period=history.period), fontsize=14)
         buffer = io.BytesIO()
