@@ -48,6 +48,9 @@ COMMANDS = {
     "digest",
     "lang",
     "analysis",
+    "history",
+    "export",
+    "words",
 }
 
 

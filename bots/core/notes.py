@@ -14,6 +14,7 @@ from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
 from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
+from bots.core.words import Words
 from bots.i18n import t
 from bots.replies import render_error, render_prediction
 from common.audio import DEFAULT_MAX_BYTES, megabytes
@@ -46,9 +47,11 @@ class Notes:
         chats: Chats,
         analyzer: Analyzer,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        words: Words | None = None,
         transcripts: Transcripts | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
+        self.words = words or Words(chats)
         self.transcripts = transcripts
         self.store, self.health = chats.store, chats.health
 
@@ -107,7 +110,8 @@ class Notes:
             # A model or worker failure is ours, not the sender's: log it, ask them to retry.
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
-        text = render_prediction(prediction, lang)
+        # The speaker's own words for tones (/words); the stored label stays canonical.
+        text = render_prediction(prediction, lang, await self.words.of(person))
         stored = None
         if person is not None and chat is not None:
             try:
