@@ -32,6 +32,7 @@ BASELINE_GRANT_SQL = "SELECT given_at FROM baseline_consents WHERE person_id = :
 BASELINES_SQL = "SELECT * FROM baselines WHERE person_id = :person"
 CUE_BASELINE_SQL = "SELECT stats, updated_at FROM cue_baselines WHERE person_id = :person"
 WORDS_SQL = "SELECT label, word FROM label_words WHERE person_id = :person ORDER BY label"
+TRANSCRIPT_SQL = "SELECT given_at FROM transcript_choices WHERE person_id = :person"
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,5 @@ class PersonData:
     cue_statistics: CueStatistics | None
     # The person's own words for labels (label -> word).
     words: dict[str, str] = field(default_factory=dict)
+    # When /transcript on was given (None: off). The words themselves are never stored.
+    transcript_on_since: datetime | None = None

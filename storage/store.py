@@ -856,6 +856,7 @@ class Store:
         grant = await self._read_one(person_data.BASELINE_GRANT_SQL, who)
         baselines = [rows.baseline(r) for r in await self._read(person_data.BASELINES_SQL, who)]
         cues = await self._read_one(person_data.CUE_BASELINE_SQL, who)
+        transcript = await self._read_one(person_data.TRANSCRIPT_SQL, who)
         return PersonData(
             person=person,
             chats=chats,
@@ -870,6 +871,7 @@ class Store:
                 else None
             ),
             words=await self.label_words(person),
+            transcript_on_since=rows.to_datetime(transcript["given_at"]) if transcript else None,
         )
 
     # Forget me

@@ -24,6 +24,8 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         await store.update_baseline(ann, "enc", lambda _: StoredBaseline("enc", 2, 4, b"s" * 32))
         await store.update_cue_baseline(ann, lambda _: b"cues")
         await store.set_label_word(ann, "angry", "  tense  ")
+        await store.set_transcript(ann, True)
+        await store.set_transcript(ben, True)
         mine = await add_note(store, ann, private, 10, label="angry", seconds=5)
         await add_note(store, ann, group, 11, label="sad", seconds=1)
         bens = await add_note(store, ben, group, 12, label="calm")
@@ -41,6 +43,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert [(b.encoder, b.count) for b in data.baselines] == [("enc", 2)]
     assert data.cue_statistics is not None and data.cue_statistics.stats == b"cues"
     assert data.words == {"angry": "tense"}
+    assert data.transcript_on_since is not None
     # Every table with a person_id column is one PersonData reads (a new one must be added).
     with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -56,6 +59,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "baselines",
         "cue_baselines",
         "label_words",
+        "transcript_choices",
     }
 
 

@@ -88,6 +88,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
     await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
     await _answer_to(fake, fake.send_text(DM, ALICE, "/donate on"))
     await _answer_to(fake, fake.send_text(DM, ALICE, "/words angry tense"))
+    await _answer_to(fake, fake.send_text(DM, ALICE, "/transcript on"))
 
     since = len(fake.sent)
     told = await _answer_to(fake, fake.send_text(DM, ALICE, "/export"))
@@ -109,7 +110,9 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "baseline",
         "cue_statistics",
         "words",
+        "transcript",
     }
+    assert document["transcript"]["on_since"] is not None
     assert document["person"]["user_id"] == str(ALICE["id"])
     assert [n["id"] for n in document["notes"]] == [note_id]  # Minjun's note is not in it
     assert [(v["note_id"], v["label"]) for v in document["votes"]] == [(note_id, label)]
@@ -117,7 +120,15 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
     assert document["baseline"]["on_since"] is not None
     assert document["words"] == {"angry": "tense"}
     rows = list(csv.DictReader(io.StringIO(files["voicemood-export.csv"].decode("utf-8-sig"))))
-    assert {r["part"] for r in rows} >= {"person", "chat", "note", "vote", "consent", "word"}
+    assert {r["part"] for r in rows} >= {
+        "person",
+        "chat",
+        "note",
+        "vote",
+        "consent",
+        "word",
+        "transcript",
+    }
     assert [r["id"] for r in rows if r["part"] == "note"] == [str(note_id)]
 
 

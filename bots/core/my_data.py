@@ -34,6 +34,7 @@ ABOUT = {
     "baseline": "Your voice baseline (/baseline on): when switched on, and per model the running statistics of the model's numbers for your notes (count, size; the numbers themselves base64-encoded little-endian float64). Never audio.",
     "cue_statistics": "Running statistics of your voice cues under the same baseline (count, mean and M2 per cue). Never audio.",
     "words": "Your own words for tones (/words), label -> word.",
+    "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
 }
 
 
@@ -125,6 +126,9 @@ def export_document(data: PersonData) -> dict[str, Any]:
         },
         "cue_statistics": _cues(data),
         "words": dict(data.words),
+        "transcript": {
+            "on_since": _iso(data.transcript_on_since) if data.transcript_on_since else None
+        },
     }
 
 
@@ -185,6 +189,8 @@ def _csv(document: dict[str, Any]) -> str:
         cues = document["cue_statistics"]
         rows.append(("cue_statistics", "", cues["updated"], "", "", "", _js(cues)))
     rows += [("word", label, "", "", label, word, "") for label, word in document["words"].items()]
+    if document["transcript"]["on_since"]:
+        rows.append(("transcript", "", document["transcript"]["on_since"], "", "", "on", ""))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
