@@ -5,7 +5,7 @@ Replies speak of how the tone of voice *sounds*, never of what a person feels.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 Lang = Literal["en", "ko"]
@@ -146,6 +146,26 @@ TEXT: dict[Lang, dict[str, str]] = {
         "forget.nothing": "I don't keep anything about you.",
         "forget.cancelled": "Nothing was deleted.",
         "forget.not_yours": "Only the person who asked can confirm this.",
+        "command.history": "a chart of how your own voice sounded this week or month (private chat)",
+        "command.export": "a copy of everything I keep about you, as CSV and JSON (private chat)",
+        "command.words": "your own words for tones, e.g. /words angry tense; /words reset",
+        "private_only": "I send that only in a private chat with you, so nothing of yours shows up here. Please message me directly.",
+        "history.usage": "Send /history week or /history month.",
+        "history.period.week": "this week",
+        "history.period.month": "this month",
+        "history.title": "How your voice sounded {period}",
+        "history.caption": "How your voice sounded {period}: {count} voice notes. Tones heard: {shares}",
+        "history.empty": "I have no analysed voice notes of yours {period} yet.",
+        "history.axis": "voice notes",
+        "export.done": "Here is everything I keep about you: a CSV with one row per stored item, and a JSON file that says what each part is. /forget deletes it all.",
+        "export.nothing": "I don't keep anything about you.",
+        "words.set": "From now on I'll say “{word}” for {label} in your answers and your chart. The usual name stays underneath for training and summaries.",
+        "words.list": "Your words: {items}. /words reset goes back to the usual names.",
+        "words.none": "You haven't chosen any words yet. Send, for example, /words angry tense to hear “tense” where I would say angry.",
+        "words.reset": "Back to the usual names ({count} of your words removed).",
+        "words.usage": "Send /words <tone> <your word> (e.g. /words angry tense), /words to list yours, or /words reset.",
+        "words.bad_label": "I don't know the tone “{label}”. The tones are: {labels}.",
+        "words.bad_word": "Your word must be 1 to {limit} characters.",
         "lang.done": "I'll answer you in English.",
         "lang.usage": "Send /lang en or /lang ko.",
         "summary.usage": "Send /summary today, /summary week, or /summary 20 for the last 20 notes.",
@@ -307,6 +327,26 @@ TEXT: dict[Lang, dict[str, str]] = {
         "forget.nothing": "보관하고 있는 기록이 없어요.",
         "forget.cancelled": "아무것도 삭제하지 않았어요.",
         "forget.not_yours": "요청한 사람만 확인할 수 있어요.",
+        "command.history": "이번 주나 이번 달 내 목소리가 어떻게 들렸는지 보여 주는 차트 (개인 대화)",
+        "command.export": "저장된 내 정보 전부를 CSV와 JSON으로 받기 (개인 대화)",
+        "command.words": "톤을 내 말로 부르기, 예: /words angry 긴장; /words reset",
+        "private_only": "이건 개인 대화에서만 보내 드려요. 여기에는 아무것도 보이지 않아요. 저에게 직접 메시지를 보내 주세요.",
+        "history.usage": "/history week 또는 /history month를 보내 주세요.",
+        "history.period.week": "이번 주",
+        "history.period.month": "이번 달",
+        "history.title": "{period} 내 목소리는 이렇게 들렸어요",
+        "history.caption": "{period} 내 목소리는 이렇게 들렸어요: 음성 메시지 {count}개. 들린 톤: {shares}",
+        "history.empty": "{period} 분석된 음성 메시지가 아직 없어요.",
+        "history.axis": "음성 메시지",
+        "export.done": "저장된 정보 전부예요: 저장된 항목마다 한 줄인 CSV와, 각 부분이 무엇인지 설명한 JSON 파일이에요. /forget 하면 모두 지워져요.",
+        "export.nothing": "저장된 정보가 없어요.",
+        "words.set": "이제부터 답과 차트에서 {label} 대신 “{word}”라고 할게요. 학습과 요약에는 원래 이름이 그대로 쓰여요.",
+        "words.list": "내 말: {items}. /words reset 하면 원래 이름으로 돌아가요.",
+        "words.none": "아직 정한 말이 없어요. 예를 들어 /words angry 긴장 을 보내면 화남 대신 “긴장”이라고 할게요.",
+        "words.reset": "원래 이름으로 돌아갔어요 (내 말 {count}개 삭제).",
+        "words.usage": "/words <톤> <내 말> (예: /words angry 긴장), 목록은 /words, 되돌리기는 /words reset.",
+        "words.bad_label": "“{label}”은(는) 제가 아는 톤이 아니에요. 톤: {labels}.",
+        "words.bad_word": "내 말은 1~{limit}자여야 해요.",
         "lang.done": "이제 한국어로 답할게요.",
         "lang.usage": "/lang en 또는 /lang ko를 보내 주세요.",
         "summary.usage": "/summary today, /summary week, 또는 최근 20개는 /summary 20을 보내 주세요.",
@@ -397,7 +437,10 @@ def t(lang: str, key: str, **params: Any) -> str:
     return template.format(**params)
 
 
-def label_name(lang: str, label: str) -> str:
+def label_name(lang: str, label: str, words: Mapping[str, str] | None = None) -> str:
+    """The label's name in `lang`, or the person's own word for it (/words) when they chose one."""
+    if words and label in words:
+        return words[label]
     names = LABEL_NAMES.get(lang, LABEL_NAMES["en"])  # type: ignore[call-overload]
     return names.get(label, label)
 

@@ -5,6 +5,8 @@ Made once here; Telegram, Discord and the web page only decorate it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bots.i18n import EMOJI, label_name, percent, t
 from inference.answer import Prediction, Segment
 from inference.cues import Cues
@@ -14,17 +16,22 @@ from inference.errors import VoiceMoodError
 CUE_ORDER = ("pitch_hz", "loudness_db", "speech_rate", "pitch_range_st", "pause_share")
 
 
-def render_prediction(prediction: Prediction, lang: str = "en") -> str:
-    """A few short lines: the tone, how sure, (for long notes) how it moved, and the voice cues."""
+def render_prediction(
+    prediction: Prediction, lang: str = "en", words: Mapping[str, str] | None = None
+) -> str:
+    """A few short lines: the tone, how sure, (for long notes) how it moved, and the voice cues.
+
+    `words`: the speaker's own names for tones (/words), used in place of the usual ones.
+    """
     if prediction.not_sure and len(prediction.top) >= 2:
         (first, p1), (second, p2) = prediction.top[:2]
         lines = [
             t(
                 lang,
                 "not_sure",
-                first=label_name(lang, first),
+                first=label_name(lang, first, words),
                 p1=percent(p1),
-                second=label_name(lang, second),
+                second=label_name(lang, second, words),
                 p2=percent(p2),
             )
         ]
@@ -34,12 +41,12 @@ def render_prediction(prediction: Prediction, lang: str = "en") -> str:
                 lang,
                 "answer",
                 emoji=EMOJI.get(prediction.label, "🤔"),
-                label=label_name(lang, prediction.label),
+                label=label_name(lang, prediction.label, words),
                 confidence=percent(prediction.confidence),
             )
         ]
     if len(prediction.timeline) > 1:
-        steps = " → ".join(_step(seg, lang) for seg in prediction.timeline)
+        steps = " → ".join(_step(seg, lang, words) for seg in prediction.timeline)
         lines.append(t(lang, "timeline", steps=steps))
     cues = render_cues(prediction.cues, lang, limit=len("\n".join(lines)))
     if cues:
@@ -68,9 +75,9 @@ def render_cues(cues: Cues | None, lang: str = "en", *, limit: int | None = None
     return None
 
 
-def _step(seg: Segment, lang: str) -> str:
+def _step(seg: Segment, lang: str, words: Mapping[str, str] | None = None) -> str:
     """One stretch of the timeline; an unsure one is worded as a guess, not as a plain label."""
-    clock, label = _clock(seg.start_s), label_name(lang, seg.label)
+    clock, label = _clock(seg.start_s), label_name(lang, seg.label, words)
     if seg.not_sure:
         return t(lang, "timeline_unsure", clock=clock, label=label)
     return f"{clock} {EMOJI.get(seg.label, '')} {label}"

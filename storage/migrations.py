@@ -165,6 +165,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        7,
+        "a person's own words for labels, shown to them in place of the canonical names",
+        (
+            # Only what the person typed; the canonical label stays on every note, for training
+            # and summaries. Keyed by the person, so /forget cascades to it.
+            """CREATE TABLE label_words (
+                person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                label TEXT NOT NULL,
+                word TEXT NOT NULL CHECK (length(word) BETWEEN 1 AND 32),
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (person_id, label)
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

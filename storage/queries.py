@@ -76,5 +76,6 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("baseline_stats", "DELETE FROM baselines WHERE person_id = :person"),
     ("cue_stats", "DELETE FROM cue_baselines WHERE person_id = :person"),
     ("baselines", "DELETE FROM baseline_consents WHERE person_id = :person"),
+    ("words", "DELETE FROM label_words WHERE person_id = :person"),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )

@@ -37,7 +37,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import audio_files, queries, rows, values
+from storage import audio_files, person_data, queries, rows, values
 from storage.errors import (
     ChatNotFound,
     InvalidLabel,
@@ -64,6 +64,7 @@ from storage.models import (
     StoredNote,
     Vote,
 )
+from storage.person_data import CueStatistics, PersonData
 
 log = logging.getLogger(__name__)
 
@@ -784,6 +785,69 @@ class Store:
                     label=str(row["label"]),
                     audio=self.data_dir / str(row["audio_path"]),
                 )
+
+    # A person's own words for labels
+
+    async def label_words(self, person: Person) -> dict[str, str]:
+        """The person's own words for labels (label -> word); empty when they chose none."""
+        records = await self._read(person_data.WORDS_SQL, {"person": person.id})
+        return {str(row["label"]): str(row["word"]) for row in records}
+
+    async def set_label_word(self, person: Person, label: str, word: str) -> str:
+        """Call `label` `word` for this person from now on; returns the word as kept."""
+        label, word = self._label(label), values.label_word(word)
+        async with self._write() as db:
+            await _require_person(db, person)
+            await db.execute(
+                "INSERT OR REPLACE INTO label_words (person_id, label, word, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (person.id, label, word, clock.time()),
+            )
+        return word
+
+    async def reset_label_words(self, person: Person) -> int:
+        """Forget the person's words (back to the usual names); how many there were."""
+        async with self._write() as db:
+            cursor = await db.execute("DELETE FROM label_words WHERE person_id = ?", (person.id,))
+            return cursor.rowcount
+
+    # A person's own data
+
+    async def person_notes(
+        self, person: Person, *, since: datetime | None = None
+    ) -> list[StoredNote]:
+        """The person's own notes in every chat since a time, oldest first (for their history)."""
+        params = {
+            "person": person.id,
+            "since": -math.inf if since is None else values.timestamp(since),
+        }
+        return [rows.note(row) for row in await self._read(person_data.PERSON_NOTES_SQL, params)]
+
+    async def person_data(self, person: Person) -> PersonData:
+        """Everything stored about the person, from every table keyed by them (for /export)."""
+        who = {"person": person.id}
+        notes = await self.person_notes(person)
+        chats = [rows.chat(r) for r in await self._read(person_data.PERSON_CHATS_SQL, who)]
+        votes = [rows.vote(r) for r in await self._read(person_data.VOTES_CAST_SQL, who)]
+        consents = [rows.consent(r) for r in await self._read(person_data.CONSENTS_SQL, who)]
+        grant = await self._read_one(person_data.BASELINE_GRANT_SQL, who)
+        baselines = [rows.baseline(r) for r in await self._read(person_data.BASELINES_SQL, who)]
+        cues = await self._read_one(person_data.CUE_BASELINE_SQL, who)
+        return PersonData(
+            person=person,
+            chats=chats,
+            notes=notes,
+            votes_cast=votes,
+            consents=consents,
+            baseline_granted_at=rows.to_datetime(grant["given_at"]) if grant else None,
+            baselines=baselines,
+            cue_statistics=(
+                CueStatistics(bytes(cues["stats"]), rows.to_datetime(cues["updated_at"]))
+                if cues
+                else None
+            ),
+            words=await self.label_words(person),
+        )
 
     # Forget me
 

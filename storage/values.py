@@ -30,6 +30,18 @@ def display_name(name: str | None) -> str | None:
     return " ".join(name.split())[:200] or None
 
 
+# A person's own word for a label: short enough for a chart's axis and a reply's line.
+MAX_WORD_LENGTH = 32
+
+
+def label_word(word: str) -> str:
+    """The word with its spaces tidied; InvalidValue when empty or longer than MAX_WORD_LENGTH."""
+    tidy = " ".join(word.split())
+    if not 1 <= len(tidy) <= MAX_WORD_LENGTH:
+        raise InvalidValue(f"A word must be 1 to {MAX_WORD_LENGTH} characters.", word=word)
+    return tidy
+
+
 def platform_id(value: str | int, what: str) -> str:
     text = str(value)
     if not text or len(text) > 200:

@@ -47,6 +47,9 @@ COMMANDS = {
     "digest",
     "lang",
     "analysis",
+    "history",
+    "export",
+    "words",
 }
 
 

@@ -21,6 +21,7 @@ from telegram import (
     ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     TelegramObject,
     Update,
@@ -286,6 +287,18 @@ async def test_send_photo_uploads_the_image_bytes(fake, start_app):
     assert call.params["caption"] == "Mood map"
     assert (message.photo[-1].width, message.photo[-1].height) == (32, 16)
     assert await (await message.photo[-1].get_file()).download_as_bytearray() == png
+
+
+async def test_send_document_keeps_the_files_name_and_bytes(fake, start_app):
+    app = await start_app()
+    fake.send_text(private_chat(ALICE), ALICE, "/export")
+
+    message = await app.bot.send_document(ALICE["id"], InputFile(b"a,b\n1,2\n", filename="x.csv"))
+
+    call = fake.calls("sendDocument")[0]
+    assert call.files["document"] == b"a,b\n1,2\n"
+    assert message.document.file_name == "x.csv"
+    assert await (await message.document.get_file()).download_as_bytearray() == b"a,b\n1,2\n"
 
 
 async def test_send_photo_with_undecodable_bytes_is_refused(fake, start_app):

@@ -20,6 +20,9 @@ CAROL_AUDIO = b"OggS-carol-" * 64
 ALICE_STATS = b"alice-usual-voice-stats-" * 8
 ALICE_ENCODER = "encoder-of-alice-only"
 BOB_STATS = b"bob-usual-voice-stats"
+# Her own word for a label (/words), and Bob's, which stays.
+ALICE_WORD = "alicewordquux"
+BOB_WORD = "bobsword"
 
 
 async def _fill(store):
@@ -39,6 +42,8 @@ async def _fill(store):
             person, encoder, lambda _, s=stats, e=encoder: StoredBaseline(e, 3, 4, s)
         )
     await store.set_language(alice, "ko")
+    await store.set_label_word(alice, "angry", ALICE_WORD)
+    await store.set_label_word(bob, "angry", BOB_WORD)
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
 
@@ -81,6 +86,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
         assert await store.may_analyse(bob, group) and await store.may_keep_audio(carol)
         bob_baseline = await store.baseline(bob, "enc")
         assert bob_baseline is not None and bob_baseline.stats == BOB_STATS
+        assert await store.label_words(bob) == {"angry": BOB_WORD}
         carol_audio = store.audio_file(c1)
         assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
 
@@ -93,7 +99,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
 def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
     db_path = root / "db" / "voicemood.sqlite3"
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
-    needles += [ALICE_ENCODER, ALICE_STATS.decode()]
+    needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_WORD]
 
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

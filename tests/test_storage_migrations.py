@@ -1,4 +1,4 @@
-"""Schema migrations on real SQLite files: from nothing, from version-1 to -4 files, refusals."""
+"""Schema migrations on real SQLite files: from nothing, from version-1 to -6 files, refusals."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from storage.errors import NotConsented, SchemaTooNew
 from storage.migrations import LATEST_VERSION, Migration
 from storage.models import ChatSettings, StoredBaseline
 from storage.store import Store
-from tests.storage_factory import open_store
+from tests.storage_factory import add_note, open_store
 
 # The schema as version 1 shipped it, frozen here on purpose: if someone edits step 1 in place
 # instead of appending a step, files in the wild no longer match the code and this test says so.
@@ -255,7 +255,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 6
+    assert _version(path) == LATEST_VERSION == 7
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -283,7 +283,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 6
+    assert _version(path) == LATEST_VERSION == 7
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -337,9 +337,10 @@ async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_unde
         bora = await store.ensure_person("telegram", "5001")
         await store.give_baseline_consent(bora)
         await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x" * 16))
-    # What a version-5 file looks like: everything but step 6.
+    # What a version-5 file looks like: everything but steps 6 and 7.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE cue_baselines")
+        db.execute("DROP TABLE label_words")
         db.execute("PRAGMA user_version = 5")
 
     async with await open_store(tmp_path) as store:
@@ -353,3 +354,28 @@ async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_unde
             await store.update_cue_baseline(bora, lambda _: b"c" * 8)
 
     assert _version(path) == LATEST_VERSION
+
+
+async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for_labels(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "5001")
+        chat = await store.ensure_chat("telegram", "5001", "private", owner=bora)
+        await add_note(store, bora, chat, 11, label="angry")
+    # What a version-6 file looks like: everything but step 7.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE label_words")
+        db.execute("PRAGMA user_version = 6")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "5001")
+        assert await store.label_words(bora) == {}
+        assert await store.set_label_word(bora, "angry", "tense") == "tense"
+        assert await store.label_words(bora) == {"angry": "tense"}
+        # The canonical label stays on the note underneath.
+        assert [n.label for n in await store.person_notes(bora)] == ["angry"]
+
+    assert _version(path) == LATEST_VERSION == 7
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -15,7 +15,10 @@ from typing import Protocol
 from bots.core.chats import Chats
 from bots.core.consent import Consent
 from bots.core.digests import Digests
+from bots.core.history import OwnHistory
+from bots.core.my_data import MyData
 from bots.core.values import CommandContext, Reply
+from bots.core.words import Words
 from bots.i18n import LANGUAGES, generated, t
 
 
@@ -28,6 +31,12 @@ class Features(Protocol):
     def consent(self) -> Consent: ...
     @property
     def digests(self) -> Digests: ...
+    @property
+    def history(self) -> OwnHistory: ...
+    @property
+    def my_data(self) -> MyData: ...
+    @property
+    def words(self) -> Words: ...
 
 
 Run = Callable[[Features, CommandContext], Awaitable[Reply]]
@@ -119,6 +128,23 @@ COMMANDS: tuple[Command, ...] = (
         lambda s, c: s.digests.digest_command(c),
         (Option("state", ON_OFF), Option("time", required=False)),
     ),
+    Command(
+        "history",
+        lambda s, c: s.history.history_command(c),
+        (Option("period", ("week", "month"), required=False),),
+        personal=True,
+        slow=True,
+    ),
+    Command(
+        "words",
+        lambda s, c: s.words.words_command(c),
+        (
+            Option("tone", required=False, hint="[tone word|reset]"),
+            Option("word", required=False),
+        ),
+        personal=True,
+    ),
+    Command("export", lambda s, c: s.my_data.export_command(c), personal=True, slow=True),
     Command("lang", _lang, (Option("language", LANGUAGES),), personal=True),
     Command(
         "analysis", lambda s, c: s.consent.analysis(c), (Option("state", ON_OFF),), admins=True

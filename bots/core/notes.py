@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
+from bots.core.words import Words
 from bots.i18n import t
 from bots.replies import render_error, render_prediction
 from common.audio import DEFAULT_MAX_BYTES, megabytes
@@ -40,9 +41,14 @@ class UsualVoice:
 
 class Notes:
     def __init__(
-        self, chats: Chats, analyzer: Analyzer, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        chats: Chats,
+        analyzer: Analyzer,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        words: Words | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
+        self.words = words or Words(chats)
         self.store, self.health = chats.store, chats.health
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
@@ -101,7 +107,8 @@ class Notes:
             # A model or worker failure is ours, not the sender's: log it, ask them to retry.
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
-        text = render_prediction(prediction, lang)
+        # The speaker's own words for tones (/words); the stored label stays canonical.
+        text = render_prediction(prediction, lang, await self.words.of(person))
         stored = None
         if person is not None and chat is not None:
             try:

@@ -15,6 +15,8 @@ from bots.core.commands import BY_NAME
 from bots.core.consent import Consent
 from bots.core.digests import Digests, DueDigest
 from bots.core.feedback import Feedback
+from bots.core.history import OwnHistory
+from bots.core.my_data import MyData
 from bots.core.notes import Notes
 from bots.core.values import (
     ButtonAnswer,
@@ -26,6 +28,7 @@ from bots.core.values import (
     VoiceNote,
     Where,
 )
+from bots.core.words import Words
 from bots.i18n import t
 from common.audio import DEFAULT_MAX_BYTES
 from inference.analysis import Analyzer
@@ -44,10 +47,13 @@ class VoiceMoodService:
     ) -> None:
         self.analyzer, self.store = analyzer, store
         self.chats = Chats(store, default_language)
-        self.notes = Notes(self.chats, analyzer, max_bytes)
+        self.words = Words(self.chats)
+        self.notes = Notes(self.chats, analyzer, max_bytes, self.words)
         self.feedback = Feedback(self.chats, reply_link_wait_s)
         self.consent = Consent(self.chats, analyzer)
         self.digests = Digests(self.chats)
+        self.history = OwnHistory(self.chats, self.words)
+        self.my_data = MyData(self.chats)
 
     @property
     def default_language(self) -> str:

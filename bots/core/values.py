@@ -39,13 +39,26 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file to send as a document (not shown inline): its name, bytes and MIME type."""
+
+    filename: str
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What to send: text (the caption when there is a photo), optional buttons and PNG."""
+    """What to send: text (the caption when there is a photo), optional buttons and PNG.
+
+    `files` go after the text, as documents to download (an export).
+    """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: bytes | None = None
     note_id: int | None = None
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,10 @@ def message_parts(reply: Reply, *, as_embed: bool = False) -> dict[str, Any]:
         parts["embed"] = embed
     else:
         parts["content"] = clip(reply.text, _CONTENT_LIMIT)
+    if reply.files:
+        # Downloadable files (an export) ride along with the message; with a chart, both go.
+        files = [discord.File(io.BytesIO(a.data), a.filename) for a in reply.files]
+        parts["files"] = [parts.pop("file"), *files] if "file" in parts else files
     if reply.buttons:
         parts["view"] = button_view(reply.buttons)
     return parts

@@ -16,6 +16,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     ReplyParameters,
 )
@@ -41,8 +42,20 @@ async def send_reply(
     """Send a Reply: text (split at Telegram's limit) or a photo with the text as its caption.
 
     Buttons go under the last message, which is returned. A caption longer than Telegram allows
-    becomes a message of its own after the photo.
+    becomes a message of its own after the photo. Files (an export) follow as documents.
     """
+    sent = await _send_text_or_photo(bot, chat_id, reply, reply_to)
+    for attachment in reply.files:
+        document = InputFile(attachment.data, filename=attachment.filename)
+        sent = await deliver(
+            functools.partial(bot.send_document, chat_id, document), "sending a file"
+        )
+    return sent
+
+
+async def _send_text_or_photo(
+    bot: ExtBot[Any], chat_id: int, reply: Reply, reply_to: int | None
+) -> Message:
     markup = keyboard(reply.buttons)
     quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     text = reply.text

@@ -207,6 +207,7 @@ class FakeTelegram:
                 "deleteMyCommands": self._delete_my_commands,
                 "sendMessage": self._send_message,
                 "sendPhoto": self._send_photo,
+                "sendDocument": self._send_document,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
@@ -659,6 +660,19 @@ class FakeTelegram:
         }
         return self._bot_message(chat, params, content)
 
+    async def _send_document(self, params: JSON, files: dict[str, bytes]) -> JSON:
+        chat = self._target_chat(params)
+        data = self._uploaded(params, files, "document")
+        if not data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        name = str(params.get("document:filename") or "document")
+        stored = self._store_file(data, "documents", name.rpartition(".")[2] or "bin")
+        caption = params.get("caption")
+        if caption is not None and utf16_len(str(caption)) > MAX_CAPTION:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        document = {**_file_fields(stored), "file_name": name}
+        return self._bot_message(chat, params, {"document": document, "caption": caption})
+
     async def _edit_message_text(self, params: JSON, files: dict[str, bytes]) -> JSON | bool:
         if params.get("inline_message_id"):
             return True
@@ -910,6 +924,8 @@ async def _read_params(request: web.Request) -> tuple[JSON, dict[str, bytes]]:
         for name, value in (await request.post()).items():
             if isinstance(value, web.FileField):
                 files[name] = value.file.read()
+                # The upload's own name, which a sent document keeps (Document.file_name).
+                raw[f"{name}:filename"] = value.filename
             else:
                 raw[name] = value
     return {name: _coerce(name, value) for name, value in raw.items()}, files

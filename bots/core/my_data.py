@@ -1,0 +1,200 @@
+"""/export: a copy of everything VoiceMood keeps about the asker, as CSV and JSON (GDPR Art. 15, 20).
+
+Storage gathers the rows (Store.person_data); this turns them into two files a person can read
+and take elsewhere: a CSV with one row per stored item, and a JSON file that says what each
+part is. Private chats only: the files are the person's alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bots.core.chats import Chats
+from bots.core.values import Attachment, CommandContext, Reply
+from bots.i18n import t
+from inference.cues import CUE_NAMES, CueBaseline
+from storage.person_data import PersonData
+
+CSV_NAME = "voicemood-export.csv"
+JSON_NAME = "voicemood-export.json"
+CSV_COLUMNS = ("part", "id", "time_utc", "chat", "label", "value", "details")
+
+# What each part of the JSON is, written into the file itself so it explains itself.
+ABOUT = {
+    "person": "You as VoiceMood knows you: platform, your id there, name, chosen language.",
+    "chats": "Chats you talked to VoiceMood in: your private chat, and groups with your notes or opt-ins.",
+    "notes": "Each analysed voice note: when, where, length, model, the tone heard (label), how sure (confidence), every tone's probability, the answer as sent, and whether its audio is kept (only with /donate on).",
+    "votes": "Your corrections of notes' tones (buttons or reactions).",
+    "consents": "Your opt-ins: 'analyse' per group (/optin), 'donate_audio' (/donate), with when given and withdrawn.",
+    "baseline": "Your voice baseline (/baseline on): when switched on, and per model the running statistics of the model's numbers for your notes (count, size; the numbers themselves base64-encoded little-endian float64). Never audio.",
+    "cue_statistics": "Running statistics of your voice cues under the same baseline (count, mean and M2 per cue). Never audio.",
+    "words": "Your own words for tones (/words), label -> word.",
+}
+
+
+class MyData:
+    def __init__(self, chats: Chats) -> None:
+        self.chats, self.store = chats, chats.store
+
+    async def export_command(self, ctx: CommandContext) -> Reply:
+        """/export: the two files, in a private chat."""
+        if ctx.chat.kind == "group":
+            return Reply(t(ctx.lang, "private_only"))
+        data = await self.store.person_data(ctx.person)
+        return Reply(t(ctx.lang, "export.done"), files=export_files(data))
+
+
+def export_files(data: PersonData) -> tuple[Attachment, Attachment]:
+    """The CSV and the JSON file of one person's data."""
+    document = export_document(data)
+    as_json = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    return (
+        Attachment(CSV_NAME, _csv(document).encode("utf-8-sig"), "text/csv"),
+        Attachment(JSON_NAME, as_json, "application/json"),
+    )
+
+
+def export_document(data: PersonData) -> dict[str, Any]:
+    """Everything as plain JSON values, each part beside its explanation in "about"."""
+    person, chats = data.person, {c.id: c for c in data.chats}
+    return {
+        "exported_at": _iso(datetime.now(UTC)),
+        "about": ABOUT,
+        "person": {
+            "platform": person.platform,
+            "user_id": person.platform_user_id,
+            "name": person.display_name,
+            "language": person.language,
+            "first_seen": _iso(person.created_at),
+        },
+        "chats": [
+            {"id": c.platform_chat_id, "kind": c.kind, "first_seen": _iso(c.created_at)}
+            for c in data.chats
+        ],
+        "notes": [
+            {
+                "id": n.id,
+                "time": _iso(n.created_at),
+                "chat": chats[n.chat_id].platform_chat_id if n.chat_id in chats else None,
+                "message_id": n.platform_message_id,
+                "duration_s": n.duration_s,
+                "model": n.model,
+                "label": n.label,
+                "confidence": n.confidence,
+                "probabilities": n.probabilities,
+                "answer": n.answer_text,
+                "audio_kept": n.audio_path is not None,
+            }
+            for n in data.notes
+        ],
+        "votes": [
+            {
+                "note_id": v.note_id,
+                "label": v.label,
+                "intensity": v.intensity,
+                "time": _iso(v.created_at),
+            }
+            for v in data.votes_cast
+        ],
+        "consents": [
+            {
+                "kind": c.kind,
+                "chat": chats[c.chat_id].platform_chat_id if c.chat_id in chats else None,
+                "given": _iso(c.given_at),
+                "withdrawn": _iso(c.withdrawn_at) if c.withdrawn_at else None,
+            }
+            for c in data.consents
+        ],
+        "baseline": {
+            "on_since": _iso(data.baseline_granted_at) if data.baseline_granted_at else None,
+            "statistics": [
+                {
+                    "model": b.encoder,
+                    "notes": b.count,
+                    "size": b.dim,
+                    "updated": _iso(b.updated_at) if b.updated_at else None,
+                    "stats_base64": base64.b64encode(b.stats).decode(),
+                }
+                for b in data.baselines
+            ],
+        },
+        "cue_statistics": _cues(data),
+        "words": dict(data.words),
+    }
+
+
+def _cues(data: PersonData) -> dict[str, Any] | None:
+    kept = data.cue_statistics
+    if kept is None:
+        return None
+    try:
+        stats = CueBaseline.from_bytes(kept.stats)
+    except ValueError:
+        return {
+            "updated": _iso(kept.updated_at),
+            "stats_base64": base64.b64encode(kept.stats).decode(),
+        }
+    return {
+        "updated": _iso(kept.updated_at),
+        "cues": {
+            name: {"count": count, "mean": mean, "m2": m2}
+            for name, count, mean, m2 in zip(
+                CUE_NAMES, stats.counts, stats.means, stats.m2s, strict=True
+            )
+        },
+    }
+
+
+def _csv(document: dict[str, Any]) -> str:
+    """One row per stored item; what does not fit a column is in `details` as JSON."""
+    rows: list[tuple[Any, ...]] = [
+        (
+            "person",
+            document["person"]["user_id"],
+            document["person"]["first_seen"],
+            "",
+            "",
+            document["person"]["name"],
+            _js(document["person"]),
+        )
+    ]
+    rows += [
+        ("chat", c["id"], c["first_seen"], c["id"], "", c["kind"], "") for c in document["chats"]
+    ]
+    rows += [
+        ("note", n["id"], n["time"], n["chat"], n["label"], n["confidence"], _js(n))
+        for n in document["notes"]
+    ]
+    rows += [
+        ("vote", v["note_id"], v["time"], "", v["label"], v["intensity"], "")
+        for v in document["votes"]
+    ]
+    rows += [
+        ("consent", c["kind"], c["given"], c["chat"] or "", "", c["withdrawn"] or "", "")
+        for c in document["consents"]
+    ]
+    baseline = document["baseline"]
+    if baseline["on_since"]:
+        rows.append(("baseline", "", baseline["on_since"], "", "", "on", _js(baseline)))
+    if document["cue_statistics"]:
+        cues = document["cue_statistics"]
+        rows.append(("cue_statistics", "", cues["updated"], "", "", "", _js(cues)))
+    rows += [("word", label, "", "", label, word, "") for label, word in document["words"].items()]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _js(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
