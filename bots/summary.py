@@ -11,12 +11,18 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from bots.i18n import EMOJI, label_name, percent, t
+from bots.palette import tone_colour
 from inference.labels import AFFECT, CANONICAL_LABELS, affect_of
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Phone-friendly portrait chart: 1080 x 1440 pixels.
 CHART_SIZE_IN = (7.2, 9.6)
@@ -129,33 +135,41 @@ def quadrant(valence: float, arousal: float, dead_zone: float = 0.1) -> str:
 
 
 def render_chart(summary: MoodSummary, lang: str = "en") -> bytes:
-    """A portrait PNG (1080 x 1440) with the tone shares, the mood over time and the mood plane."""
+    """A portrait PNG (1080 x 1440) with the tone shares, the tone over time and the tone map."""
     import matplotlib
 
     matplotlib.use("Agg")
     with _CHART_LOCK:  # rc_context changes matplotlib's global settings while it draws
-        return _render_chart(summary, lang)
+        buffer = io.BytesIO()
+        draw_chart(summary, lang).savefig(buffer, format="png", dpi=CHART_DPI)
+    return buffer.getvalue()
 
 
-def _render_chart(summary: MoodSummary, lang: str) -> bytes:
+def draw_chart(summary: MoodSummary, lang: str = "en") -> Figure:
+    """The chart as a laid-out matplotlib Figure (render_chart saves it; tests read its artists)."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     family = _font_family()
     fig = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
     with matplotlib.rc_context({"font.family": family, "font.size": 12}):
         shares_ax, trend_ax, plane_ax = fig.subplots(
-            3, 1, gridspec_kw={"height_ratios": [1.0, 0.8, 1.3]}
+            3, 1, gridspec_kw={"height_ratios": [1.0, 0.8, 1.4]}
         )
         _draw_shares(shares_ax, summary, lang)
         _draw_trend(trend_ax, summary, lang)
         _draw_plane(plane_ax, summary, lang)
         fig.suptitle(
-            t(lang, "summary.title", period=summary.period, count=summary.count), fontsize=14
+            t(lang, "chart.title", period=summary.period, count=summary.count), fontsize=14
         )
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=CHART_DPI)
-    return buffer.getvalue()
+        # Names are placed once the layout is final, against the text as it will be drawn.
+        fig.draw_without_rendering()
+        _place_plane_labels(plane_ax, summary, lang)
+        fig.set_layout_engine("none")
+        fig.draw_without_rendering()
+    return fig
 
 
 def _usual_label(notes: Sequence[MoodNote]) -> str:
@@ -188,12 +202,17 @@ def _trend(ordered: Sequence[MoodNote], buckets: int) -> list[TrendPoint]:
     return points
 
 
-def _draw_shares(ax, summary: MoodSummary, lang: str) -> None:  # type: ignore[no-untyped-def]
+def _draw_shares(ax: Axes, summary: MoodSummary, lang: str) -> None:
     labels = [label for label in CANONICAL_LABELS if label in summary.shares][::-1]
     labels.sort(key=lambda label: summary.shares[label])
     values = [100 * summary.shares[label] for label in labels]
-    colors = [_colour(label) for label in labels]
-    ax.barh([label_name(lang, label) for label in labels], values, color=colors)
+    ax.barh(
+        [label_name(lang, label) for label in labels],
+        values,
+        color=[tone_colour(label) for label in labels],
+        edgecolor="#333333",  # keeps the pale tones (surprised's yellow) visible on white
+        linewidth=0.6,
+    )
     for y, v in enumerate(values):
         ax.text(v + 1, y, f"{v:.0f}%", va="center")
     ax.set_xlim(0, max(values, default=0) * 1.2 + 5)
@@ -201,56 +220,88 @@ def _draw_shares(ax, summary: MoodSummary, lang: str) -> None:  # type: ignore[n
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _draw_trend(ax, summary: MoodSummary, lang: str) -> None:  # type: ignore[no-untyped-def]
-    xs = list(range(len(summary.trend)))
+def _draw_trend(ax: Axes, summary: MoodSummary, lang: str) -> None:
+    """Valence and arousal on a real time axis, so each date or hour is one tick."""
+    import matplotlib.dates as mdates
+
+    times = [p.at for p in summary.trend]
     ax.axhline(0, color="#bbbbbb", linewidth=0.8)
+    # Black and grey, not tone colours: these lines are measures, not tones.
     ax.plot(
-        xs,
+        times,  # type: ignore[arg-type]
         [p.valence for p in summary.trend],
         marker="o",
-        color="#2b8a3e",
+        color="#000000",
         label=t(lang, "chart.valence_short"),
     )
     ax.plot(
-        xs,
+        times,  # type: ignore[arg-type]
         [p.arousal for p in summary.trend],
         marker="s",
-        color="#e8590c",
+        linestyle="--",
+        color="#777777",
         label=t(lang, "chart.arousal_short"),
     )
     ax.set_ylim(-1, 1)
-    ax.set_xticks(xs, [_tick(p.at, summary.trend) for p in summary.trend], fontsize=9)
+    if times:
+        tz = times[0].tzinfo
+        first, last = times[0], times[-1]
+        if (last - first).total_seconds() >= 86400:
+            days = (last.date() - first.date()).days + 1
+            ax.xaxis.set_major_locator(mdates.DayLocator(interval=-(-days // 8), tz=tz))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d", tz=tz))
+            pad = timedelta(hours=6)
+        else:
+            ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7, tz=tz))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=tz))
+            # At least an hour wide, so ticks are minutes apart and no two read the same.
+            pad = max(timedelta(minutes=10), (timedelta(hours=1) - (last - first)) / 2)
+        ax.set_xlim(first - pad, last + pad)  # type: ignore[arg-type]
+    ax.tick_params(axis="x", labelsize=9)
     ax.set_title(t(lang, "chart.over_time"))
     ax.legend(loc="lower left", fontsize=9, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _draw_plane(ax, summary: MoodSummary, lang: str) -> None:  # type: ignore[no-untyped-def]
-    ax.axhline(0, color="#cccccc", linewidth=0.8)
-    ax.axvline(0, color="#cccccc", linewidth=0.8)
-    for label, point in AFFECT.items():
-        if label == "other":
-            continue
-        ax.text(
-            point.valence,
-            point.arousal,
-            label_name(lang, label),
-            color="#999999",
-            fontsize=9,
-            ha="center",
-            va="center",
+_MEMBER_DOT = 80  # scatter sizes, in points squared
+_REFERENCE_DOT = 30
+_EVERYONE_STAR = 320
+_MAX_MEMBERS = 12
+
+
+def _draw_plane(ax: Axes, summary: MoodSummary, lang: str) -> None:
+    """Dots only: the words beside them are placed later, by _place_plane_labels."""
+    ax.axhline(0, color="#cccccc", linewidth=0.8, zorder=0)
+    ax.axvline(0, color="#cccccc", linewidth=0.8, zorder=0)
+    for label, point in _reference_points():
+        ax.scatter(
+            [point[0]],
+            [point[1]],
+            s=_REFERENCE_DOT,
+            marker="D",
+            facecolor="white",
+            edgecolor=tone_colour(label),
+            linewidth=1.5,
+            zorder=2,
         )
-    for member, (v, a) in list(summary.member_places.items())[:12]:
-        ax.scatter([v], [a], s=60, color="#4dabf7", alpha=0.8)
-        ax.annotate(member, (v, a), textcoords="offset points", xytext=(6, 6), fontsize=9)
-    ax.scatter([summary.valence], [summary.arousal], s=260, color="#d6336c", marker="*", zorder=3)
-    ax.annotate(
-        t(lang, "chart.everyone"),
-        (summary.valence, summary.arousal),
-        textcoords="offset points",
-        xytext=(8, -14),
-        color="#d6336c",
-        fontsize=10,
+    for member, (v, a) in _members(summary):
+        ax.scatter(
+            [v],
+            [a],
+            s=_MEMBER_DOT,
+            color=tone_colour(summary.members[member]),
+            edgecolor="#333333",
+            linewidth=0.8,
+            zorder=3,
+        )
+    ax.scatter(
+        [summary.valence],
+        [summary.arousal],
+        s=_EVERYONE_STAR,
+        color="#000000",
+        edgecolor="white",
+        marker="*",
+        zorder=4,
     )
     ax.set_xlim(-1.05, 1.05)
     ax.set_ylim(-1.05, 1.05)
@@ -259,18 +310,107 @@ def _draw_plane(ax, summary: MoodSummary, lang: str) -> None:  # type: ignore[no
     ax.set_title(t(lang, "chart.plane"))
 
 
-def _tick(at: datetime, trend: Sequence[TrendPoint]) -> str:
-    same_day = trend[0].at.date() == trend[-1].at.date()
-    return at.strftime("%H:%M") if same_day else at.strftime("%m-%d")
+def _reference_points() -> list[tuple[str, tuple[float, float]]]:
+    return [(label, (p.valence, p.arousal)) for label, p in AFFECT.items() if label != "other"]
 
 
-def _colour(label: str) -> str:
-    point = AFFECT[label]
-    if point.valence > 0.1:
-        return "#40c057"
-    if point.valence < -0.1:
-        return "#fa5252" if point.arousal > 0 else "#748ffc"
-    return "#adb5bd"
+def _members(summary: MoodSummary) -> list[tuple[str, tuple[float, float]]]:
+    return list(summary.member_places.items())[:_MAX_MEMBERS]
+
+
+# Offsets tried for a label, nearest first: right, left, above, below, then the diagonals.
+_DIRECTIONS = [(1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1)]
+_RADII_PT = [7, 14, 24, 38, 56]
+_HA: dict[int, Literal["left", "center", "right"]] = {1: "left", 0: "center", -1: "right"}
+_VA: dict[int, Literal["bottom", "center", "top"]] = {1: "bottom", 0: "center", -1: "top"}
+_CANDIDATES = [((dx * r, dy * r), _HA[dx], _VA[dy]) for r in _RADII_PT for dx, dy in _DIRECTIONS]
+
+
+def _place_plane_labels(ax: Axes, summary: MoodSummary, lang: str) -> None:
+    """Names and tone words beside their dots, each nudged until it overlaps nothing.
+
+    A small greedy search in the spirit of adjustText: every dot is an obstacle, labels are
+    placed most important first, and each takes the nearest offset free of dots, earlier
+    labels and the frame; a label that had to move far gets a thin leader line.
+    """
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    dpi = ax.figure.dpi
+    frame = ax.get_window_extent(renderer)
+    taken = []
+    for (x, y), size in [
+        *[(p, _REFERENCE_DOT) for _, p in _reference_points()],
+        *[(p, _MEMBER_DOT) for _, p in _members(summary)],
+        ((summary.valence, summary.arousal), _EVERYONE_STAR),
+    ]:
+        cx, cy = ax.transData.transform((x, y))
+        r = (size**0.5) / 2 * dpi / 72 + 1
+        taken.append(_box(cx - r, cy - r, cx + r, cy + r))
+    everyone = (t(lang, "chart.everyone"), (summary.valence, summary.arousal), "#000000", 11)
+    members = [(_short(member), place, "#222222", 10) for member, place in _members(summary)]
+    references = [
+        (label_name(lang, label), place, "#555555", 9) for label, place in _reference_points()
+    ]
+    for text, (x, y), colour, size in [everyone, *members, *references]:
+        note = ax.annotate(
+            text,
+            (x, y),
+            textcoords="offset points",
+            xytext=(0, 0),
+            color=colour,
+            fontsize=size,
+            zorder=5,
+        )
+        best: tuple[float, int] | None = None
+        for i, (offset, ha, va) in enumerate(_CANDIDATES):
+            note.xyann = offset
+            note.set_horizontalalignment(ha)
+            note.set_verticalalignment(va)
+            box = note.get_window_extent(renderer)
+            clash = sum(_overlap(box, other) for other in taken)
+            clash += box.width * box.height - _overlap(box, frame)
+            if best is None or clash < best[0]:
+                best = (clash, i)
+            if clash == 0:
+                break
+        assert best is not None
+        offset, ha, va = _CANDIDATES[best[1]]
+        note.xyann = offset
+        note.set_horizontalalignment(ha)
+        note.set_verticalalignment(va)
+        if (
+            max(map(abs, offset)) > _RADII_PT[1]
+        ):  # far from its dot: redrawn with a leader line to it
+            note.remove()
+            note = ax.annotate(
+                text,
+                (x, y),
+                textcoords="offset points",
+                xytext=offset,
+                ha=ha,
+                va=va,
+                color=colour,
+                fontsize=size,
+                zorder=5,
+                arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.6},
+            )
+        taken.append(note.get_window_extent(renderer))
+
+
+def _short(name: str, limit: int = 14) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _box(x0: float, y0: float, x1: float, y1: float):  # type: ignore[no-untyped-def]
+    from matplotlib.transforms import Bbox
+
+    return Bbox([[x0, y0], [x1, y1]])
+
+
+def _overlap(a, b) -> float:  # type: ignore[no-untyped-def]
+    """Area shared by two display-space boxes (0 when apart)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(w, 0.0) * max(h, 0.0)
 
 
 @cache

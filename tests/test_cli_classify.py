@@ -80,6 +80,37 @@ def test_a_model_setting_that_points_nowhere_is_a_clear_start_up_error(tmp_path,
     assert "Traceback" not in result.stderr
 
 
+def test_a_missing_file_fails_before_the_model_loads(tmp_path):
+    # A model setting that would fail to load: the answer is about the file, not the model.
+    for flag in ((), ("--json",)):
+        result = _classify(
+            *flag, "no-such-note.ogg", model=tmp_path / "no-such-model", cwd=tmp_path
+        )
+        assert result.returncode == 1, result.stderr
+        assert "No such file: no-such-note.ogg" in result.stdout
+        assert "VOICEMOOD_MODEL" not in result.stderr + result.stdout
+
+
+def test_configuring_logs_does_not_import_transformers_that_the_default_model_never_uses(
+    tiny_hubert_dir,
+):
+    from inference.models import uses_transformers
+
+    probe = (
+        "import logging, sys\n"
+        "from voicemood.logs import configure_logging\n"
+        "configure_logging(logging.WARNING, False)\n"
+        "print('transformers' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=voicemood_env()
+    )
+    assert result.stdout.strip() == "False", result.stderr
+    assert not uses_transformers(None) and not uses_transformers("compact")
+    assert uses_transformers(str(tiny_hubert_dir))
+    assert uses_transformers("superb/hubert-large-superb-er")
+
+
 def test_a_hub_id_without_a_network_says_so_and_how_to_fetch_it(tmp_path, make_audio):
     # HF_HUB_OFFLINE makes "no network" certain whatever this machine can reach; an empty
     # cache makes sure the id is not already downloaded.

@@ -2,11 +2,14 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import matplotlib.image as mpimg
+from matplotlib.colors import to_hex
 
+from bots.palette import tone_colour
 from bots.summary import (
     CHART_DPI,
     CHART_SIZE_IN,
     MoodNote,
+    draw_chart,
     quadrant,
     render_chart,
     render_summary_text,
@@ -77,3 +80,76 @@ def test_chart_is_a_phone_sized_png_in_both_languages():
         )
         # Not a blank canvas: a good share of the pixels carry ink.
         assert (image[..., :3].mean(axis=2) < 0.9).mean() > 0.02
+
+
+MEMBERS = ["Mina", "Joon", "Alexandra", "Seo-yeon", "Tom", "박지훈"]
+USUAL = ["happy", "calm", "neutral", "sad", "angry", "surprised"]
+
+
+def _busy_week() -> list[MoodNote]:
+    """Six members, 140 notes spread over seven days, each member mostly in their own tone."""
+    notes = []
+    for i in range(140):
+        member = i % 6
+        label = USUAL[member] if i % 4 else USUAL[(member + 1) % 6]
+        probs = {tone: 0.02 for tone in USUAL}
+        probs[label] = 0.9
+        at = START + timedelta(minutes=(i * 72) % (7 * 24 * 60))
+        notes.append(MoodNote(at, MEMBERS[member], label, probs))
+    return notes
+
+
+def _axes(summary, lang="en"):
+    shares, trend, plane = draw_chart(summary, lang).axes
+    return shares, trend, plane
+
+
+def test_a_weeks_time_axis_names_each_date_once():
+    summary = summarise(_busy_week(), "this week")
+    ticks = [label.get_text() for label in _axes(summary)[1].get_xticklabels()]
+    ticks = [tick for tick in ticks if tick]
+    assert len(ticks) >= 6
+    assert len(ticks) == len(set(ticks)), ticks
+
+
+def test_an_hours_time_axis_names_each_time_once():
+    ticks = [
+        label.get_text()
+        for label in _axes(summarise(_souring_chat(), "today"))[1].get_xticklabels()
+    ]
+    ticks = [tick for tick in ticks if tick]
+    assert len(ticks) >= 2
+    assert len(ticks) == len(set(ticks)), ticks
+
+
+def test_each_tone_is_drawn_in_its_own_palette_colour():
+    summary = summarise(_busy_week(), "this week")
+    shares, _, plane = _axes(summary)
+    bars = {to_hex(bar.get_facecolor()) for bar in shares.patches}
+    assert bars == {tone_colour(label).lower() for label in summary.shares}
+    assert len(bars) == len(summary.shares) == 6
+    # Each member's dot wears the colour of their usual tone.
+    dots = {to_hex(c.get_facecolor()[0]) for c in plane.collections if len(c.get_offsets()) == 1}
+    assert {tone_colour(label).lower() for label in summary.members.values()} <= dots
+
+
+def test_no_two_words_on_the_tone_map_overlap():
+    for lang in ("en", "ko"):
+        plane = _axes(summarise(_busy_week(), "this week"), lang)[2]
+        renderer = plane.figure.canvas.get_renderer()
+        boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in plane.texts]
+        words = {name for name, _ in boxes}
+        assert {"Mina", "박지훈", "everyone" if lang == "en" else "전체"} <= words
+        assert ("neutral" if lang == "en" else "중립") in words  # reference points carry words
+        for i, (a, box_a) in enumerate(boxes):
+            for b, box_b in boxes[i + 1 :]:
+                assert not box_a.overlaps(box_b), (a, b)
+
+
+def test_chart_title_speaks_of_voices_in_both_languages():
+    summary = summarise(_busy_week(), "this week")
+    title = draw_chart(summary, "en").get_suptitle()
+    assert title.splitlines() == ["How voices sounded in this chat this week", "140 voice notes"]
+    ko = draw_chart(summarise(_busy_week(), "이번 주"), "ko").get_suptitle()
+    assert ko.splitlines()[0] == "이번 주 이 대화방의 목소리는 이렇게 들렸어요"
+    assert "Mood" not in title and "분위기" not in ko

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bots.i18n import TEXT
+from bots.palette import TONE_COLOURS
 from tests import audio_factory
 from tests.web_factory import running_web
 
@@ -175,6 +176,71 @@ async def test_the_timeline_keeps_time_proportions_on_a_phone_and_lists_its_stre
     assert shown["strip_fits"]
     assert len(shown["items"]) == 3 and "0:09" in shown["items"][2]
     assert shown["steps_weight"] < 600  # a list to read, not one bold run-on title
+
+
+async def test_the_page_draws_tones_in_the_palettes_colours_and_the_dot_leaves_its_emoji(
+    browser, tiny_hubert_dir, tmp_path, make_audio
+):
+    note = make_audio("note.ogg", 3.0)
+    async with running_web(tiny_hubert_dir, tmp_path) as site:
+        shown = await asyncio.to_thread(_colours_and_map, browser, site.web.url, note)
+    painted = shown["painted"]
+    assert {label for label, _ in painted} >= {"happy", "sad", "angry"}  # timeline and top rows
+    for label, rgb in painted:
+        assert rgb == _rgb(TONE_COLOURS[label]), (label, rgb)
+    # The answer sits exactly on its own reference point: its emoji is still what shows there.
+    assert shown["on_top"] == ["text", "spot own"], shown["on_top"]
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+# The answer moved onto its own label's reference point, sure of itself, with LONG_TIMELINE.
+_ON_ITS_SPOT = """
+const timeline = arguments[0];
+const real = window.fetch;
+window.fetch = async (...args) => {
+  const response = await real(...args);
+  if (!String(args[0]).includes("/api/analyse") || !response.ok) return response;
+  const answer = await response.json();
+  const catalogue = await (await real("/api/messages")).json();
+  const [valence, arousal] = catalogue.affect[answer.label];
+  Object.assign(answer, { duration_s: 12.0, timeline, valence, arousal, not_sure: false });
+  return new Response(JSON.stringify(answer), { headers: { "Content-Type": "application/json" } });
+};
+"""
+_PAINTED = """
+const painted = [];
+for (const el of document.querySelectorAll("#answer [data-label]")) {
+  const style = getComputedStyle(el);
+  const paint = el instanceof SVGElement
+    ? (el.classList.contains("own-ring") ? style.stroke : el.tagName === "circle" ? style.fill : null)
+    : style.backgroundColor;
+  if (paint) painted.push([el.dataset.label, paint]);
+}
+const own = document.querySelector("#map .spot.own");
+const r = own.getBoundingClientRect();
+const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+return { painted, on_top: [top.tagName, top.getAttribute("class")] };
+"""
+
+
+def _colours_and_map(driver, url: str, note: Path) -> dict[str, object]:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    driver.execute_script(_ON_ITS_SPOT, LONG_TIMELINE)
+    driver.find_element(By.ID, "file").send_keys(str(note))
+    _wait(driver, lambda d: d.find_element(By.ID, "timeline").is_displayed())
+    driver.execute_script("document.getElementById('map').scrollIntoView()")
+    shown = driver.execute_script(_PAINTED)
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "web-map-desktop.png"))
+    _phone_screenshot(driver, ARTIFACTS / "web-map-phone.png")
+    return shown
 
 
 # The page's own fetch, with the answer's timeline replaced by LONG_TIMELINE (the tiny test

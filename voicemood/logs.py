@@ -38,11 +38,16 @@ def configure_logging(
     root.setLevel(level)
     # Library warnings (warnings.warn) become records too, so they get the same format.
     logging.captureWarnings(True)
-    _route_transformers()
+    if "transformers" in sys.modules:
+        route_transformers()
 
 
-def _route_transformers() -> None:
-    """transformers writes to stderr itself (own handler, progress bars): send it through ours."""
+def route_transformers() -> None:
+    """transformers writes to stderr itself (own handler, progress bars): send it through ours.
+
+    Called before a transformers model loads (voicemood.wiring), not by every command: importing
+    transformers only to quiet it took a second of `classify`'s start with the default model.
+    """
     try:
         from transformers.utils import logging as hf_logging
     except ImportError:

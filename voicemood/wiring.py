@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from common.audio import MB
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
-from inference.models import load_model
+from inference.models import load_model, uses_transformers
 from inference.reload import ModelReloader, ReloadConfig
 from inference.worker import InferenceWorker, WorkerConfig
 from voicemood.settings import Settings
@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 def build_analyzer(settings: Settings) -> Analyzer:
     """Loads the configured model and wraps it in the one shared worker and analyzer."""
+    if uses_transformers(settings.model):
+        from voicemood.logs import route_transformers
+
+        route_transformers()
     model = load_model(
         settings.model,
         device=settings.device,

@@ -6,6 +6,7 @@ from typing import Any
 
 from bots.core.buttons import PICKABLE_LABELS
 from bots.i18n import EMOJI, LABEL_NAMES, LANGUAGES, TEXT
+from bots.palette import TONE_COLOURS
 from inference.labels import AFFECT
 
 # The catalogue keys the page uses; the rest of bots.i18n is for the chat bots' commands.
@@ -59,4 +60,5 @@ def page_catalogue(default: str) -> dict[str, Any]:
         "emoji": EMOJI,
         "pickable": list(PICKABLE_LABELS),
         "affect": {label: [p.valence, p.arousal] for label, p in AFFECT.items()},
+        "colours": dict(TONE_COLOURS),  # the charts' palette, so page and charts agree
     }

@@ -25,6 +25,7 @@ __all__ = [
     "EmbeddingModel",
     "EmotionModel",
     "load_model",
+    "uses_transformers",
 ]
 
 
@@ -42,11 +43,7 @@ def load_model(
     `encoder` (VOICEMOOD_ENCODER; None: the packaged Whisper-base); a folder with a compact-model
     marker loads the project's own CNN; any other folder or a hub id goes through transformers.
     """
-    if spec is None or spec == "bundled":
-        spec = str(BUNDLED_DIR)
-    elif spec == "compact":
-        spec = str(COMPACT_DIR)
-    path = Path(spec).expanduser()
+    path = _path_of(spec)
     if (path / HEAD_MARKER).is_file():
         from inference.models.whisper_head import WhisperHeadModel
 
@@ -62,4 +59,26 @@ def load_model(
         )
     from inference.models.hf import HFAudioClassifier
 
-    return HFAudioClassifier.load(spec, device=device, precision=precision)
+    return HFAudioClassifier.load(spec or str(path), device=device, precision=precision)
+
+
+def uses_transformers(spec: str | None) -> bool:
+    """Whether load_model(spec) goes through transformers (a hub id or a checkpoint folder).
+
+    Lets a caller set transformers up (its logging) only when it will be imported: importing
+    it costs about a second, a third of `classify`'s start with the default model.
+    """
+    path = _path_of(spec)
+    markers = (path / HEAD_MARKER, path / COMPACT_MARKER)
+    return not any(marker.is_file() for marker in markers) and path not in (
+        BUNDLED_DIR,
+        COMPACT_DIR,
+    )
+
+
+def _path_of(spec: str | None) -> Path:
+    if spec is None or spec == "bundled":
+        return BUNDLED_DIR
+    if spec == "compact":
+        return COMPACT_DIR
+    return Path(spec).expanduser()

@@ -68,12 +68,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     # Warnings only: stdout carries the answers, stderr stays quiet unless something is wrong.
     configure_logging(logging.WARNING, settings.log_json, secrets=secrets_of(settings))
+    lang = args.lang or settings.language
+    # Files are checked before the model loads (seconds): a mistyped name fails at once.
+    missing = [_missing(path) for path in args.files]
+    if all(missing):
+        for path, error in zip(args.files, missing, strict=True):
+            print(_format(path, error, as_json=args.json, lang=lang), flush=True)
+        return 1
     try:
         analyzer = build_analyzer(settings)
     except VoiceMoodError as error:
         print(f"voicemood: {error}", file=sys.stderr)
         return 2
-    lang = args.lang or settings.language
     transcriber = None
     if args.transcript:
         from inference.transcript import Transcriber
@@ -216,13 +222,8 @@ async def _one(
     from inference.errors import VoiceMoodError
 
     try:
-        if not await asyncio.to_thread(path.is_file):
-            if await asyncio.to_thread(path.is_dir):
-                raise IsADirectoryError(
-                    f"{path} is a folder, not an audio file: name the files in it "
-                    f"(for example {path / '*.ogg'})"
-                )
-            raise FileNotFoundError(f"No such file: {path}")
+        if error := await asyncio.to_thread(_missing, path):
+            raise error
         audio = await analyzer.decode(path)
         words = asyncio.create_task(transcriber.transcribe(audio.samples)) if transcriber else None
         async with budget.hold(analyzer.clips_of(audio)):
@@ -237,6 +238,18 @@ async def _one(
     except Exception as error:  # one bad file must not stop the others
         log.exception("unexpected failure analysing %s", path)
         return error
+
+
+def _missing(path: Path) -> OSError | None:
+    """Why `path` is not a file to analyse (missing, a folder), or None when it is one."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return IsADirectoryError(
+            f"{path} is a folder, not an audio file: name the files in it "
+            f"(for example {path / '*.ogg'})"
+        )
+    return FileNotFoundError(f"No such file: {path}")
 
 
 def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:

@@ -22,13 +22,8 @@
     const t = Math.round(s);
     return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, "0")}`;
   };
-  // The summary chart's colours (bots/summary.py): pleasant green, tense red, low blue, else grey.
-  const colour = (label) => {
-    const [v, a] = cat.affect[label] ?? [0, 0];
-    if (v > 0.1) return "#40c057";
-    if (v < -0.1) return a > 0 ? "#fa5252" : "#748ffc";
-    return "#adb5bd";
-  };
+  // One colour per tone, served with the sentences from bots/palette.py (the charts' palette).
+  const colour = (label) => cat.colours[label] ?? cat.colours.other;
 
   function chooseLanguage() {
     const saved = localStorage.getItem("voicemood.lang");
@@ -176,6 +171,7 @@
         fillBar.style.display = "block";
         fillBar.style.width = percent(probability);
         fillBar.style.background = colour(label);
+        fillBar.dataset.label = label;
         track.append(fillBar);
         const pct = document.createElement("span");
         pct.className = "pct";
@@ -199,6 +195,7 @@
         // the CSS); an emoji is drawn only where the stretch has room for it, never clipped.
         part.style.flexGrow = String(share);
         part.style.background = colour(seg.label);
+        part.dataset.label = seg.label;
         part.title = `${clock(seg.start_s)}–${clock(seg.end_s)} ${labelName(seg.label)} ${percent(seg.confidence)}`;
         if (share >= 0.09) part.textContent = emoji(seg.label);
         return part;
@@ -212,6 +209,7 @@
         const swatch = document.createElement("span");
         swatch.className = "swatch";
         swatch.style.background = colour(seg.label);
+        swatch.dataset.label = seg.label;
         item.append(
           swatch,
           seg.not_sure
@@ -241,25 +239,38 @@
       svg("text", { class: "axis-label", x: 228, y: 228, "text-anchor": "end" }, `${tr("chart.valence_short")} →`),
       svg("text", { class: "axis-label", x: 126, y: 22 }, `↑ ${tr("chart.arousal_short")}`),
     ];
+    // The note's dot goes under the reference emoji, so it never hides its own answer's emoji,
+    // which is drawn in full (the others are faded) and ringed in its tone's colour.
+    const nx = x(a.valence);
+    const ny = y(a.arousal);
+    const own = a.not_sure ? null : a.label;
+    parts.push(
+      svg("circle", { class: "halo", cx: nx, cy: ny, r: 18, fill: colour(a.label) }),
+      svg("circle", { class: "note", cx: nx, cy: ny, r: 8, fill: colour(a.label), "data-label": a.label }),
+    );
     for (const label of cat.pickable) {
       const [v, ar] = cat.affect[label];
-      const spot = svg("text", { class: "spot", x: x(v), y: y(ar) + 5, "text-anchor": "middle" }, emoji(label));
+      if (label === own) {
+        parts.push(svg("circle", { class: "own-ring", cx: x(v), cy: y(ar), r: 11, stroke: colour(label), "data-label": label }));
+      }
+      const spot = svg(
+        "text",
+        { class: label === own ? "spot own" : "spot", x: x(v), y: y(ar) + 5, "text-anchor": "middle", "data-label": label },
+        emoji(label),
+      );
       spot.append(svg("title", {}, labelName(label)));
       // The word to the right of its emoji (so close neighbours such as angry, fearful and
       // disgusted sit on their own lines), or to its left where the frame has no room.
       const right = x(v) < 170;
+      const gap = label === own ? 15 : 12; // clear of the ring
       const word = svg(
         "text",
-        { class: "spot-word", x: x(v) + (right ? 10 : -10), y: y(ar) + 4, "text-anchor": right ? "start" : "end" },
+        { class: "spot-word", x: x(v) + (right ? gap : -gap), y: y(ar) + 4, "text-anchor": right ? "start" : "end" },
         labelName(label),
       );
       parts.push(spot, word);
     }
-    const nx = x(a.valence);
-    const ny = y(a.arousal);
     parts.push(
-      svg("circle", { class: "halo", cx: nx, cy: ny, r: 18 }),
-      svg("circle", { class: "note", cx: nx, cy: ny, r: 8 }),
       svg("text", { class: "note-label", x: nx, y: ny < 40 ? ny + 30 : ny - 22, "text-anchor": "middle" }, tr("web.map_note")),
     );
     $("map").replaceChildren(...parts);
