@@ -68,8 +68,10 @@ EN: dict[str, str] = {
         "model; /donate off deletes the kept audio. With /baseline on, I keep running "
         "averages of how your voice usually sounds (numbers, never audio) to read the tone of "
         "your notes against your usual voice; /baseline off deletes them. Corrections you "
-        "give are kept with your id. In groups I only analyse members who opted in. /forget deletes everything about "
-        "you, everywhere, at once. Emotion recognition must not be used to monitor people in "
+        "give are kept with your id. /words keeps your own words for tones; /transcript on "
+        "shows the words of your notes, which I never keep. /export sends you everything I "
+        "keep about you. In groups I only analyse members who opted in. /forget deletes "
+        "everything about you, everywhere, at once. Emotion recognition must not be used to monitor people in "
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
     ),
     "group.intro": (

@@ -1,4 +1,4 @@
-from bots.i18n import LABEL_NAMES, TEXT
+from bots.i18n import LABEL_NAMES, TEXT, t
 from bots.replies import render_error, render_prediction
 from inference.answer import Segment, make_prediction
 from inference.errors import (
@@ -87,3 +87,10 @@ def test_an_unsure_stretch_of_a_long_note_is_worded_as_a_guess_in_both_languages
         "톤의 흐름: 0:00 😐 중립 → 0:08 🤔 '슬픔'일지도 몰라요 (확실하지 않음)"
     )
     assert [s["not_sure"] for s in p.to_json()["timeline"]] == [False, True]
+
+
+def test_privacy_names_every_command_that_keeps_or_shows_something_in_both_languages():
+    for lang in ("en", "ko"):
+        text = t(lang, "privacy")
+        for command in ("/donate", "/baseline", "/words", "/transcript", "/export", "/forget"):
+            assert command in text, (lang, command)
