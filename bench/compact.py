@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 from hubert_folder import write_hubert
+from samples import SR, median_s, speech
 
-SR = 16_000
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LENGTHS_S = (2.0, 5.0, 10.0, 30.0)
 
 
@@ -41,7 +38,7 @@ def main() -> None:
 
     compact = load_model(args.model or "compact")
     hubert = None if args.skip_hubert else _hubert_base()
-    source = _speech()
+    source = speech(4)
     print(
         f"compact: {compact.name}, {_parameters(compact):,} parameters, {_size_mb(args.model):.2f} MB"
     )
@@ -51,22 +48,12 @@ def main() -> None:
     print("-" * len(header))
     for seconds in LENGTHS_S:
         clip = np.resize(source, int(seconds * SR)).astype(np.float32)
-        fast = _median_s(functools.partial(compact.predict, [clip]), args.runs)
+        fast = median_s(functools.partial(compact.predict, [clip]), args.runs)
         row = f"{seconds:>6.0f} | {fast * 1000:>10.1f} | {seconds / fast:>9.0f}"
         if hubert is not None:
-            slow = _median_s(functools.partial(hubert, clip), args.runs)
+            slow = median_s(functools.partial(hubert, clip), args.runs)
             row += f" | {slow * 1000:>14.0f} | {seconds / slow:>9.1f} | {slow / fast:>7.0f}x"
         print(row, flush=True)
-
-
-def _median_s(call: Callable[[], object], runs: int) -> float:
-    call()  # warm-up: first-call allocations are not the steady state
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def _hubert_base() -> Callable[[np.ndarray], np.ndarray]:
@@ -76,19 +63,6 @@ def _hubert_base() -> Callable[[np.ndarray], np.ndarray]:
     folder = write_hubert(Path(tempfile.mkdtemp(prefix="bench-hubert-base-")), attention_mask=False)
     model = HFAudioClassifier.load(str(folder), precision="fp32")
     return lambda clip: model.predict([clip])
-
-
-def _speech() -> np.ndarray:
-    """A few seconds of real speech when the shared data is here, else a speech-like signal."""
-    folder = SHARED_DATA / "ravdess" / "Actor_01"
-    if folder.is_dir():
-        import soundfile as sf
-
-        parts = [sf.read(path, dtype="float32")[0] for path in sorted(folder.glob("*.flac"))[:4]]
-        return np.concatenate(parts)
-    from tests.audio_factory import speechlike
-
-    return speechlike(10.0)
 
 
 def _parameters(model: object) -> int:

@@ -19,9 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-SR = 16_000
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from samples import SHARED_DATA, SR, five_seconds
 
 
 def main() -> None:
@@ -66,7 +64,7 @@ async def timing(folder: Path, runs: int) -> None:
     from inference.models import load_model
     from inference.worker import InferenceWorker
 
-    audio = Audio(_five_seconds(folder))
+    audio = Audio(five_seconds(folder))
     worker = InferenceWorker(load_model(None))
     await worker.start()
     try:
@@ -90,18 +88,6 @@ async def timing(folder: Path, runs: int) -> None:
     print("| 5 s note | without cues ms | with cues ms | added ms | with/without | cues alone ms |")
     print("|---|---|---|---|---|---|")
     print(f"| median of {runs} | {p:.1f} | {w:.1f} | {w - p:.1f} | {w / p:.3f} | {a:.1f} |")
-
-
-def _five_seconds(folder: Path) -> np.ndarray:
-    clip = folder / "Actor_01" / "03-01-05-02-01-01-01.flac"
-    if clip.is_file():
-        import librosa
-
-        y, _ = librosa.load(clip, sr=SR)
-        return np.resize(y, 5 * SR).astype(np.float32)
-    from tests.audio_factory import speechlike
-
-    return speechlike(5.0, seed=0)
 
 
 if __name__ == "__main__":

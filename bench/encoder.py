@@ -16,12 +16,10 @@ import asyncio
 import resource
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from samples import SR, median_s, speech
 
-SR = 16_000
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 LENGTHS_S = (2.0, 5.0, 10.0, 30.0)
 
 
@@ -43,14 +41,14 @@ def main() -> None:
         f"{compact.name} (+{rss_both - rss_head:.0f} MiB)"
     )
     print(f"runs per cell: {args.runs} (median)\n")
-    source = _speech()
+    source = speech(8)
     header = f"{'clip s':>6} | {'head ms':>8} | {'audio-s/s':>9} | {'compact ms':>10} | {'audio-s/s':>9} | {'head/compact':>12}"
     print(header)
     print("-" * len(header))
     for seconds in LENGTHS_S:
         clip = np.resize(source, int(seconds * SR)).astype(np.float32)
-        h = _median_s(lambda clip=clip: head.predict([clip]), args.runs)
-        c = _median_s(lambda clip=clip: compact.predict([clip]), args.runs)
+        h = median_s(lambda clip=clip: head.predict([clip]), args.runs)
+        c = median_s(lambda clip=clip: compact.predict([clip]), args.runs)
         print(
             f"{seconds:>6.0f} | {h * 1000:>8.1f} | {seconds / h:>9.0f} | {c * 1000:>10.1f} | "
             f"{seconds / c:>9.0f} | {h / c:>11.2f}x",
@@ -77,34 +75,12 @@ async def _burst(model: object, notes: list[np.ndarray]) -> float:
         return len(notes) * 5.0 / (time.perf_counter() - started)
 
 
-def _median_s(call, runs: int) -> float:
-    call()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def _rss_mib() -> float:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _speech() -> np.ndarray:
-    folder = SHARED_DATA / "ravdess" / "Actor_01"
-    if folder.is_dir():
-        import soundfile as sf
-
-        parts = [sf.read(path, dtype="float32")[0] for path in sorted(folder.glob("*.flac"))[:8]]
-        return np.concatenate(parts)
-    from tests.audio_factory import speechlike
-
-    return speechlike(10.0)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from samples import SHARED_DATA, SR, five_seconds
 
-SR = 16_000
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 STATEMENTS = {"01": "Kids are talking by the door", "02": "Dogs are sitting by the door"}
 KOREAN = (
     "안녕하세요",
@@ -108,7 +107,7 @@ async def _timing(transcriber, folder: Path, runs: int) -> None:
     from inference.models import load_model
     from inference.worker import InferenceWorker
 
-    audio = Audio(_five_seconds(folder))
+    audio = Audio(five_seconds(folder))
     worker = InferenceWorker(load_model(None))
     await worker.start()
     try:
@@ -133,18 +132,6 @@ async def _timing(transcriber, folder: Path, runs: int) -> None:
     print("| 5 s note | analysis s | with transcript s | added s | ratio | transcript alone s |")
     print("|---|---|---|---|---|---|")
     print(f"| median of {runs} | {p:.3f} | {b:.3f} | {b - p:.3f} | {b / p:.2f} | {a:.3f} |")
-
-
-def _five_seconds(folder: Path) -> np.ndarray:
-    clip = folder / "Actor_01" / "03-01-05-02-01-01-01.flac"
-    if clip.is_file():
-        import librosa
-
-        y, _ = librosa.load(clip, sr=SR)
-        return np.resize(y, 5 * SR).astype(np.float32)
-    from tests.audio_factory import speechlike
-
-    return speechlike(5.0, seed=0)
 
 
 if __name__ == "__main__":
