@@ -130,14 +130,13 @@ class InferenceWorker:
         can always run once the worker is idle, yet never runs half-way.
         """
         model = self.model
-        if task == "embed" and not isinstance(model, EmbeddingModel):
-            raise TypeError(f"model {model.name} gives no embeddings")
+        if task == "embed":
+            if not isinstance(model, EmbeddingModel):
+                raise TypeError(f"model {model.name} gives no embeddings")
+            width = model.embedding_dim
+        else:
+            width = len(model.labels)
         if len(waveforms) == 0:
-            width = (
-                model.embedding_dim
-                if isinstance(model, EmbeddingModel) and task == "embed"
-                else len(model.labels)
-            )
             return Rows(np.zeros((0, width), np.float32), model)
         if self._closing:
             raise Busy("The mood reader is restarting; please send the note again in a minute.")
@@ -145,11 +144,6 @@ class InferenceWorker:
         queued = len(self._waiting)
         if queued and queued + len(waveforms) > self.config.max_queue:
             raise Busy("Too many voice notes at once right now; please try again in a minute.")
-        width = (
-            model.embedding_dim
-            if task == "embed" and isinstance(model, EmbeddingModel)
-            else len(model.labels)
-        )
         job = _Job(asyncio.get_running_loop().create_future(), len(waveforms), width)
         self._waiting.extend(
             _Clip(np.asarray(w), job, i, model, task) for i, w in enumerate(waveforms)
