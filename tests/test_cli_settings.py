@@ -110,3 +110,11 @@ def test_shard_ids_beyond_the_count_stop_run_with_one_sentence(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "VOICEMOOD_DISCORD_SHARD_IDS ('1-2') must be among 0..1" in line, line
+
+
+def test_an_empty_token_switches_that_bot_off():
+    from voicemood.settings import Settings
+
+    settings = Settings(_env_file=None, telegram_token=" ", discord_token="")
+
+    assert settings.telegram_token is None and settings.discord_token is None

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -69,12 +70,57 @@ def test_the_image_carries_the_page_fonts_and_their_licences(tmp_path):
         assert f"bots/web/static/{font}-LICENSE.txt" in names
 
 
-def test_compose_publishes_on_localhost_only_with_a_volume_and_an_env_file():
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-    (service,) = compose["services"].values()
+def test_compose_by_default_runs_one_process_published_on_localhost_only():
+    services = _compose()["services"]
+    default = [name for name, service in services.items() if "profiles" not in service]
+    assert default == ["voicemood"]
+    service = services["voicemood"]
     assert service["env_file"] == ".env"
     assert all(str(p).startswith("127.0.0.1:") for p in service["ports"])
     assert any(v.endswith(":/data") for v in service["volumes"])
+    # The scaled profile publishes nothing on the host: its way in is the operator's TLS proxy.
+    assert all("ports" not in s for name, s in services.items() if name != "voicemood")
+
+
+def test_the_scaled_profile_has_healthy_postgres_and_redis_before_any_bot_starts():
+    services = _compose()["services"]
+    scaled = {name for name, s in services.items() if "scaled" in s.get("profiles", ())}
+    assert scaled == {"postgres", "redis", "worker", "telegram", "discord-0", "discord-1"}
+    for name in scaled:
+        assert "healthcheck" in services[name] or services[name]["command"] == ["run"], name
+    assert services["worker"]["command"] == ["worker"]
+    assert services["worker"]["healthcheck"]["test"] == ["CMD", "voicemood", "worker", "--health"]
+    assert services["worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    bots = [name for name in scaled if services[name].get("command") == ["run"]]
+    assert sorted(bots) == ["discord-0", "discord-1", "telegram"]
+    for name in bots:
+        service = services[name]
+        env = service["environment"]
+        assert env["VOICEMOOD_DATABASE_URL"].startswith("postgresql://voicemood:")
+        assert "@postgres:5432/" in env["VOICEMOOD_DATABASE_URL"]
+        assert env["VOICEMOOD_REDIS_URL"] == "redis://redis:6379/0"
+        for needed in ("postgres", "redis"):
+            assert service["depends_on"][needed]["condition"] == "service_healthy", name
+        # Donated audio lives in the data folder: every replica must see the same one.
+        assert "voicemood-data:/data" in service["volumes"], name
+        # Secrets stay in .env: nothing secret is written into the file.
+        assert "VOICEMOOD_TELEGRAM_TOKEN" not in env or env["VOICEMOOD_TELEGRAM_TOKEN"] == ""
+        assert "VOICEMOOD_DISCORD_TOKEN" not in env or env["VOICEMOOD_DISCORD_TOKEN"] == ""
+
+
+def test_the_discord_processes_run_every_shard_exactly_once_and_telegram_takes_webhooks():
+    services = _compose()["services"]
+    shard_envs = [s["environment"] for n, s in services.items() if n.startswith("discord-")]
+    (count,) = {int(env["VOICEMOOD_DISCORD_SHARD_COUNT"]) for env in shard_envs}
+    ids = sorted(
+        int(i) for env in shard_envs for i in env["VOICEMOOD_DISCORD_SHARD_IDS"].split(",")
+    )
+    assert ids == list(range(count))
+    assert all(env["VOICEMOOD_TELEGRAM_TOKEN"] == "" for env in shard_envs)
+    telegram = services["telegram"]["environment"]
+    assert telegram["VOICEMOOD_DISCORD_TOKEN"] == ""
+    assert telegram["VOICEMOOD_TELEGRAM_WEBHOOK_LISTEN"] == "0.0.0.0"
+    assert services["telegram"]["expose"] == [telegram["VOICEMOOD_TELEGRAM_WEBHOOK_PORT"]]
 
 
 async def test_the_healthcheck_passes_while_voicemood_runs_and_fails_after_it_stops(
@@ -155,3 +201,7 @@ def _instructions() -> list[tuple[str, str]]:
             kind, _, args = line.strip().partition(" ")
             steps.append((kind.upper(), args.strip()))
     return steps
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

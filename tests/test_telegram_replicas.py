@@ -118,8 +118,9 @@ async def test_a_vote_and_a_forget_confirmed_on_the_other_replica_take_effect_on
     yes = _buttons(ask)[0]["callback_data"]
     await replicas.post(fake.press_button(DM, ALICE, ask.result["message_id"], yes), replica=0)
     await fake.wait_for(
-        lambda c: c.method == "editMessageText"
-        and c.params["message_id"] == ask.result["message_id"],
+        lambda c: (
+            c.method == "editMessageText" and c.params["message_id"] == ask.result["message_id"]
+        ),
         timeout=10,
     )
 

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("telegram_token", "discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, token: object) -> object:
+        """VOICEMOOD_DISCORD_TOKEN= (empty, e.g. to switch a bot off in one container) is unset."""
+        return None if isinstance(token, str) and not token.strip() else token
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _secret_telegram_accepts(cls, secret: SecretStr | None) -> SecretStr | None:
