@@ -47,7 +47,7 @@ class PostgresTransaction:
         self._conn = conn
 
     async def fetch(self, sql: str, params: Any = ()) -> list[Row]:
-        text, args = _bind(sql, params)
+        text, args = bind_parameters(sql, params)
         return list(await self._conn.fetch(text, *args))
 
     async def fetchone(self, sql: str, params: Any = ()) -> Row | None:
@@ -55,7 +55,7 @@ class PostgresTransaction:
         return records[0] if records else None
 
     async def execute(self, sql: str, params: Any = ()) -> int:
-        text, args = _bind(sql, params)
+        text, args = bind_parameters(sql, params)
         status = await self._conn.execute(text, *args)
         # "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word is the row count.
         last = status.rsplit(" ", 1)[-1]
@@ -100,11 +100,11 @@ class PostgresBackend:
             raise StorageFull("The storage is full, so this was not saved.") from error
 
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
-        text, args = _bind(sql, params)
+        text, args = bind_parameters(sql, params)
         return list(await self._pool.fetch(text, *args))
 
     async def stream(self, sql: str, params: Any = ()) -> AsyncIterator[Row]:
-        text, args = _bind(sql, params)
+        text, args = bind_parameters(sql, params)
         # A server-side cursor (it needs a transaction): rows come in batches, not all at once.
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
             async for row in conn.cursor(text, *args):
@@ -121,7 +121,7 @@ class PostgresBackend:
             await conn.execute(f"VACUUM {_PERSON_TABLES}")
 
 
-def _bind(sql: str, params: Any) -> tuple[str, list[Any]]:
+def bind_parameters(sql: str, params: Any) -> tuple[str, list[Any]]:
     """The statement in PostgreSQL's `$n` style and its arguments in order."""
     text, names = _translate(sql)
     if isinstance(params, Mapping):
