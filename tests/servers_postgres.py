@@ -36,6 +36,8 @@ class PostgresServer:
     """A running server: `url(name)` is the URL of one of its databases."""
 
     base_url: str
+    # The cluster's folder when these tests started it (None for VOICEMOOD_TEST_DATABASE_URL's).
+    data_dir: Path | None = None
     _names: Iterator[int] = field(default_factory=itertools.count)
 
     def url(self, database: str) -> str:
@@ -83,8 +85,9 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
         return
     bin_dir = _find_binaries()
-    with _cluster(bin_dir) as url:
-        server = PostgresServer(url)
+    cluster = _cluster(bin_dir)
+    with cluster as url:
+        server = PostgresServer(url, cluster.data)
         server.make_template()
         yield server
 

@@ -101,6 +101,8 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
         await _assert_nothing_of_alice(tmp_path, alice.id, storage_backend)
         assert (await store.forget_person("telegram", ALICE)).found is False
     await _assert_nothing_of_alice(tmp_path, alice.id, storage_backend)
+    if storage_backend == "postgres":
+        await _assert_no_version_of_alice_in_postgres_pages(tmp_path)
 
 
 async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> None:
@@ -137,3 +139,25 @@ async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> N
         if path.is_file():
             content = path.read_bytes()
             assert not any(audio in content for audio in ALICE_AUDIO), path
+
+
+async def _assert_no_version_of_alice_in_postgres_pages(root: Path) -> None:
+    """No tuple in any table page, live or dead, holds her values: the store VACUUMs after a
+    forget, so no tool reading pages (pg_dirtyread, say) finds an old version of her rows.
+
+    Unlike SQLite's secure_delete, PostgreSQL does not zero the freed space, and its WAL keeps
+    the old bytes until recycled: see the README's privacy notes.
+    """
+    await raw_rows(root, "CREATE EXTENSION IF NOT EXISTS pageinspect")
+    needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, ALICE_ENCODER, ALICE_WORD]
+    needles.append(ALICE_STATS.decode())
+    for table in await table_columns(root):
+        (blocks,) = (await raw_rows(root, f"SELECT pg_relation_size('{table}') / 8192"))[0]
+        for block in range(int(blocks)):
+            tuples = await raw_rows(
+                root,
+                "SELECT t_data FROM heap_page_items(get_raw_page(?, ?)) WHERE t_data IS NOT NULL",
+                (table, block),
+            )
+            for (data,) in tuples:
+                assert not any(n.encode() in bytes(data) for n in needles), (table, block)
