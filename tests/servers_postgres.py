@@ -20,9 +20,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -48,7 +50,7 @@ class PostgresServer:
         """A new, empty database's URL: at the latest schema, or without any tables at all."""
         name = f"vm_test_{os.getpid()}_{next(self._names)}"
         template = TEMPLATE if migrated else "template0"
-        asyncio.run(self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        _run_apart(self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         return self.url(name)
 
     async def _admin(self, *statements: str) -> None:
@@ -72,7 +74,7 @@ class PostgresServer:
             backend = await PostgresBackend.open(self.url(TEMPLATE))
             await backend.close()
 
-        asyncio.run(migrate())
+        _run_apart(migrate())
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +92,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         server = PostgresServer(url, cluster.data)
         server.make_template()
         yield server
+
+
+def _run_apart(job: Coroutine[Any, Any, None]) -> None:
+    """Run `job` to the end on its own loop in its own thread (a test's loop may be running)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, job).result()
 
 
 def _find_binaries() -> Path:
