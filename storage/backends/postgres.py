@@ -23,12 +23,13 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from storage import migrations_postgres
 from storage.backends import Dialect, Row
-from storage.errors import StorageFull
+from storage.errors import DatabaseUnavailable, StorageFull
 
 # pg_advisory_xact_lock's key for "a VoiceMood write is running" (any fixed bigint will do).
 WRITE_LOCK = 0x766D_0001
@@ -70,12 +71,21 @@ class PostgresBackend:
 
     @classmethod
     async def open(cls, url: str, *, max_connections: int = 10) -> PostgresBackend:
-        pool = await asyncpg.create_pool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            server_settings={"application_name": "voicemood"},
-        )
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=max_connections,
+                server_settings={"application_name": "voicemood"},
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            # The URL may carry a password: name only the host and port (the server's and the
+            # socket's own messages never repeat a password).
+            where = urlsplit(url)
+            raise DatabaseUnavailable(
+                f"Cannot open the PostgreSQL database at {where.hostname or 'the local socket'}"
+                f":{where.port or 5432}: {error}",
+            ) from None
         try:
             async with pool.acquire() as conn:
                 await migrations_postgres.migrate(conn)
