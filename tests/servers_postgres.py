@@ -121,8 +121,11 @@ def _version_key(path: str) -> int:
 class _cluster:
     """initdb + pg_ctl start in a temp folder; pg_ctl stop and the folder removed on exit."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, crash_safe: bool = False) -> None:
         self.bin_dir = bin_dir
+        # Tests: no fsync at all. crash_safe (bench/storage_postgres.py): files fsynced, commits
+        # not waited for, like the SQLite store's WAL with synchronous=NORMAL.
+        self.crash_safe = crash_safe
         self.root = Path(tempfile.mkdtemp(prefix="voicemood-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"
@@ -141,8 +144,10 @@ class _cluster:
         # Throwaway data: no fsync, so a test's commit costs no disk flush.
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={self.sockets}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            " -c synchronous_commit=off -c max_connections=200"
         )
+        if not self.crash_safe:
+            options += " -c fsync=off -c full_page_writes=off"
         log = self.root / "server.log"
         try:
             self._run("pg_ctl", "-D", str(self.data), "-l", str(log), "-o", options, "-w", "start")
