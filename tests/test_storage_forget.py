@@ -25,6 +25,8 @@ CAROL_AUDIO = b"OggS-carol-" * 64
 ALICE_STATS = b"alice-usual-voice-stats-" * 8
 ALICE_ENCODER = "encoder-of-alice-only"
 BOB_STATS = b"bob-usual-voice-stats"
+# Her voice cues' running statistics (kept under the same baseline grant).
+ALICE_CUE_STATS = b"alice-usual-cue-stats-" * 8
 # Her own word for a label (/words), and Bob's, which stays.
 ALICE_WORD = "alicewordquux"
 BOB_WORD = "bobsword"
@@ -46,6 +48,10 @@ async def _fill(store):
         await store.update_baseline(
             person, encoder, lambda _, s=stats, e=encoder: StoredBaseline(e, 3, 4, s)
         )
+    await store.update_cue_baseline(alice, lambda _: ALICE_CUE_STATS)
+    await store.update_cue_baseline(bob, lambda _: BOB_STATS)
+    await store.set_transcript(alice, True)
+    await store.set_transcript(bob, True)
     await store.set_language(alice, "ko")
     await store.set_label_word(alice, "angry", ALICE_WORD)
     await store.set_label_word(bob, "angry", BOB_WORD)
@@ -94,6 +100,8 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
         bob_baseline = await store.baseline(bob, "enc")
         assert bob_baseline is not None and bob_baseline.stats == BOB_STATS
         assert await store.label_words(bob) == {"angry": BOB_WORD}
+        assert await store.cue_baseline(bob) == BOB_STATS
+        assert await store.transcript_on(bob)
         carol_audio = store.audio_file(c1)
         assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
 
@@ -107,7 +115,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
 
 async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> None:
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
-    needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_WORD]
+    needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_CUE_STATS.decode(), ALICE_WORD]
 
     # Every value of every row of every table, read past the Store.
     for table, columns in (await table_columns(root)).items():
@@ -120,7 +128,7 @@ async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> N
             assert await raw_rows(root, sql, (alice_id,)) == [], table
     assert await raw_rows(root, "SELECT 1 FROM persons WHERE id = ?", (alice_id,)) == []
     assert await raw_rows(root, "SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)) == []
-    for table in ("baselines", "baseline_consents"):
+    for table in ("baselines", "baseline_consents", "cue_baselines", "transcript_choices"):
         assert await raw_rows(root, f"SELECT count(*) FROM {table}") == [(1,)], table  # Bob's
 
     if backend == "sqlite":
@@ -150,7 +158,7 @@ async def _assert_no_version_of_alice_in_postgres_pages(root: Path) -> None:
     """
     await raw_rows(root, "CREATE EXTENSION IF NOT EXISTS pageinspect")
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, ALICE_ENCODER, ALICE_WORD]
-    needles.append(ALICE_STATS.decode())
+    needles += [ALICE_STATS.decode(), ALICE_CUE_STATS.decode()]
     for table in await table_columns(root):
         (blocks,) = (await raw_rows(root, f"SELECT pg_relation_size('{table}') / 8192"))[0]
         for block in range(int(blocks)):
