@@ -379,7 +379,7 @@ class Store:
     async def withdraw_baseline_consent(self, person: Person) -> bool:
         """End the grant and delete the statistics with it; True if it was in force."""
         async with self._write() as db:
-            # The statistics go by the cascade; deleted rows are zeroed (secure_delete).
+            # The statistics go by the cascade (SQLite zeroes deleted rows: secure_delete).
             changed = await db.execute(
                 "DELETE FROM baseline_consents WHERE person_id = ?", (person.id,)
             )
