@@ -32,7 +32,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]  # see 
 sys.path.insert(0, str(_HERE.parent))
 
 from storage.store import Store  # noqa: E402
-from tests.servers_postgres import PostgresServer, _cluster, _find_binaries  # noqa: E402
+from tests.servers_postgres import Cluster, PostgresServer, find_binaries  # noqa: E402
 
 PROBABILITIES = {"happy": 0.6, "sad": 0.3, "neutral": 0.1}
 LABELS = ("happy", "sad", "angry", "calm")
@@ -72,7 +72,7 @@ def postgres() -> Iterator[PostgresServer]:
     if given:
         yield PostgresServer(given)
         return
-    with _cluster(_find_binaries(), crash_safe=True) as url:
+    with Cluster(find_binaries(), crash_safe=True) as url:
         yield PostgresServer(url)
 
 

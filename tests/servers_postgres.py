@@ -86,8 +86,8 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.make_template()
         yield server
         return
-    bin_dir = _find_binaries()
-    cluster = _cluster(bin_dir)
+    bin_dir = find_binaries()
+    cluster = Cluster(bin_dir)
     with cluster as url:
         server = PostgresServer(url, cluster.data)
         server.make_template()
@@ -100,7 +100,7 @@ def _run_apart(job: Coroutine[Any, Any, None]) -> None:
         thread.submit(asyncio.run, job).result()
 
 
-def _find_binaries() -> Path:
+def find_binaries() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version_key)
     if found:
         return Path(found[-1]).parent
@@ -118,7 +118,7 @@ def _version_key(path: str) -> int:
     return int(version) if version.isdigit() else 0
 
 
-class _cluster:
+class Cluster:
     """initdb + pg_ctl start in a temp folder; pg_ctl stop and the folder removed on exit."""
 
     def __init__(self, bin_dir: Path, *, crash_safe: bool = False) -> None:
