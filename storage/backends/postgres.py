@@ -36,11 +36,6 @@ WRITE_LOCK = 0x766D_0001
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A quoted string (skipped), a `::` cast (kept), a :name parameter or a ? parameter.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)|\?")
-# The tables "forget me" deletes from (see storage.queries.FORGET_STEPS), vacuumed after it.
-_PERSON_TABLES = (
-    "votes, notes, consents, chats, baselines, cue_baselines, baseline_consents, label_words,"
-    " transcript_choices, chat_settings, persons"
-)
 
 
 class PostgresTransaction:
@@ -121,14 +116,15 @@ class PostgresBackend:
                 yield row
 
     async def after_forget(self) -> None:
-        """VACUUM the person tables: deleted rows' dead versions leave the heap and indexes.
+        """VACUUM the database: deleted rows' dead versions leave the tables and indexes.
 
-        Plain VACUUM takes no lock that blocks reads or writes. The freed space and the WAL may
-        still hold old bytes until PostgreSQL reuses them, as SQLite's free pages would without
-        secure_delete.
+        All tables, not a list that a new person-keyed table could fall behind (cascades reach
+        tables no DELETE names); unchanged pages are skipped by the visibility map. Plain VACUUM
+        takes no lock that blocks reads or writes. The freed space and the WAL may still hold old
+        bytes until PostgreSQL reuses them, as SQLite's free pages would without secure_delete.
         """
         async with self._pool.acquire() as conn:
-            await conn.execute(f"VACUUM {_PERSON_TABLES}")
+            await conn.execute("VACUUM")
 
 
 def bind_parameters(sql: str, params: Any) -> tuple[str, list[Any]]:
