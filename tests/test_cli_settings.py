@@ -138,6 +138,7 @@ def test_shard_ids_beyond_the_count_stop_run_with_one_sentence(tmp_path):
 def test_an_empty_token_switches_that_bot_off():
     from voicemood.settings import Settings
 
-    settings = Settings(_env_file=None, telegram_token=" ", discord_token="")
+    settings = Settings(_env_file=None, telegram_token=" ", discord_token="", database_url="")
 
     assert settings.telegram_token is None and settings.discord_token is None
+    assert settings.database_url is None  # empty: the SQLite file

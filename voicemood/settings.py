@@ -150,11 +150,11 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("telegram_token", "discord_token", mode="before")
+    @field_validator("telegram_token", "discord_token", "database_url", mode="before")
     @classmethod
-    def _empty_token_is_unset(cls, token: object) -> object:
+    def _empty_is_unset(cls, value: object) -> object:
         """VOICEMOOD_DISCORD_TOKEN= (empty, e.g. to switch a bot off in one container) is unset."""
-        return None if isinstance(token, str) and not token.strip() else token
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod
