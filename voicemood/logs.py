@@ -58,8 +58,8 @@ def route_transformers() -> None:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The configured values no log line may contain (the bot tokens)."""
-    tokens = (settings.telegram_token, settings.discord_token)
+    """The configured values no log line may contain (the bot tokens, the Redis URL)."""
+    tokens = (settings.telegram_token, settings.discord_token, settings.redis_url)
     return [token.get_secret_value() for token in tokens if token is not None]
 
 
