@@ -151,6 +151,7 @@ EN: dict[str, str] = {
     "summary.trend.up": "The tone got brighter over the period.",
     "summary.trend.down": "The tone got darker over the period.",
     "summary.trend.steady": "The tone stayed about the same over the period.",
+    "summary.models": "Note: {count} model versions ({models}) read these notes, so older and newer readings may not compare exactly.",
     "summary.place": "Overall it sits on the {quadrant} side (valence {valence:+.2f}, arousal {arousal:+.2f}).",
     "quadrant.upbeat": "upbeat",
     "quadrant.relaxed": "relaxed",

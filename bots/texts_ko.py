@@ -150,6 +150,7 @@ KO: dict[str, str] = {
     "summary.trend.up": "기간 동안 톤이 점점 밝아졌어요.",
     "summary.trend.down": "기간 동안 톤이 점점 어두워졌어요.",
     "summary.trend.steady": "기간 동안 톤이 비슷하게 유지됐어요.",
+    "summary.models": "참고: 이 메시지들은 모델 버전 {count}개({models})가 읽었어요. 예전 답과 새 답은 그대로 비교하기 어려울 수 있어요.",
     "summary.place": "전체적으로 '{quadrant}' 쪽이에요 (긍정도 {valence:+.2f}, 활성도 {arousal:+.2f}).",
     "quadrant.upbeat": "활기찬",
     "quadrant.relaxed": "편안한",
