@@ -6,10 +6,13 @@ and (end to end) the real python-telegram-bot client against the fake Bot API.""
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
 import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import numpy as np
 import pytest
 from redis.asyncio import Redis
@@ -278,3 +281,54 @@ async def test_telegram_voice_note_is_answered_by_a_remote_worker(
     assert any(label_name("en", label) in text for label in ("neutral", "happy", "sad", "angry"))
     assert t("en", "error.busy") not in text and t("en", "error.error") not in text
     assert stored.model == MODEL and label_name("en", stored.label) in text
+
+
+async def test_voicemood_run_with_a_redis_url_answers_through_a_worker_and_keeps_the_url_out_of_logs(
+    redis_server, redis_prefix, model_dir, make_audio, tmp_path
+):
+    """The real `voicemood run` wiring: no model of its own, the worker's answers on its web API."""
+    worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)
+    env = worker_env(redis_server.url, redis_prefix, model_dir)
+    env.update(VOICEMOOD_DATA_DIR=str(tmp_path / "data"), VOICEMOOD_WEB_PORT="0")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "voicemood",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    logs: list[str] = []
+    try:
+        url = await asyncio.wait_for(_web_url(process, logs), timeout=120)
+        form = aiohttp.FormData()
+        form.add_field("audio", make_audio("n.ogg", 2.0).read_bytes(), filename="n.ogg")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url + "api/analyse", data=form) as response:
+                assert response.status == 200, await response.text()
+                answer = await response.json()
+            async with http.get(url + "healthz") as health:
+                assert (await health.json())["model"] == MODEL
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        rest = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert await worker.stop() == 0
+    logs.extend(part.decode(errors="replace") for part in rest)
+    everything = "".join(logs)
+    assert process.returncode == 0, everything[-3000:]
+    assert answer["model"] == MODEL and answer["label"] in ("neutral", "happy", "sad", "angry")
+    assert redis_server.url not in everything  # the URL may hold a password
+
+
+async def _web_url(process: asyncio.subprocess.Process, logs: list[str]) -> str:
+    assert process.stderr is not None
+    while True:
+        line = (await process.stderr.readline()).decode(errors="replace")
+        if not line:
+            raise AssertionError("voicemood run ended early:\n" + "".join(logs))
+        logs.append(line)
+        if match := re.search(r"web page at (http://\S+)", line):
+            return match[1]
