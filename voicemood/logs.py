@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from voicemood.settings import Settings
@@ -58,9 +59,21 @@ def route_transformers() -> None:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The configured values no log line may contain (the bot tokens, the Redis URL)."""
-    tokens = (settings.telegram_token, settings.discord_token, settings.redis_url)
-    return [token.get_secret_value() for token in tokens if token is not None]
+    """The configured values no log line may contain (the bot tokens, the database and Redis
+    URLs and their passwords)."""
+    tokens = (
+        settings.telegram_token,
+        settings.discord_token,
+        settings.database_url,
+        settings.redis_url,
+    )
+    secrets = [token.get_secret_value() for token in tokens if token is not None]
+    for url in (settings.database_url, settings.redis_url):
+        if url is not None:
+            password = urlsplit(url.get_secret_value()).password
+            if password:
+                secrets.append(password)
+    return secrets
 
 
 class RedactSecrets(logging.Filter):

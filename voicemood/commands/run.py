@@ -81,7 +81,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
         reloader = build_reloader(settings, analyzer.worker)
         reload = reloader.trigger
     stop = stop or _stop_on_signals(reload=reload)
-    store = await Store.open(settings.database_path, settings.data_dir, labels=CANONICAL_LABELS)
+    store = await Store.open(settings.database_target, settings.data_dir, labels=CANONICAL_LABELS)
     running: list[_Running] = []
     # Leaving the block stops the reloader before the worker drains, and both before storage.
     async with store, analyzer.worker, reloader:
@@ -114,6 +114,11 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
                 webhook_url=settings.telegram_webhook_url,
                 webhook_listen=settings.telegram_webhook_listen,
                 webhook_port=settings.telegram_webhook_port,
+                webhook_secret=(
+                    settings.telegram_webhook_secret.get_secret_value()
+                    if settings.telegram_webhook_secret is not None
+                    else None
+                ),
             )
         )
         log.info("Telegram bot started")
@@ -128,6 +133,8 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
                 settings.discord_token.get_secret_value(),
                 api_base=settings.discord_api_base,
                 gateway=settings.discord_gateway,
+                shard_count=settings.discord_shard_count,
+                shard_ids=settings.shard_ids(),
             )
         )
         log.info("Discord bot started")
