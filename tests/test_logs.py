@@ -114,3 +114,19 @@ def _is_json_object(line: str) -> bool:
         return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+def test_the_redis_url_and_its_password_are_secrets():
+    from voicemood.logs import secrets_of
+    from voicemood.settings import Settings
+
+    url = "redis://:s3cretRedisPw@127.0.0.1:6379/0"
+    stream = io.StringIO()
+    configure_logging(
+        logging.DEBUG, False, secrets=secrets_of(Settings(redis_url=url)), stream=stream
+    )
+    try:
+        logging.getLogger("voicemood.test").warning("cannot reach %s (password s3cretRedisPw)", url)
+    finally:
+        logging.getLogger().handlers.clear()
+    assert "s3cretRedisPw" not in stream.getvalue() and REDACTED in stream.getvalue()

@@ -72,6 +72,7 @@ class RemoteWorker:
         self._closing = False
         self._stop = asyncio.Event()
         self._run_id: str | None = None
+        self._checked = 0.0  # when the run_id was last read (monotonic seconds)
         self._model: RemoteModel | None = None
         self.workers: list[Heartbeat] = []  # live workers, as last read
 
@@ -215,6 +216,7 @@ class RemoteWorker:
                 if not down:
                     log.warning("Redis unreachable (%s); retrying", error)
                     down = True
+                self._checked = 0.0  # back again: ask at once whether it is the same server
                 await _nap(self._stop, 0.5)
                 continue
             for _stream, entries in found or []:
@@ -236,6 +238,10 @@ class RemoteWorker:
     async def _check_server(self) -> None:
         """Notice a Redis restart (a new run_id): the notes waiting in it may be lost."""
         assert self._redis is not None
+        now = time.monotonic()
+        if self._run_id is not None and now - self._checked < 1.0:
+            return  # once a second is enough; a lost connection is noticed by the read itself
+        self._checked = now
         info = await self._redis.info("server")
         run_id = str(info.get("run_id"))
         if self._run_id is not None and run_id != self._run_id:
