@@ -54,8 +54,8 @@ async def _bench(args: argparse.Namespace) -> None:
         folder = Path(tmp)
         notes, source = _voice_notes(folder, count=10)
         users = [make_user(7000 + i, f"User {i}") for i in range(args.users)]
-        print(f"model: {args.model}; burst: {args.burst} notes of 5 s ({source}) from {args.users}")
-        print(f"users; CPUs: {os.cpu_count()}; runs: {args.runs}")
+        print(f"model: {args.model}; burst: {args.burst} notes of 5 s ({source})")
+        print(f"from {args.users} users; CPUs: {os.cpu_count()}; runs: {args.runs}")
         results: dict[int, list[Run]] = {n: [] for n in configs}
         for run in range(args.runs):
             # Configurations alternate within a run, so machine load hits all alike.

@@ -29,6 +29,7 @@ from tests.fakes.telegram import FakeTelegram, make_user, private_chat
 from tests.model_factory import compact_folder
 from tests.remote_workers import heartbeats, remote, start_worker, worker_env
 from tests.servers_redis import redis_prefix, redis_server  # noqa: F401  (fixtures)
+from tests.subprocess_env import voicemood_env
 from voicemood.wiring import build_service
 
 VERSION = "v1"
@@ -223,6 +224,8 @@ async def test_health_lists_live_workers_with_their_model_and_exits_0_1_or_2(
     nowhere = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
     status, text = await _health(worker_env(nowhere, redis_prefix, model_dir))
     assert status == 2 and "cannot be reached" in text and nowhere not in text
+    status, text = await _health(voicemood_env())  # no VOICEMOOD_REDIS_URL at all
+    assert status == 2 and "set VOICEMOOD_REDIS_URL" in text
 
 
 async def _health(env: dict[str, str]) -> tuple[int, str]:
