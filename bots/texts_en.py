@@ -179,12 +179,52 @@ EN: dict[str, str] = {
     "web.offline": "You're offline. Listening needs the connection to VoiceMood.",
     "web.donate": "Donate this recording to improve the model",
     "web.donate_explain": (
-        "Without this box ticked nothing is kept: the recording is analysed and thrown away, "
-        "and a correction is only thanked. Tick it before analysing and the recording, its "
+        "Without this box (or “Remember my answers”) ticked nothing is kept: the recording is "
+        "analysed and thrown away, and a correction is only thanked. Tick it before analysing and the recording, its "
         "answer and your correction are kept under an anonymous id held in a cookie of this "
         "browser, and used to retrain the model like voice notes donated in the chat bots."
     ),
-    "web.forget": "Delete what I donated",
+    "web.remember": "Remember my answers in this browser (never the audio)",
+    "web.remember_explain": (
+        "Keeps each answer (the tone, how sure, when) under an anonymous id in a cookie of this "
+        "browser, so you can see your history, download it and choose your own words for tones. "
+        "The recording itself is thrown away. Untick to stop; “Delete everything” below removes "
+        "what was kept."
+    ),
+    "web.remember_stopped": "Your answers are no longer kept. What is already kept stays until you delete it.",
+    "web.me.title": "Me",
+    "web.me.on": "This browser is remembered: your answers (never the audio) are kept until you delete them.",
+    "web.me.off": "Nothing is remembered for this browser, so there is no history, export or words here. Tick “Remember my answers” above to keep your answers.",
+    "web.me.history": "Your history",
+    "web.me.week": "This week",
+    "web.me.month": "This month",
+    "web.me.history_alt": "Chart: {caption}",
+    "web.me.export": "Download everything kept about you",
+    "web.me.export_csv": "CSV file",
+    "web.me.export_json": "JSON file",
+    "web.me.words": "Your words for tones",
+    "web.me.words_explain": "Choose the word you would use for a tone; your answers and your chart will say it.",
+    "web.me.word_tone": "Tone",
+    "web.me.word": "Your word",
+    "web.me.word_save": "Save word",
+    "web.me.words_reset": "Back to the usual names",
+    "web.me.words_none": "No words chosen yet.",
+    "web.me.words_yours": "Your words: {items}",
+    "web.me.forget_all": "Delete everything kept from this browser",
+    "web.cues": "Voice cues",
+    "web.cues_explain.typical": "The middle line is a typical voice of similar pitch; the dot is this recording. Outside the shaded band the difference is noticeable.",
+    "web.cues_explain.own": "The middle line is your usual voice; the dot is this recording. Outside the shaded band the difference is noticeable.",
+    "web.cues_none": "The voice cues could not be measured in this recording.",
+    "web.cue.pitch_hz": "Pitch",
+    "web.cue.pitch_range_st": "Pitch variation",
+    "web.cue.loudness_db": "Loudness",
+    "web.cue.speech_rate": "Speaking rate",
+    "web.cue.pause_share": "Pauses",
+    "web.cue_typical": "typical",
+    "web.cue_as_usual": "as usual",
+    "web.cue_none": "not measured",
+    "error.not_remembered": "Nothing is remembered for this browser. Tick “Remember my answers in this browser” first.",
+    "web.forget": "Delete everything kept from this browser",
     "web.feedback_not_stored": "Thanks! Nothing was stored, because this recording was not donated.",
     "web.top": "Closest readings",
     "web.map": "Where this tone sits",

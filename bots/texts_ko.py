@@ -178,12 +178,51 @@ KO: dict[str, str] = {
     "web.offline": "오프라인 상태예요. 들으려면 VoiceMood에 연결되어 있어야 해요.",
     "web.donate": "모델 개선을 위해 이 녹음 기부하기",
     "web.donate_explain": (
-        "체크하지 않으면 아무것도 보관하지 않아요. 녹음은 분석한 뒤 버리고, 고쳐 주신 답에는 "
+        "이 칸(또는 “내 결과 기억하기”)에 체크하지 않으면 아무것도 보관하지 않아요. 녹음은 분석한 뒤 버리고, 고쳐 주신 답에는 "
         "감사 인사만 해요. 분석 전에 체크하면 녹음, 그 답변, 고쳐 주신 답을 이 브라우저의 "
         "쿠키에 담긴 익명 ID로 보관하고, 채팅 봇에서 기부된 음성 메시지처럼 모델을 다시 "
         "학습하는 데 써요."
     ),
-    "web.forget": "기부한 기록 삭제하기",
+    "web.remember": "이 브라우저에 내 결과 기억하기 (녹음은 저장하지 않음)",
+    "web.remember_explain": (
+        "각 결과(톤, 확신 정도, 시간)를 이 브라우저 쿠키의 익명 id로 저장해서 기록을 보고, "
+        "내려받고, 톤을 부를 나만의 말을 고를 수 있어요. 녹음 자체는 버려요. 체크를 풀면 "
+        "멈추고, 아래의 “모두 삭제”로 저장된 것을 지울 수 있어요."
+    ),
+    "web.remember_stopped": "이제 결과를 저장하지 않아요. 이미 저장된 것은 삭제할 때까지 남아 있어요.",
+    "web.me.title": "내 정보",
+    "web.me.on": "이 브라우저를 기억하고 있어요. 결과(녹음은 제외)는 삭제할 때까지 저장돼요.",
+    "web.me.off": "이 브라우저에 대해 기억하는 것이 없어서 기록, 내보내기, 나만의 말이 없어요. 결과를 저장하려면 위의 “내 결과 기억하기”에 체크하세요.",
+    "web.me.history": "내 기록",
+    "web.me.week": "이번 주",
+    "web.me.month": "이번 달",
+    "web.me.history_alt": "차트: {caption}",
+    "web.me.export": "나에 대해 저장된 모든 것 내려받기",
+    "web.me.export_csv": "CSV 파일",
+    "web.me.export_json": "JSON 파일",
+    "web.me.words": "톤을 부르는 나만의 말",
+    "web.me.words_explain": "톤을 내가 쓰는 말로 불러 보세요. 결과와 차트에 그 말이 나와요.",
+    "web.me.word_tone": "톤",
+    "web.me.word": "나만의 말",
+    "web.me.word_save": "저장",
+    "web.me.words_reset": "원래 이름으로 되돌리기",
+    "web.me.words_none": "아직 고른 말이 없어요.",
+    "web.me.words_yours": "나만의 말: {items}",
+    "web.me.forget_all": "이 브라우저에서 저장된 모든 것 삭제하기",
+    "web.cues": "목소리 단서",
+    "web.cues_explain.typical": "가운데 선은 비슷한 높이의 보통 목소리, 점은 이 녹음이에요. 회색 띠 밖이면 차이가 눈에 띄어요.",
+    "web.cues_explain.own": "가운데 선은 평소 내 목소리, 점은 이 녹음이에요. 회색 띠 밖이면 차이가 눈에 띄어요.",
+    "web.cues_none": "이 녹음에서는 목소리 단서를 잴 수 없었어요.",
+    "web.cue.pitch_hz": "높이",
+    "web.cue.pitch_range_st": "억양 변화",
+    "web.cue.loudness_db": "크기",
+    "web.cue.speech_rate": "말 빠르기",
+    "web.cue.pause_share": "쉼",
+    "web.cue_typical": "보통",
+    "web.cue_as_usual": "평소와 비슷함",
+    "web.cue_none": "측정 안 됨",
+    "error.not_remembered": "이 브라우저에 대해 기억하는 것이 없어요. 먼저 “이 브라우저에 내 결과 기억하기”에 체크하세요.",
+    "web.forget": "이 브라우저에서 저장된 모든 것 삭제하기",
     "web.feedback_not_stored": "고마워요! 이 녹음은 기부되지 않아서 아무것도 저장하지 않았어요.",
     "web.top": "가까운 톤",
     "web.map": "이 톤의 위치",

@@ -82,9 +82,27 @@ class VoiceMoodService:
         """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
         return await self.notes.on_voice(user, where, note)
 
-    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
-        """A recording from outside any chat (the web page); kept only when donated."""
-        return await self.notes.on_upload(note, donor)
+    async def on_upload(
+        self,
+        note: VoiceNote,
+        donor: User | None = None,
+        *,
+        keep_audio: bool = True,
+        lang: str | None = None,
+    ) -> Heard:
+        """A recording from outside any chat (the web page); kept only when donated or remembered.
+
+        `keep_audio` False keeps the answer without the recording (see Notes.on_upload).
+        """
+        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang)
+
+    async def knows(self, user: User) -> bool:
+        """Whether anything is stored about `user` (looked up, never created)."""
+        return await self.chats.known_person(user) is not None
+
+    async def words_of(self, user: User) -> dict[str, str]:
+        """The user's own words for tones (/words); none for someone never stored."""
+        return dict(await self.words.of(await self.chats.known_person(user)))
 
     async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
         return await self.feedback.on_upload_vote(donor, note_id, label)

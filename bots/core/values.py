@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from inference.answer import Prediction
@@ -81,10 +81,14 @@ class VoiceNote:
 
 @dataclass(frozen=True)
 class Heard:
-    """An analysed upload: the model's answer, and its stored note's id when one was kept."""
+    """An analysed upload: the model's answer, and its stored note's id when one was kept.
+
+    `words` are the sender's own names for tones (/words), when they are a stored person.
+    """
 
     prediction: Prediction
     note_id: int | None = None
+    words: Mapping[str, str] = field(default_factory=dict)
 
 
 # What became of a vote on an uploaded note (see Feedback.on_upload_vote).

@@ -29,3 +29,10 @@ class NoteGone(WebRequestError):
 
     code = "gone"
     status = 404
+
+
+class NotRemembered(WebRequestError):
+    """Nothing is kept for this browser: it never ticked "remember" (or "donate"), or forgot."""
+
+    code = "not_remembered"
+    status = 404

@@ -10,12 +10,17 @@
   let last = null;
   let recorder = null;
   let picking = false;
+  // What is kept for this browser (GET /api/me): only after "remember" (or "donate") was ticked.
+  let me = { remembered: false, words: {} };
+  let period = "week";
+  const CUES = ["pitch_hz", "pitch_range_st", "loudness_db", "speech_rate", "pause_share"];
 
   // Python's str.format placeholders ({name} or {name:spec}) filled from params.
   const fill = (template, params) =>
     template.replace(/\{(\w+)(?::[^}]*)?\}/g, (m, k) => (k in params ? String(params[k]) : m));
   const tr = (key, params = {}) => fill(cat.text[lang][key] ?? cat.text.en[key] ?? key, params);
-  const labelName = (label) => cat.labels[lang][label] ?? label;
+  // The visitor's own word for a tone (/words) where they chose one, as the bots say it.
+  const labelName = (label) => me.words[label] ?? cat.labels[lang][label] ?? label;
   const emoji = (label) => cat.emoji[label] ?? "🤔";
   const percent = (p) => `${Math.round(100 * p)}%`;
   const clock = (s) => {
@@ -43,7 +48,10 @@
     $("lang").lang = other;
     $("record-label").textContent = tr(recorder ? "web.stop" : "web.record");
     $("map").setAttribute("aria-label", tr("web.map"));
+    for (const kind of ["csv", "json"]) $(`export-${kind}`).href = `/api/me/export.${kind}?lang=${lang}`;
+    renderToneChoices();
     if (last) renderAnswer();
+    refreshMe();
   }
 
   function status(text, error = false) {
@@ -110,6 +118,7 @@
     const form = new FormData();
     form.append("lang", lang);
     form.append("donate", $("donate").checked ? "true" : "false");
+    form.append("remember", $("remember").checked ? "true" : "false");
     form.append("audio", blob, name);
     status(tr("web.listening"));
     $("answer").hidden = true;
@@ -122,11 +131,13 @@
         return;
       }
       last = body;
+      if (body.remembered) me = { remembered: true, words: body.words ?? {} };
       picking = false;
       $("feedback-msg").textContent = "";
       status("");
       renderAnswer();
       $("answer").scrollIntoView({ behavior: "smooth", block: "start" });
+      if (body.remembered) refreshMe();
     } catch {
       status(tr(navigator.onLine ? "error.error" : "web.offline"), true);
     } finally {
@@ -152,6 +163,7 @@
     // The sentence's own leading emoji is already shown large beside it.
     $("sentence").textContent = sentence.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, "");
     renderTop(a.top);
+    renderCues(a);
     renderTimeline(a);
     renderMap(a);
     renderFeedback();
@@ -217,6 +229,54 @@
             : `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`,
         );
         return item;
+      }),
+    );
+  }
+
+  // One row per cue: its name, a marker for this note against the reference (the middle line,
+  // the shaded band where a difference is not noticeable), and the word, so colour is never the
+  // only cue. Departures come from the server (inference.cues.departure), in tolerance units.
+  function renderCues(a) {
+    const reading = a.cue_reading ?? {};
+    const against = reading.against;
+    const measured = against && CUES.some((name) => a.cues[name]?.word);
+    $("cue-line").textContent = measured ? (reading.line?.[lang] ?? "") : tr("web.cues_none");
+    $("cue-explain").textContent = measured ? tr(`web.cues_explain.${against}`) : "";
+    if (!measured) {
+      $("cue-rows").replaceChildren();
+      return;
+    }
+    const x = (d) => 60 + 18 * Math.max(-3, Math.min(3, d));
+    $("cue-rows").replaceChildren(
+      ...CUES.map((name) => {
+        const cue = a.cues[name] ?? {};
+        const word = cue.word ?? "";
+        const li = document.createElement("li");
+        li.dataset.cue = name;
+        li.dataset.word = word;
+        const label = document.createElement("span");
+        label.className = "cue-name";
+        label.textContent = tr(`web.cue.${name}`);
+        const chart = svg("svg", { viewBox: "0 0 120 20", "aria-hidden": "true", preserveAspectRatio: "none" });
+        chart.append(
+          svg("line", { class: "rail", x1: 2, y1: 10, x2: 118, y2: 10 }),
+          svg("rect", { class: "band", x: x(-1), y: 3, width: x(1) - x(-1), height: 14, rx: 3 }),
+          svg("line", { class: "mid", x1: 60, y1: 1, x2: 60, y2: 19 }),
+        );
+        const departure = reading.departures?.[name];
+        if (departure !== null && departure !== undefined) {
+          chart.append(svg("circle", { class: "dot", cx: x(departure), cy: 10, r: 5 }));
+        }
+        const said = document.createElement("span");
+        said.className = "cue-word";
+        said.textContent =
+          word === "higher" || word === "lower"
+            ? tr(`cue.${name}.${word}`)
+            : word === "typical"
+              ? tr(against === "own" ? "web.cue_as_usual" : "web.cue_typical")
+              : tr("web.cue_none");
+        li.append(label, chart, said);
+        return li;
       }),
     );
   }
@@ -331,6 +391,86 @@
     const response = await fetch(`/api/forget?lang=${lang}`, { method: "POST" });
     const body = await response.json().catch(() => ({}));
     status(body.message ?? tr("error.error"));
+    if (response.ok) {
+      // Forgetting withdraws the opt-in too: nothing more is kept until it is ticked again.
+      $("remember").checked = false;
+      localStorage.removeItem("voicemood.remember");
+      me = { remembered: false, words: {} };
+      if (last) renderAnswer();
+      await refreshMe();
+    }
+  }
+
+  // Me: history, export and words, for a remembered browser only
+
+  async function refreshMe() {
+    try {
+      const response = await fetch(`/api/me?lang=${lang}`);
+      if (!response.ok) return;
+      const body = await response.json();
+      me = { remembered: body.remembered, words: body.words ?? {} };
+      $("me-status").textContent = body.message;
+    } catch {
+      return;
+    }
+    $("me-area").hidden = !me.remembered;
+    if (!me.remembered) return;
+    renderWords();
+    await loadHistory();
+  }
+
+  async function loadHistory() {
+    $("me-week").setAttribute("aria-pressed", String(period === "week"));
+    $("me-month").setAttribute("aria-pressed", String(period === "month"));
+    const response = await fetch(`/api/me/history?period=${period}&lang=${lang}`);
+    const body = await response.json().catch(() => ({}));
+    $("history-text").textContent = body.text ?? body.error ?? tr("error.error");
+    const chart = $("history-chart");
+    chart.hidden = !body.chart;
+    if (body.chart) {
+      chart.src = body.chart;
+      chart.alt = tr("web.me.history_alt", { caption: body.text });
+    } else {
+      chart.removeAttribute("src");
+    }
+  }
+
+  function renderToneChoices() {
+    const select = $("word-tone");
+    const chosen = select.value;
+    select.replaceChildren(
+      ...cat.pickable.map((label) => {
+        const option = document.createElement("option");
+        option.value = label;
+        option.textContent = `${emoji(label)} ${cat.labels[lang][label] ?? label}`;
+        return option;
+      }),
+    );
+    if (chosen) select.value = chosen;
+  }
+
+  function renderWords() {
+    const chosen = cat.pickable.filter((label) => me.words[label]);
+    $("words-list").textContent = chosen.length
+      ? tr("web.me.words_yours", {
+          items: chosen.map((label) => `${cat.labels[lang][label]} → ${me.words[label]}`).join(", "),
+        })
+      : tr("web.me.words_none");
+  }
+
+  async function sendWords(body) {
+    const response = await fetch("/api/me/words", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...body, lang, remember: $("remember").checked }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    $("words-msg").textContent = answer.message ?? answer.error ?? tr("error.error");
+    if (!response.ok) return;
+    me = { remembered: true, words: answer.words ?? {} };
+    $("word").value = "";
+    if (last) renderAnswer();
+    await refreshMe();
   }
 
   // Wiring
@@ -359,6 +499,24 @@
       applyLanguage();
     });
     $("forget").addEventListener("click", forget);
+    $("remember").checked = localStorage.getItem("voicemood.remember") === "1";
+    $("remember").addEventListener("change", () => {
+      const on = $("remember").checked;
+      if (on) localStorage.setItem("voicemood.remember", "1");
+      else localStorage.removeItem("voicemood.remember");
+      if (!on && me.remembered) status(tr("web.remember_stopped"));
+    });
+    for (const [id, which] of [["me-week", "week"], ["me-month", "month"]]) {
+      $(id).addEventListener("click", () => {
+        period = which;
+        loadHistory();
+      });
+    }
+    $("words-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sendWords({ label: $("word-tone").value, word: $("word").value });
+    });
+    $("words-reset").addEventListener("click", () => sendWords({ reset: true }));
   }
 
   async function start() {
