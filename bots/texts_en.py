@@ -225,7 +225,7 @@ EN: dict[str, str] = {
     "web.cue_none": "not measured",
     "error.not_remembered": "Nothing is remembered for this browser. Tick “Remember my answers in this browser” first.",
     "web.forget": "Delete everything kept from this browser",
-    "web.feedback_not_stored": "Thanks! Nothing was stored, because this recording was not donated.",
+    "web.feedback_not_stored": "Thanks! Nothing was stored, because this answer was neither remembered nor donated.",
     "web.top": "Closest readings",
     "web.map": "Where this tone sits",
     "web.map_note": "this note",

@@ -223,7 +223,7 @@ KO: dict[str, str] = {
     "web.cue_none": "측정 안 됨",
     "error.not_remembered": "이 브라우저에 대해 기억하는 것이 없어요. 먼저 “이 브라우저에 내 결과 기억하기”에 체크하세요.",
     "web.forget": "이 브라우저에서 저장된 모든 것 삭제하기",
-    "web.feedback_not_stored": "고마워요! 이 녹음은 기부되지 않아서 아무것도 저장하지 않았어요.",
+    "web.feedback_not_stored": "고마워요! 이 결과는 기억하거나 기부하지 않아서 아무것도 저장하지 않았어요.",
     "web.top": "가까운 톤",
     "web.map": "이 톤의 위치",
     "web.map_note": "이 녹음",

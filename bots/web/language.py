@@ -26,7 +26,6 @@ _PAGE_KEYS = (
     "chart.valence_short",
     "chart.arousal_short",
     "cue.",  # the cue chart's words: "louder", "flatter", ...
-    "words.",  # /words' answers, which the page's words form shows
 )
 
 

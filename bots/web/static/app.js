@@ -456,6 +456,7 @@
           items: chosen.map((label) => `${cat.labels[lang][label]} → ${me.words[label]}`).join(", "),
         })
       : tr("web.me.words_none");
+    $("words-reset").hidden = chosen.length === 0;
   }
 
   async function sendWords(body) {
