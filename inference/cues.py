@@ -42,6 +42,8 @@ _TOLERANCE = {
     "speech_rate": 0.15,  # relative
     "pause_share": 0.08,
 }
+# The same steps, for features that count distances between cues in what a listener notices.
+NOTICEABLE = _TOLERANCE
 
 # Below this median F0 a voice counts as "low" for the typical values.
 LOW_VOICE_HZ = 165.0
