@@ -214,7 +214,7 @@ EN: dict[str, str] = {
     "practice.hint.close": "Your pitch, loudness and pace are already close to how {tone} usually sounds.",
     "practice.score": "Your {tone} score so far: {hits} of {attempts}.",
     "practice.again": "Record again to retry, tap Next for another tone, or Stop to finish.",
-    "practice.summary": "🏁 Practice finished: {rounds} recordings.\n\nThis session:\n{session}\n\nYour score over all sessions:\n{scores}\n\nNo recording was kept, only these counts (/export shows them, /forget deletes them).",
+    "practice.summary": "🏁 Practice finished. Recordings heard: {rounds}.\n\nThis session:\n{session}\n\nYour score over all sessions:\n{scores}\n\nNo recording was kept, only these counts (/export shows them, /forget deletes them).",
     "practice.summary_line": "{emoji} {tone}: {hits} of {attempts}",
     "practice.summary_empty": "no recordings",
     "practice.none": "No practice session is open. Send /practice to start one.",

@@ -213,7 +213,7 @@ KO: dict[str, str] = {
     "practice.hint.close": "목소리 높이, 크기, 속도가 이미 보통의 {tone} 톤에 가까워요.",
     "practice.score": "지금까지 {tone} 점수: {attempts}번 중 {hits}번.",
     "practice.again": "다시 녹음해서 재도전하거나, 다른 톤은 '다음 톤', 끝내려면 '그만'을 누르세요.",
-    "practice.summary": "🏁 연습을 마쳤어요. 녹음 {rounds}개.\n\n이번 연습:\n{session}\n\n지금까지의 전체 점수:\n{scores}\n\n녹음은 저장하지 않았고 이 숫자만 남아요 (/export로 확인, /forget으로 삭제).",
+    "practice.summary": "🏁 연습을 마쳤어요. 들은 녹음: {rounds}개.\n\n이번 연습:\n{session}\n\n지금까지의 전체 점수:\n{scores}\n\n녹음은 저장하지 않았고 이 숫자만 남아요 (/export로 확인, /forget으로 삭제).",
     "practice.summary_line": "{emoji} {tone}: {attempts}번 중 {hits}번",
     "practice.summary_empty": "녹음 없음",
     "practice.none": "진행 중인 연습이 없어요. /practice 로 시작해 보세요.",

@@ -136,7 +136,7 @@ async def test_stop_ends_the_session_with_a_summary_and_later_notes_are_analysed
     await service.on_command(BORA, DM_BORA, "practice", ["angry"])
     await service.on_voice(BORA, DM_BORA, _note(ogg, "1"))
     summary = await service.on_command(BORA, DM_BORA, "practice", ["stop"])
-    assert "연습을 마쳤어요. 녹음 1개" in summary.text
+    assert "연습을 마쳤어요. 들은 녹음: 1개" in summary.text
     assert "화남: 1번 중" in summary.text
     usual = await service.on_voice(BORA, DM_BORA, _note(ogg, "2"))
     assert usual is not None and usual.note_id is not None  # an ordinary, stored answer
@@ -156,7 +156,7 @@ async def test_next_and_stop_buttons_send_a_new_round_or_the_summary_below(
     current = await service.practice.current(person)
     assert current is not None and current.tone != "happy"  # Next picks another tone
     stop = await service.on_button(ALICE, DM_ALICE, ButtonAction("practice", step="stop"), "x")
-    assert stop.follow is not None and "Practice finished: 0 recordings" in stop.follow.text
+    assert stop.follow is not None and "Practice finished. Recordings heard: 0." in stop.follow.text
 
 
 async def test_practice_in_a_group_says_private_chats_only_and_stores_nothing(

@@ -66,7 +66,7 @@ class PracticeAttempt:
     target: str
     prediction: Prediction
     hit: bool
-    # None when the cues could not be measured or are already close to the target's profile.
+    # None on a hit, or when the cues could not be measured or are close to the target's profile.
     hint: Hint | None
     # None when the session was closed while the attempt was being heard (nothing was counted).
     score: ToneScore | None
@@ -160,9 +160,9 @@ class Practice:
         prediction = await self.analyzer.analyse(audio, usual_cues=await self._usual(person))
         hit = prediction.label == session.tone
         score = await self.store.practice.record_attempt(person, session.tone, hit)
-        return PracticeAttempt(
-            session.tone, prediction, hit, hint_for(prediction.cues, session.tone), score
-        )
+        # A hit needs no correction, even where the cues sit beyond the tone's typical profile.
+        hint = None if hit else hint_for(prediction.cues, session.tone)
+        return PracticeAttempt(session.tone, prediction, hit, hint, score)
 
     async def stop(self, person: Person) -> PracticeSummary | None:
         """End the open session: its summary, or None when none was open."""
