@@ -50,6 +50,9 @@ async def _fill(store):
     await store.set_language(alice, "ko")
     await store.set_label_word(alice, "angry", ALICE_WORD)
     await store.set_label_word(bob, "angry", BOB_WORD)
+    for person, tone in ((alice, "surprised"), (bob, "calm")):  # practice: Bob's stays
+        await store.practice.start_round(person, tone, 3)
+        await store.practice.record_attempt(person, tone, hit=True)
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
 
@@ -123,7 +126,15 @@ def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
                 assert rows.fetchall() == [], table
         assert db.execute("SELECT 1 FROM persons WHERE id = ?", (alice_id,)).fetchall() == []
         assert db.execute("SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)).fetchall() == []
-        for table in ("baselines", "baseline_consents", "cue_baselines", "transcript_choices"):
+        for table in (
+            "baselines",
+            "baseline_consents",
+            "cue_baselines",
+            "transcript_choices",
+            "practice_sessions",
+            "practice_session_tones",
+            "practice_scores",
+        ):
             assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table  # Bob's
 
     # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.
