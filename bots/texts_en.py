@@ -69,7 +69,8 @@ EN: dict[str, str] = {
         "averages of how your voice usually sounds (numbers, never audio) to read the tone of "
         "your notes against your usual voice; /baseline off deletes them. Corrections you "
         "give are kept with your id. /words keeps your own words for tones; /transcript on "
-        "shows the words of your notes, which I never keep. /export sends you everything I "
+        "shows the words of your notes, which I never keep. /practice keeps only your score "
+        "per tone (counts), never the practice recordings. /export sends you everything I "
         "keep about you. In groups I only analyse members who opted in. /forget deletes "
         "everything about you, everywhere, at once. Emotion recognition must not be used to monitor people in "
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
@@ -235,4 +236,37 @@ EN: dict[str, str] = {
     "error.no_file": "Please attach an audio file (the form field is called “audio”).",
     "error.bad_request": "I couldn't understand that request. Please send the audio as a multipart form upload.",
     "error.bad_label": "That is not one of the tones I know.",
+    "command.practice": "practise a tone of voice: I name a tone and a sentence, you record it (private chat)",
+    "practice.round": "🎭 Practice {number}: say this so it sounds {emoji} {tone}:\n\n“{sentence}”\n\nSend it as a voice note. I'll tell you which tone of voice I hear. It is a model's reading of how the voice sounds, not a judgement of you.",
+    "practice.heard": "I heard {emoji} {label} ({confidence}).",
+    "practice.heard_not_sure": "🤔 I'm not sure what I heard: it could sound {first} ({p1}) or {second} ({p2}).",
+    "practice.hit": "🎯 That matches the {tone} you aimed for.",
+    "practice.hit_not_sure": "The likeliest reading is {tone}, the one you aimed for, so it counts.",
+    "practice.miss": "To me that sounds different from {tone}. That's fine: tone is hard to hit, and I can be wrong.",
+    "practice.hint.pitch_hz.higher": "💡 To sound more {tone}, try a higher pitch.",
+    "practice.hint.pitch_hz.lower": "💡 To sound more {tone}, try a lower pitch.",
+    "practice.hint.pitch_range_st.higher": "💡 To sound more {tone}, try a wider pitch range (let your voice go up and down more).",
+    "practice.hint.pitch_range_st.lower": "💡 To sound more {tone}, try a flatter, steadier pitch.",
+    "practice.hint.loudness_db.higher": "💡 To sound more {tone}, try speaking louder.",
+    "practice.hint.loudness_db.lower": "💡 To sound more {tone}, try speaking more quietly.",
+    "practice.hint.speech_rate.higher": "💡 To sound more {tone}, try a faster pace.",
+    "practice.hint.speech_rate.lower": "💡 To sound more {tone}, try a slower pace.",
+    "practice.hint.close": "Your pitch, loudness and pace are already close to how {tone} usually sounds.",
+    "practice.score": "Your {tone} score so far: {hits} of {attempts}.",
+    "practice.again": "Record again to retry, tap Next for another tone, or Stop to finish.",
+    "practice.summary": "🏁 Practice finished. Recordings heard: {rounds}.\n\nThis session:\n{session}\n\nYour score over all sessions:\n{scores}\n\nNo recording was kept, only these counts (/export shows them, /forget deletes them).",
+    "practice.summary_line": "{emoji} {tone}: {hits} of {attempts}",
+    "practice.summary_empty": "no recordings",
+    "practice.none": "No practice session is open. Send /practice to start one.",
+    "practice.expired": "⏱ Your practice session ended after {minutes} minutes without a recording, so I listened to this note as usual. Send /practice to practise again.",
+    "practice.usage": "/practice starts a round with a tone I pick, /practice <tone> with yours ({tones}), /practice stop ends the session.",
+    "practice.no_tones": "The model running now can't hear any of the practice tones, so practice isn't available.",
+    "practice.sentence.0": "The train leaves at seven in the morning.",
+    "practice.sentence.1": "I put the keys on the kitchen table.",
+    "practice.sentence.2": "We are meeting again next Tuesday.",
+    "practice.sentence.3": "The box is in the room upstairs.",
+    "practice.sentence.4": "It rained a little this afternoon.",
+    "practice.sentence.5": "She bought bread on the way home.",
+    "button.practice_next": "🔁 Next tone",
+    "button.practice_stop": "🏁 Stop",
 }

@@ -68,7 +68,8 @@ KO: dict[str, str] = {
         "/baseline on이면 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 "
         "보관해 평소 목소리에 비추어 톤을 읽고, /baseline off는 그 값을 삭제해요. "
         "고쳐 주신 답은 내 ID와 함께 보관돼요. /words는 톤에 붙인 나만의 이름을 보관하고, "
-        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /export는 저장된 "
+        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /practice는 톤별 "
+        "점수(숫자)만 보관하고 연습 녹음은 보관하지 않아요. /export는 저장된 "
         "나에 대한 모든 기록을 보내 드려요. 그룹에서는 동의한 멤버만 분석해요. "
         "/forget은 모든 곳에서 나에 대한 모든 기록을 한 번에 삭제해요. 직장이나 교실에서 "
         "사람을 감시하는 데 감정 인식을 쓰면 안 돼요 (EU AI Act 제5조 1항 (f))."
@@ -233,4 +234,37 @@ KO: dict[str, str] = {
     "error.no_file": "오디오 파일을 첨부해 주세요 (폼 필드 이름은 “audio”예요).",
     "error.bad_request": "요청을 이해하지 못했어요. 오디오를 multipart 폼으로 올려 주세요.",
     "error.bad_label": "제가 아는 톤이 아니에요.",
+    "command.practice": "목소리 톤 연습: 제가 톤과 문장을 정하면 녹음해서 보내 주세요 (개인 대화)",
+    "practice.round": "🎭 연습 {number}: 이 문장을 {emoji} {tone} 톤으로 말해 보세요:\n\n“{sentence}”\n\n음성 메시지로 보내 주시면 제가 들은 목소리 톤을 알려 드릴게요. 목소리가 어떻게 들리는지 모델이 읽은 것일 뿐, 당신을 평가하는 것이 아니에요.",
+    "practice.heard": "{emoji} {label} 톤으로 들렸어요 ({confidence}).",
+    "practice.heard_not_sure": "🤔 잘 모르겠어요. {first} ({p1}) 또는 {second} ({p2}) 톤으로 들릴 수 있어요.",
+    "practice.hit": "🎯 목표로 한 {tone} 톤과 맞아요.",
+    "practice.hit_not_sure": "가장 가능성 높은 해석이 목표로 한 {tone} 톤이라서 맞은 것으로 셀게요.",
+    "practice.miss": "제게는 {tone} 톤과 다르게 들렸어요. 괜찮아요. 톤은 맞히기 어렵고, 제가 틀릴 수도 있어요.",
+    "practice.hint.pitch_hz.higher": "💡 {tone} 톤에 더 가깝게 하려면 목소리를 더 높여 보세요.",
+    "practice.hint.pitch_hz.lower": "💡 {tone} 톤에 더 가깝게 하려면 목소리를 더 낮춰 보세요.",
+    "practice.hint.pitch_range_st.higher": "💡 {tone} 톤에 더 가깝게 하려면 억양의 높낮이를 더 크게 해 보세요.",
+    "practice.hint.pitch_range_st.lower": "💡 {tone} 톤에 더 가깝게 하려면 억양을 더 평평하고 고르게 해 보세요.",
+    "practice.hint.loudness_db.higher": "💡 {tone} 톤에 더 가깝게 하려면 더 크게 말해 보세요.",
+    "practice.hint.loudness_db.lower": "💡 {tone} 톤에 더 가깝게 하려면 더 조용히 말해 보세요.",
+    "practice.hint.speech_rate.higher": "💡 {tone} 톤에 더 가깝게 하려면 더 빠르게 말해 보세요.",
+    "practice.hint.speech_rate.lower": "💡 {tone} 톤에 더 가깝게 하려면 더 천천히 말해 보세요.",
+    "practice.hint.close": "목소리 높이, 크기, 속도가 이미 보통의 {tone} 톤에 가까워요.",
+    "practice.score": "지금까지 {tone} 점수: {attempts}번 중 {hits}번.",
+    "practice.again": "다시 녹음해서 재도전하거나, 다른 톤은 '다음 톤', 끝내려면 '그만'을 누르세요.",
+    "practice.summary": "🏁 연습을 마쳤어요. 들은 녹음: {rounds}개.\n\n이번 연습:\n{session}\n\n지금까지의 전체 점수:\n{scores}\n\n녹음은 저장하지 않았고 이 숫자만 남아요 (/export로 확인, /forget으로 삭제).",
+    "practice.summary_line": "{emoji} {tone}: {attempts}번 중 {hits}번",
+    "practice.summary_empty": "녹음 없음",
+    "practice.none": "진행 중인 연습이 없어요. /practice 로 시작해 보세요.",
+    "practice.expired": "⏱ {minutes}분 동안 녹음이 없어서 연습을 마쳤고, 이 음성은 평소처럼 분석했어요. 다시 연습하려면 /practice 를 보내 주세요.",
+    "practice.usage": "/practice 는 제가 고른 톤으로, /practice <톤> 은 고른 톤({tones})으로 연습을 시작하고, /practice stop 은 연습을 끝내요.",
+    "practice.no_tones": "지금 쓰는 모델은 연습용 톤을 들을 수 없어서 연습을 할 수 없어요.",
+    "practice.sentence.0": "기차는 아침 일곱 시에 출발해요.",
+    "practice.sentence.1": "열쇠를 부엌 식탁 위에 두었어요.",
+    "practice.sentence.2": "우리는 다음 주 화요일에 다시 만나요.",
+    "practice.sentence.3": "상자는 위층 방에 있어요.",
+    "practice.sentence.4": "오늘 오후에 비가 조금 왔어요.",
+    "practice.sentence.5": "그녀는 집에 오는 길에 빵을 샀어요.",
+    "button.practice_next": "🔁 다음 톤",
+    "button.practice_stop": "🏁 그만",
 }

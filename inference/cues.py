@@ -10,6 +10,11 @@ and not noise-like (low zero-crossing rate), and its F0 is inside the search ran
 Each cue is compared with a reference: the speaker's own usual values (`CueBaseline`, running
 statistics kept only under their `/baseline` consent, never audio) or, without them, what is
 typical for voices of similar pitch (`TYPICAL`).
+
+Voice steadiness (jitter, shimmer, frame-to-frame wobble) is measured but deliberately not
+described: on RAVDESS it rises about as often for angry and surprised speech as for fearful and
+sad speech, so "shakier" would only repeat loudness and call an angry voice shaky
+(`python bench/steadiness.py`, figures in its docstring).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ _TOLERANCE = {
     "speech_rate": 0.15,  # relative
     "pause_share": 0.08,
 }
+# The same steps, for features that count distances between cues in what a listener notices.
+NOTICEABLE = _TOLERANCE
 
 # Below this median F0 a voice counts as "low" for the typical values.
 LOW_VOICE_HZ = 165.0

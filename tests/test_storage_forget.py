@@ -20,6 +20,8 @@ CAROL_AUDIO = b"OggS-carol-" * 64
 ALICE_STATS = b"alice-usual-voice-stats-" * 8
 ALICE_ENCODER = "encoder-of-alice-only"
 BOB_STATS = b"bob-usual-voice-stats"
+# Her voice cues' running statistics (kept under the same baseline grant).
+ALICE_CUE_STATS = b"alice-usual-cue-stats-" * 8
 # Her own word for a label (/words), and Bob's, which stays.
 ALICE_WORD = "alicewordquux"
 BOB_WORD = "bobsword"
@@ -41,9 +43,16 @@ async def _fill(store):
         await store.update_baseline(
             person, encoder, lambda _, s=stats, e=encoder: StoredBaseline(e, 3, 4, s)
         )
+    await store.update_cue_baseline(alice, lambda _: ALICE_CUE_STATS)
+    await store.update_cue_baseline(bob, lambda _: BOB_STATS)
+    await store.set_transcript(alice, True)
+    await store.set_transcript(bob, True)
     await store.set_language(alice, "ko")
     await store.set_label_word(alice, "angry", ALICE_WORD)
     await store.set_label_word(bob, "angry", BOB_WORD)
+    for person, tone in ((alice, "surprised"), (bob, "calm")):  # practice: Bob's stays
+        await store.practice.start_round(person, tone, 3)
+        await store.practice.record_attempt(person, tone, hit=True)
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
 
@@ -87,6 +96,8 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
         bob_baseline = await store.baseline(bob, "enc")
         assert bob_baseline is not None and bob_baseline.stats == BOB_STATS
         assert await store.label_words(bob) == {"angry": BOB_WORD}
+        assert await store.cue_baseline(bob) == BOB_STATS
+        assert await store.transcript_on(bob)
         carol_audio = store.audio_file(c1)
         assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
 
@@ -99,7 +110,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
 def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
     db_path = root / "db" / "voicemood.sqlite3"
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
-    needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_WORD]
+    needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_CUE_STATS.decode(), ALICE_WORD]
 
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -115,7 +126,15 @@ def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
                 assert rows.fetchall() == [], table
         assert db.execute("SELECT 1 FROM persons WHERE id = ?", (alice_id,)).fetchall() == []
         assert db.execute("SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)).fetchall() == []
-        for table in ("baselines", "baseline_consents"):
+        for table in (
+            "baselines",
+            "baseline_consents",
+            "cue_baselines",
+            "transcript_choices",
+            "practice_sessions",
+            "practice_session_tones",
+            "practice_scores",
+        ):
             assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table  # Bob's
 
     # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.

@@ -7,6 +7,7 @@ nothing is stored except through the features. `store` is here for tests and the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bots.core.buttons import ButtonAction
@@ -18,6 +19,7 @@ from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
 from bots.core.my_data import MyData
 from bots.core.notes import Notes
+from bots.core.practice import Practice
 from bots.core.transcripts import Transcripts
 from bots.core.values import (
     ButtonAnswer,
@@ -59,6 +61,7 @@ class VoiceMoodService:
         self.digests = Digests(self.chats)
         self.history = OwnHistory(self.chats, self.words)
         self.my_data = MyData(self.chats)
+        self.practice = Practice(self.chats, analyzer, self.notes.download)
 
     @property
     def default_language(self) -> str:
@@ -79,8 +82,19 @@ class VoiceMoodService:
     # Voice notes and uploads
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
-        """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
-        return await self.notes.on_voice(user, where, note)
+        """Analyse a recording; None means stay quiet (a group member who has not opted in).
+
+        In a private chat with a practice session open, the recording is the attempt instead.
+        """
+        if where.is_group:
+            return await self.notes.on_voice(user, where, note)
+        turn = await self.practice.on_voice(user, where, note)
+        if turn.reply is not None:
+            return turn.reply
+        reply = await self.notes.on_voice(user, where, note)
+        if turn.notice and reply is not None:
+            return replace(reply, text=f"{turn.notice}\n\n{reply.text}")
+        return reply
 
     async def on_upload(
         self,
@@ -130,6 +144,10 @@ class VoiceMoodService:
             return ButtonAnswer(await self.consent.opt_in(person, chat, user, lang))
         if action.kind == "forget":
             return await self.consent.on_forget_button(user, lang, action)
+        if action.kind == "practice":
+            if chat.kind == "group":
+                return ButtonAnswer(t(lang, "private_only"))
+            return await self.practice.on_button(person, lang, action, message_text)
         return await self.feedback.on_vote_button(person, chat, lang, action, message_text)
 
     async def on_reaction(

@@ -63,10 +63,12 @@ class Reply:
 
 @dataclass(frozen=True)
 class ButtonAnswer:
-    """The short notice for the tapper, and how the message with the button should now read."""
+    """The short notice for the tapper, how the message with the button should now read, and a
+    new message to send below it (practice's next round or summary)."""
 
     notice: str
     edit: Reply | None = None
+    follow: Reply | None = None
 
 
 @dataclass(frozen=True)
