@@ -225,6 +225,24 @@ EN: dict[str, str] = {
     "web.cue_as_usual": "as usual",
     "web.cue_none": "not measured",
     "error.not_remembered": "Nothing is remembered for this browser. Tick “Remember my answers in this browser” first.",
+    "web.tab.listen": "Listen",
+    "web.tab.me": "Me",
+    "web.tab.practice": "Practice",
+    "web.practice.title": "Practise a tone of voice",
+    "web.practice.explain": (
+        "VoiceMood names a tone and a sentence: say it so it sounds that way, and see which tone "
+        "it hears, how sure it is, and one voice cue to try. Recordings are heard and thrown "
+        "away. Starting keeps only your practice score (attempts and matches per tone) for this "
+        "browser, until you delete it."
+    ),
+    "web.practice.start": "Start practising",
+    "web.practice.number": "Recording {number}",
+    "web.practice.say": "Say this so it sounds {emoji} {tone}:",
+    "web.practice.none": "No practice session is open. Press “Start practising” to begin.",
+    "web.practice.hit": "Match",
+    "web.practice.miss": "Not a match yet",
+    "error.no_practice": "No practice round is open. Press “Start practising” to begin.",
+    "error.bad_practice_tone": "That tone can't be practised with the model running now.",
     "web.forget": "Delete everything kept from this browser",
     "web.feedback_not_stored": "Thanks! Nothing was stored, because this answer was neither remembered nor donated.",
     "web.top": "Closest readings",

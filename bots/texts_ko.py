@@ -223,6 +223,23 @@ KO: dict[str, str] = {
     "web.cue_as_usual": "평소와 비슷함",
     "web.cue_none": "측정 안 됨",
     "error.not_remembered": "이 브라우저에 대해 기억하는 것이 없어요. 먼저 “이 브라우저에 내 결과 기억하기”에 체크하세요.",
+    "web.tab.listen": "듣기",
+    "web.tab.me": "내 정보",
+    "web.tab.practice": "연습",
+    "web.practice.title": "목소리 톤 연습하기",
+    "web.practice.explain": (
+        "VoiceMood가 톤과 문장을 골라 드려요. 그 톤으로 들리게 말해 보면, 어떤 톤으로 들리는지, "
+        "얼마나 확신하는지, 시도해 볼 목소리 단서 하나를 알려 드려요. 녹음은 듣고 버려요. "
+        "시작하면 이 브라우저의 연습 점수(톤별 시도와 일치 횟수)만 삭제할 때까지 저장돼요."
+    ),
+    "web.practice.start": "연습 시작하기",
+    "web.practice.number": "{number}번째 녹음",
+    "web.practice.say": "이 문장을 {emoji} {tone} 톤으로 들리게 말해 보세요:",
+    "web.practice.none": "열려 있는 연습이 없어요. “연습 시작하기”를 눌러 시작하세요.",
+    "web.practice.hit": "일치",
+    "web.practice.miss": "아직 일치하지 않음",
+    "error.no_practice": "열려 있는 연습 라운드가 없어요. “연습 시작하기”를 눌러 시작하세요.",
+    "error.bad_practice_tone": "지금 실행 중인 모델로는 그 톤을 연습할 수 없어요.",
     "web.forget": "이 브라우저에서 저장된 모든 것 삭제하기",
     "web.feedback_not_stored": "고마워요! 이 결과는 기억하거나 기부하지 않아서 아무것도 저장하지 않았어요.",
     "web.top": "가까운 톤",

@@ -19,7 +19,13 @@ from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
 from bots.core.my_data import MyData
 from bots.core.notes import Notes
-from bots.core.practice import Practice
+from bots.core.practice import (
+    NoPracticeRound,
+    Practice,
+    PracticeAttempt,
+    PracticeRound,
+    PracticeSummary,
+)
 from bots.core.transcripts import Transcripts
 from bots.core.values import (
     ButtonAnswer,
@@ -117,6 +123,29 @@ class VoiceMoodService:
     async def words_of(self, user: User) -> dict[str, str]:
         """The user's own words for tones (/words); none for someone never stored."""
         return dict(await self.words.of(await self.chats.known_person(user)))
+
+    # Practice from outside any chat (the web page's Practice tab), by the practising User
+
+    async def practice_start(self, user: User, tone: str | None = None) -> PracticeRound:
+        """A new practice round; the person is stored (starting is their opt-in to a score)."""
+        return await self.practice.start(await self.chats.person(user), tone)
+
+    async def practice_current(self, user: User) -> PracticeRound | None:
+        """The round waiting for an attempt; None for a stranger or with no session open."""
+        person = await self.chats.known_person(user)
+        return await self.practice.current(person) if person is not None else None
+
+    async def practice_hear(self, user: User, audio: bytes) -> PracticeAttempt:
+        """Hear one attempt (never stored); NoPracticeRound without an open, unexpired round."""
+        person = await self.chats.known_person(user)
+        if person is None or await self.practice.current(person) is None:
+            raise NoPracticeRound("no practice round is open")
+        return await self.practice.hear(person, audio)
+
+    async def practice_stop(self, user: User) -> PracticeSummary | None:
+        """End the session: its summary, or None when none was open."""
+        person = await self.chats.known_person(user)
+        return await self.practice.stop(person) if person is not None else None
 
     async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
         return await self.feedback.on_upload_vote(donor, note_id, label)

@@ -10,7 +10,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,14 @@ GATE = web.AppKey("gate", UploadGate)
 
 async def analyse(request: web.Request) -> web.Response:
     """POST /api/analyse: a multipart upload in, `voicemood classify --json`'s answer out."""
+    return await gated(request, _analyse)
+
+
+async def gated(
+    request: web.Request,
+    handler: Callable[[web.Request, WebConfig], Awaitable[web.Response]],
+) -> web.Response:
+    """Run an upload's handler once the gate admits its bytes; else the polite "busy"."""
     gate, config = request.app[GATE], request.app[CONFIG]
     # A body that declares no length may be as large as the limit allows, so it reserves that.
     limit = config.max_bytes + FORM_OVERHEAD
@@ -61,7 +69,7 @@ async def analyse(request: web.Request) -> web.Response:
     except GateBusy as error:
         return error_response(error, _language(request))
     try:
-        return await _analyse(request, config)
+        return await handler(request, config)
     finally:
         gate.done(admission)
 

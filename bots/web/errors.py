@@ -36,3 +36,16 @@ class NotRemembered(WebRequestError):
 
     code = "not_remembered"
     status = 404
+
+
+class NoPracticeOpen(WebRequestError):
+    """An attempt with no practice round open (never started, stopped, expired or forgotten)."""
+
+    code = "no_practice"
+    status = 409
+
+
+class NotPractised(WebRequestError):
+    """A tone the running model cannot offer for practice."""
+
+    code = "bad_practice_tone"

@@ -6,6 +6,7 @@ from typing import Any
 
 from bots.core.buttons import PICKABLE_LABELS
 from bots.web.openapi_me import me_paths, me_schemas
+from bots.web.openapi_practice import practice_paths, practice_schemas
 from inference.cues import CUE_NAMES
 from inference.labels import CANONICAL_LABELS
 
@@ -30,6 +31,7 @@ def openapi(max_bytes: int) -> dict[str, Any]:
             "/api/forget": {"post": _forget()},
             "/api/messages": {"get": _messages()},
             **me_paths(),
+            **practice_paths(),
             "/healthz": {"get": _health()},
             "/openapi.json": {
                 "get": {
@@ -40,7 +42,7 @@ def openapi(max_bytes: int) -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**_schemas(), **me_schemas()},
+            "schemas": {**_schemas(), **me_schemas(), **practice_schemas()},
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",

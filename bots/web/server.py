@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bots.core.service import VoiceMoodService
-from bots.web import api, me
+from bots.web import api, me, practice
 from bots.web.gate import UploadGate
 from bots.web.origin import same_site_only
 from bots.web.shell import ShellFile, load_shell, respond
@@ -112,6 +112,10 @@ def build_app(
     app.router.add_get("/api/me/history", me.history)
     app.router.add_get("/api/me/export.{kind:csv|json}", me.export)
     app.router.add_post("/api/me/words", me.words)
+    app.router.add_get("/api/practice", practice.status)
+    app.router.add_post("/api/practice/start", practice.start)
+    app.router.add_post("/api/practice/attempt", practice.attempt, expect_handler=api.expect_upload)
+    app.router.add_post("/api/practice/stop", practice.stop)
     app.router.add_get("/healthz", api.health)
     app.router.add_get("/openapi.json", api.openapi_json)
     return app

@@ -10,6 +10,7 @@
   let last = null;
   let recorder = null;
   let picking = false;
+  let practice = { round: null, attempt: null, summary: null };
   // What is kept for this browser (GET /api/me): only after "remember" (or "donate") was ticked.
   let me = { remembered: false, words: {} };
   let period = "week";
@@ -46,11 +47,12 @@
     const other = cat.languages.find((l) => l !== lang);
     $("lang").textContent = tr("web.other_language");
     $("lang").lang = other;
-    $("record-label").textContent = tr(recorder ? "web.stop" : "web.record");
+    for (const which of Object.keys(RECORDERS)) setRecording(which, recordingFor === which);
     $("map").setAttribute("aria-label", tr("web.map"));
     for (const kind of ["csv", "json"]) $(`export-${kind}`).href = `/api/me/export.${kind}?lang=${lang}`;
     renderToneChoices();
     if (last) renderAnswer();
+    renderPractice();
     refreshMe();
   }
 
@@ -61,20 +63,28 @@
 
   // Recording
 
-  async function toggleRecording() {
+  // Where a recording goes: the Listen tab's answer, or the Practice tab's attempt.
+  const RECORDERS = {
+    listen: { button: "record", label: "record-label", say: (text, error) => status(text, error), done: (blob, name) => analyse(blob, name) },
+    practice: { button: "practice-record", label: "practice-record-label", say: (text, error) => practiceStatus(text, error), done: (blob, name) => sendAttempt(blob, name) },
+  };
+  let recordingFor = null;
+
+  async function toggleRecording(which) {
     if (recorder) {
       recorder.stop();
       return;
     }
+    const ui = RECORDERS[which];
     if (!window.isSecureContext || !navigator.mediaDevices || !window.MediaRecorder) {
-      status(tr("web.mic_unavailable"), true);
+      ui.say(tr("web.mic_unavailable"), true);
       return;
     }
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch {
-      status(tr("web.mic_denied"), true);
+      ui.say(tr("web.mic_denied"), true);
       return;
     }
     const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((t) =>
@@ -84,28 +94,31 @@
     const started = Date.now();
     const timer = setInterval(() => {
       const seconds = (Date.now() - started) / 1000;
-      status(tr("web.recording", { seconds: Math.floor(seconds) }));
+      ui.say(tr("web.recording", { seconds: Math.floor(seconds) }));
       if (seconds >= MAX_RECORD_S && recorder) recorder.stop();
     }, 250);
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    recordingFor = which;
     recorder.ondataavailable = (event) => event.data.size && chunks.push(event.data);
     recorder.onstop = () => {
       clearInterval(timer);
       for (const track of stream.getTracks()) track.stop();
       const mime = recorder.mimeType || type || "audio/webm";
       recorder = null;
-      setRecording(false);
+      setRecording(which, false);
+      recordingFor = null;
       const ext = mime.includes("mp4") ? "m4a" : mime.includes("ogg") ? "ogg" : "webm";
-      analyse(new Blob(chunks, { type: mime }), `recording.${ext}`);
+      ui.done(new Blob(chunks, { type: mime }), `recording.${ext}`);
     };
     recorder.start(500);
-    setRecording(true);
-    status(tr("web.recording", { seconds: 0 }));
+    setRecording(which, true);
+    ui.say(tr("web.recording", { seconds: 0 }));
   }
 
-  function setRecording(on) {
-    $("record").setAttribute("aria-pressed", String(on));
-    $("record-label").textContent = tr(on ? "web.stop" : "web.record");
+  function setRecording(which, on) {
+    const ui = RECORDERS[which];
+    $(ui.button).setAttribute("aria-pressed", String(on));
+    $(ui.label).textContent = tr(on ? "web.stop" : "web.record");
   }
 
   // Analysing
@@ -246,7 +259,16 @@
       $("cue-rows").replaceChildren();
       return;
     }
-    const x = (d) => 60 + 18 * Math.max(-3, Math.min(3, d));
+    // Across the track: the reference in the middle, +-3 tolerances at the ends, inset by the
+    // dot's radius so a far-off dot is drawn whole.
+    const share = (d) => (3 + Math.max(-3, Math.min(3, d))) / 6;
+    const at = (d) => `calc(0.45rem + (100% - 0.9rem) * ${share(d)})`;
+    const part = (className, style = {}) => {
+      const el = document.createElement("span");
+      el.className = className;
+      Object.assign(el.style, style);
+      return el;
+    };
     $("cue-rows").replaceChildren(
       ...CUES.map((name) => {
         const cue = a.cues[name] ?? {};
@@ -257,15 +279,15 @@
         const label = document.createElement("span");
         label.className = "cue-name";
         label.textContent = tr(`web.cue.${name}`);
-        const chart = svg("svg", { viewBox: "0 0 120 20", "aria-hidden": "true", preserveAspectRatio: "none" });
-        chart.append(
-          svg("line", { class: "rail", x1: 2, y1: 10, x2: 118, y2: 10 }),
-          svg("rect", { class: "band", x: x(-1), y: 3, width: x(1) - x(-1), height: 14, rx: 3 }),
-          svg("line", { class: "mid", x1: 60, y1: 1, x2: 60, y2: 19 }),
+        const track = part("cue-track");
+        track.setAttribute("aria-hidden", "true");
+        track.append(
+          part("band", { left: at(-1), width: `calc((100% - 0.9rem) * ${share(1) - share(-1)})` }),
+          part("mid"),
         );
         const departure = reading.departures?.[name];
         if (departure !== null && departure !== undefined) {
-          chart.append(svg("circle", { class: "dot", cx: x(departure), cy: 10, r: 5 }));
+          track.append(part("dot", { left: at(departure) }));
         }
         const said = document.createElement("span");
         said.className = "cue-word";
@@ -275,7 +297,7 @@
             : word === "typical"
               ? tr(against === "own" ? "web.cue_as_usual" : "web.cue_typical")
               : tr("web.cue_none");
-        li.append(label, chart, said);
+        li.append(label, track, said);
         return li;
       }),
     );
@@ -390,15 +412,129 @@
   async function forget() {
     const response = await fetch(`/api/forget?lang=${lang}`, { method: "POST" });
     const body = await response.json().catch(() => ({}));
-    status(body.message ?? tr("error.error"));
+    $("forget-msg").textContent = body.message ?? tr("error.error");
     if (response.ok) {
       // Forgetting withdraws the opt-in too: nothing more is kept until it is ticked again.
       $("remember").checked = false;
       localStorage.removeItem("voicemood.remember");
       me = { remembered: false, words: {} };
+      practice = { round: null, attempt: null, summary: null };
       if (last) renderAnswer();
+      renderPractice();
       await refreshMe();
     }
+  }
+
+  // Tabs: Listen, Me, Practice
+
+  function showTab(name) {
+    for (const tab of ["listen", "me", "practice"]) {
+      $(tab).hidden = tab !== name;
+      $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+    }
+    if (name === "me") refreshMe();
+    if (name === "practice" && !practice.round && !practice.summary) loadPractice();
+  }
+
+  // Practice: a tone and a sentence, attempts heard (never kept), a score, a summary
+
+  function practiceStatus(text, error = false) {
+    $("practice-status").textContent = text;
+    $("practice-status").classList.toggle("error", error);
+  }
+
+  async function loadPractice() {
+    try {
+      const response = await fetch(`/api/practice?lang=${lang}`);
+      const body = await response.json();
+      practice.round = body.round;
+      renderPractice();
+    } catch {
+      practiceStatus(tr("web.offline"), true);
+    }
+  }
+
+  async function startPractice() {
+    const response = await fetch("/api/practice/start", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ lang }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      practiceStatus(body.error ?? tr("error.error"), true);
+      return;
+    }
+    practice = { round: body.round, attempt: null, summary: null };
+    practiceStatus("");
+    renderPractice();
+  }
+
+  async function sendAttempt(blob, name) {
+    const form = new FormData();
+    form.append("lang", lang);
+    form.append("audio", blob, name);
+    practiceStatus(tr("web.listening"));
+    $("practice-record").disabled = true;
+    try {
+      const response = await fetch("/api/practice/attempt", { method: "POST", body: form });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        practiceStatus(body.error ?? tr("error.error"), true);
+        if (body.code === "no_practice") await loadPractice();
+        return;
+      }
+      practice.attempt = body;
+      practice.round = { ...practice.round, number: practice.round.number + 1 };
+      practiceStatus("");
+      renderPractice();
+    } catch {
+      practiceStatus(tr(navigator.onLine ? "error.error" : "web.offline"), true);
+    } finally {
+      $("practice-record").disabled = false;
+      $("practice-file").value = "";
+    }
+  }
+
+  async function stopPractice() {
+    const response = await fetch("/api/practice/stop", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ lang }),
+    });
+    const body = await response.json().catch(() => ({}));
+    practice = { round: null, attempt: null, summary: body.summary ?? null };
+    practiceStatus(body.summary ? "" : (body.message ?? body.error ?? ""));
+    renderPractice();
+  }
+
+  const lines = (text) =>
+    text.split("\n").filter((line) => line.trim()).map((line) => {
+      const p = document.createElement("p");
+      p.textContent = line;
+      return p;
+    });
+
+  function renderPractice() {
+    if (!cat) return;
+    const { round, attempt, summary } = practice;
+    $("practice-round").hidden = !round;
+    $("practice-idle").hidden = Boolean(round);
+    $("practice-summary").hidden = !summary;
+    if (summary) $("practice-summary").replaceChildren(...lines(summary.text[lang]));
+    if (!round) return;
+    $("practice-number").textContent = tr("web.practice.number", { number: round.number });
+    $("practice-target").textContent = tr("web.practice.say", {
+      emoji: emoji(round.tone),
+      tone: cat.labels[lang][round.tone] ?? round.tone,
+    });
+    $("practice-target").dataset.tone = round.tone;
+    $("practice-sentence").textContent = `“${round.sentence[lang]}”`;
+    $("practice-result").hidden = !attempt;
+    if (!attempt) return;
+    $("practice-badge").textContent = attempt.hit ? `🎯 ${tr("web.practice.hit")}` : tr("web.practice.miss");
+    $("practice-badge").dataset.hit = String(attempt.hit);
+    $("practice-lines").replaceChildren(...lines(attempt.text[lang]));
   }
 
   // Me: history, export and words, for a remembered browser only
@@ -477,7 +613,18 @@
   // Wiring
 
   function wire() {
-    $("record").addEventListener("click", toggleRecording);
+    $("record").addEventListener("click", () => toggleRecording("listen"));
+    $("practice-record").addEventListener("click", () => toggleRecording("practice"));
+    $("practice-file").addEventListener("change", () => {
+      const file = $("practice-file").files[0];
+      if (file) sendAttempt(file, file.name);
+    });
+    $("practice-start").addEventListener("click", startPractice);
+    $("practice-next").addEventListener("click", startPractice);
+    $("practice-stop").addEventListener("click", stopPractice);
+    for (const tab of ["listen", "me", "practice"]) {
+      $(`tab-${tab}`).addEventListener("click", () => showTab(tab));
+    }
     $("file").addEventListener("change", () => {
       const file = $("file").files[0];
       if (file) analyse(file, file.name);
