@@ -194,7 +194,7 @@ EN: dict[str, str] = {
     ),
     "web.remember_stopped": "Your answers are no longer kept. What is already kept stays until you delete it.",
     "web.me.title": "Me",
-    "web.me.on": "This browser is remembered: your answers (never the audio) are kept until you delete them.",
+    "web.me.on": "This browser is remembered: what is kept for it (your answers, never the audio, and any practice score) stays until you delete it.",
     "web.me.off": "Nothing is remembered for this browser, so there is no history, export or words here. Tick “Remember my answers” above to keep your answers.",
     "web.me.history": "Your history",
     "web.me.week": "This week",

@@ -42,7 +42,9 @@ def page_text() -> str:
 
     parts = [(STATIC_DIR / name).read_text("utf-8") for name in ("app.js", "index.html")]
     parts += [repr(page_catalogue(lang)) for lang in LANGUAGES]
-    parts += [v for lang in LANGUAGES for k, v in TEXT[lang].items() if k.startswith(_API_SENTENCES)]
+    parts += [
+        v for lang in LANGUAGES for k, v in TEXT[lang].items() if k.startswith(_API_SENTENCES)
+    ]
     parts += EMOJI.values()
     return "".join(parts)
 
