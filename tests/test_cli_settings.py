@@ -86,3 +86,27 @@ def test_a_bot_token_is_never_echoed_in_a_settings_error(tmp_path):
     )
     assert result.returncode == 2
     assert "secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"), [(None, None), ("0,1", [0, 1]), ("2-3", [2, 3]), ("3, 0-1", [0, 1, 3])]
+)
+def test_discord_shard_ids_read_as_numbers_and_ranges(ids, expected):
+    from voicemood.settings import Settings
+
+    settings = Settings(_env_file=None, discord_shard_count=4, discord_shard_ids=ids)
+
+    assert settings.shard_ids() == expected
+
+
+def test_shard_ids_beyond_the_count_stop_run_with_one_sentence(tmp_path):
+    result = _voicemood(
+        "run",
+        cwd=tmp_path,
+        VOICEMOOD_DISCORD_SHARD_COUNT="2",
+        VOICEMOOD_DISCORD_SHARD_IDS="1-2",
+    )
+
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "VOICEMOOD_DISCORD_SHARD_IDS ('1-2') must be among 0..1" in line, line

@@ -91,12 +91,28 @@ class Settings(BaseSettings):
     )
     telegram_webhook_listen: str = Field("0.0.0.0", description="Address the webhook binds to")
     telegram_webhook_port: int = Field(8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = Field(
+        None,
+        description="secret Telegram echoes with each update (1-256 of A-Z a-z 0-9 _ -);"
+        " unset: derived from the token, the same in every replica",
+    )
     discord_token: SecretStr | None = None
     discord_api_base: str | None = Field(
         None, description="Discord REST base URL, e.g. a local fake's .../api/v10; unset: Discord"
     )
     discord_gateway: str | None = Field(
         None, description="Discord gateway websocket URL; unset: Discord's"
+    )
+    discord_shard_count: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="shards across all Discord processes; unset: one process, no sharding",
+    )
+    discord_shard_ids: str | None = Field(
+        None,
+        description="this process's shards, e.g. 0,1 or 2-3; needs VOICEMOOD_DISCORD_SHARD_COUNT;"
+        " unset: all of them",
     )
 
     # Logs
@@ -128,6 +144,44 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_telegram_accepts(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", secret.get_secret_value()
+        ):
+            raise ValueError("Telegram accepts 1-256 letters, digits, _ and - only")
+        return secret
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.discord_shard_ids is not None:
+            if self.discord_shard_count is None:
+                raise ValueError("VOICEMOOD_DISCORD_SHARD_IDS needs VOICEMOOD_DISCORD_SHARD_COUNT")
+            self.shard_ids()  # raises on a bad list
+        return self
+
+    def shard_ids(self) -> list[int] | None:
+        """VOICEMOOD_DISCORD_SHARD_IDS as a list ("0,1", "2-3"); None: all shards."""
+        if self.discord_shard_ids is None:
+            return None
+        count = self.discord_shard_count or 1
+        ids: set[int] = set()
+        for part in self.discord_shard_ids.replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            if not first.isdigit() or (last and not last.isdigit()):
+                raise ValueError(
+                    f"VOICEMOOD_DISCORD_SHARD_IDS ({self.discord_shard_ids!r}) must be numbers"
+                    " and ranges, e.g. 0,1 or 2-3"
+                )
+            ids.update(range(int(first), int(last or first) + 1))
+        if not ids or max(ids) >= count:
+            raise ValueError(
+                f"VOICEMOOD_DISCORD_SHARD_IDS ({self.discord_shard_ids!r}) must be among"
+                f" 0..{count - 1} (VOICEMOOD_DISCORD_SHARD_COUNT is {count})"
+            )
+        return sorted(ids)
+
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "voicemood.sqlite3"
@@ -149,6 +203,6 @@ def describe_invalid(error: ValidationError) -> list[str]:
             continue
         field = str(problem["loc"][0])
         name = f"VOICEMOOD_{field.upper()}"
-        shown = "" if "token" in field else f"={problem['input']}"
+        shown = "" if "token" in field or "secret" in field else f"={problem['input']}"
         sentences.append(f"{name}{shown} is not a valid setting: {why}.")
     return sentences

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -42,8 +43,17 @@ class Digests:
     def __init__(self, chats: Chats) -> None:
         self.chats, self.store = chats, chats.store
 
-    async def due(self, platform: str, now: datetime | None = None) -> list[DueDigest]:
-        """The platform's digests due at `now`, each claimed in storage so it goes out once a day."""
+    async def due(
+        self,
+        platform: str,
+        now: datetime | None = None,
+        owns: Callable[[Where], bool] | None = None,
+    ) -> list[DueDigest]:
+        """The platform's digests due at `now`, each claimed in storage so it goes out once a day.
+
+        `owns` keeps to the chats this process can post in (a Discord shard group its servers);
+        the others are left unclaimed for the process that owns them.
+        """
         now = now or datetime.now(UTC)
         due = []
         for scheduled in await self.store.scheduled_digests():
@@ -53,9 +63,11 @@ class Digests:
             at = last_occurrence(settings.digest_time or DEFAULT_DIGEST_TIME, now)
             if now - at > CATCH_UP:
                 continue
+            is_group = chat.kind == "group"
+            where = Where(platform, chat.platform_chat_id, is_group, settings.digest_channel)
+            if owns is not None and not owns(where):
+                continue
             if await self.store.claim_digest(chat, at.date()):
-                is_group = chat.kind == "group"
-                where = Where(platform, chat.platform_chat_id, is_group, settings.digest_channel)
                 due.append(DueDigest(where, at.date(), chat.id))
         return due
 

@@ -7,6 +7,7 @@ nothing is stored except through the features. `store` is here for tests and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -176,9 +177,14 @@ class VoiceMoodService:
     async def forget(self, user: User, lang: str) -> str:
         return await self.consent.forget(user, lang)
 
-    async def due_digests(self, platform: str, now: datetime | None = None) -> list[DueDigest]:
+    async def due_digests(
+        self,
+        platform: str,
+        now: datetime | None = None,
+        owns: Callable[[Where], bool] | None = None,
+    ) -> list[DueDigest]:
         """The platform's digests to post now, each handed out once (see bots.core.digests)."""
-        return await self.digests.due(platform, now)
+        return await self.digests.due(platform, now, owns)
 
     async def digest(self, due: DueDigest) -> Reply | None:
         """The digest's Reply; None when the day had no notes (then nothing is posted)."""

@@ -4,6 +4,11 @@ discord.py 2.x does the platform work: the gateway and its heartbeat, 429 retrie
 and persistent buttons. The features live in their cogs: `notes` (voice messages), `feedback`
 (button presses and reactions), `commands` (slash commands from the one table, the server
 intro) and `digests` (the daily digest loop).
+
+Sharding: with `shard_count`, the client is discord.py's AutoShardedBot running `shard_ids` (all
+shards when not given) of that many. Several processes may each run a group of shards over one
+database: Discord sends each server's events to one shard only, and each process posts the
+digests of the servers it owns (DMs belong to shard 0's process).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots.core.service import VoiceMoodService
+from bots.core.values import Where
 from bots.discord.commands import CommandsCog, HelpTranslator
 from bots.discord.digests import DigestsCog
 from bots.discord.feedback import FeedbackCog
@@ -31,6 +37,9 @@ from bots.discord.notes import NotesCog
 from bots.discord.render import ServiceButton
 
 log = logging.getLogger(__name__)
+
+# Discord allows one IDENTIFY per rate-limit bucket in this window.
+_IDENTIFY_WINDOW_S = 5.0
 
 
 @dataclass
@@ -62,14 +71,22 @@ async def start_discord(
     gateway: str | None = None,
     ready_timeout_s: float = 60.0,
     guild_ready_timeout: float = 2.0,
+    shard_count: int | None = None,
+    shard_ids: Sequence[int] | None = None,
 ) -> DiscordHandle:
     """Log in, connect in a task and return once the bot is ready (commands synced).
 
     `api_base` and `gateway` replace discord.py's REST base URL and gateway URL (class-wide, until
-    `stop()`); a bad token raises discord.LoginFailure here.
+    `stop()`); a bad token raises discord.LoginFailure here. `shard_count` (with this process's
+    `shard_ids`, default all) runs the sharded client.
     """
     restore = _point_discord_py_at(api_base, gateway)
-    client = build_client(service, guild_ready_timeout=guild_ready_timeout)
+    client = build_client(
+        service,
+        guild_ready_timeout=guild_ready_timeout,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+    )
     task: asyncio.Task[None] | None = None
     try:
         await client.login(token)
@@ -102,9 +119,27 @@ async def run_discord(service: VoiceMoodService, token: str, **options: Any) -> 
         await handle.stop()
 
 
-def build_client(service: VoiceMoodService, **options: Any) -> VoiceMoodBot:
-    """The bot with VoiceMood's listeners, slash commands and buttons (options go to discord.py)."""
-    return VoiceMoodBot(service, **options)
+def build_client(
+    service: VoiceMoodService,
+    *,
+    shard_count: int | None = None,
+    shard_ids: Sequence[int] | None = None,
+    **options: Any,
+) -> VoiceMoodBot:
+    """The bot with VoiceMood's listeners, slash commands and buttons (options go to discord.py).
+
+    With `shard_count`, the sharded client runs `shard_ids` (default: all of them).
+    """
+    if shard_count is None:
+        if shard_ids:
+            raise ValueError("shard ids need a shard count")
+        return VoiceMoodBot(service, **options)
+    ids = list(range(shard_count)) if shard_ids is None else sorted(set(shard_ids))
+    if not ids or not all(0 <= i < shard_count for i in ids):
+        raise ValueError(
+            f"shard ids must be among 0..{shard_count - 1}, not {list(shard_ids or [])}"
+        )
+    return ShardedVoiceMoodBot(service, shard_count=shard_count, shard_ids=ids, **options)
 
 
 class VoiceMoodBot(commands.Bot):
@@ -126,7 +161,7 @@ class VoiceMoodBot(commands.Bot):
         )
         self.service = service
         self.in_flight = InFlight()
-        self.digests = DigestsCog(self, service)
+        self.digests = DigestsCog(self, service, self.owns)
 
     async def setup_hook(self) -> None:
         """Load one cog per feature and the button router, then sync the command tree."""
@@ -145,6 +180,43 @@ class VoiceMoodBot(commands.Bot):
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Slash commands only: NotesCog's listener handles voice notes."""
+
+    def owns(self, where: Where) -> bool:
+        """Whether this process receives the chat's events (always, unless sharded)."""
+        return True
+
+
+class ShardedVoiceMoodBot(VoiceMoodBot, commands.AutoShardedBot):
+    """The same bot over a group of shards (`shard_ids` of `shard_count`), one connection each."""
+
+    def __init__(self, service: VoiceMoodService, **options: Any) -> None:
+        super().__init__(service, **options)
+        self._max_concurrency: int | None = None
+        self._identified: dict[int, float] = {}  # rate-limit bucket -> when it last identified
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Pause only as Discord requires: one IDENTIFY per bucket (shard id % max_concurrency)
+        per 5 s. discord.py's own hook pauses 5 s before every shard but the first, which starts
+        a large bot's shard group (max_concurrency 16 and more) 16 times slower than it may."""
+        if self._max_concurrency is None:
+            try:
+                self._max_concurrency = max(
+                    1, (await self.fetch_session_start_limits()).max_concurrency
+                )
+            except discord.HTTPException:
+                self._max_concurrency = 1
+        loop = asyncio.get_running_loop()
+        bucket = (shard_id or 0) % self._max_concurrency
+        last = self._identified.get(bucket)
+        if last is not None:
+            await asyncio.sleep(max(0.0, last + _IDENTIFY_WINDOW_S - loop.time()))
+        self._identified[bucket] = loop.time()
+
+    def owns(self, where: Where) -> bool:
+        """A server belongs to shard (id >> 22) % count, a DM to shard 0 (Discord's rule)."""
+        count = self.shard_count or 1
+        shard = (int(where.chat_id) >> 22) % count if where.is_group else 0
+        return shard in (self.shard_ids or range(count))
 
 
 class _Tree(app_commands.CommandTree):

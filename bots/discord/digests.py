@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import discord
@@ -15,6 +16,7 @@ from discord.ext import commands, tasks
 
 from bots.core.digests import DueDigest
 from bots.core.service import VoiceMoodService
+from bots.core.values import Where
 from bots.discord.chat import PLATFORM, home_channel
 from bots.discord.render import message_parts
 
@@ -22,8 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class DigestsCog(commands.Cog):
-    def __init__(self, bot: commands.Bot, service: VoiceMoodService) -> None:
-        self.bot, self.service = bot, service
+    def __init__(
+        self,
+        bot: commands.Bot,
+        service: VoiceMoodService,
+        owns: Callable[[Where], bool] | None = None,
+    ) -> None:
+        """`owns`: the chats whose digests this process posts (a shard group's); None: all."""
+        self.bot, self.service, self.owns = bot, service, owns
 
     async def cog_load(self) -> None:
         self._digest_clock.start()
@@ -44,7 +52,7 @@ class DigestsCog(commands.Cog):
         A chat whose digest cannot be posted is logged and skipped; the others still get theirs.
         """
         posted = 0
-        for due in await self.service.due_digests(PLATFORM, now):
+        for due in await self.service.due_digests(PLATFORM, now, self.owns):
             try:
                 posted += await self._post_digest(due)
             except Exception:

@@ -257,6 +257,12 @@ class _GatewaySession:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     compressor: Any = field(default_factory=zlib.compressobj)
     ready: bool = False
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count), from IDENTIFY
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Discord's rule: a guild's events go to shard (id >> 22) % count; DMs go to shard 0."""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
 
     async def send(self, payload: dict[str, Any]) -> None:
         """Send one gateway payload, zlib-stream compressed when the client asked for it."""
@@ -292,7 +298,10 @@ _Handler = Callable[[web.Request, _Body], Awaitable[web.StreamResponse]]
 class FakeDiscord:
     """Gateway, REST and CDN of a tiny Discord: build guilds, inject events, inspect calls."""
 
-    def __init__(self, *, bot_name: str = "VoiceMood") -> None:
+    def __init__(self, *, bot_name: str = "VoiceMood", max_concurrency: int = 16) -> None:
+        # Identify buckets /gateway/bot reports; 16, a large bot's, lets a shard group connect at once.
+        self.max_concurrency = max_concurrency
+        self.identified_at: dict[int, float] = {}  # shard id -> loop time of its IDENTIFY
         self._ids = itertools.count(_snowflake_base())
         self.bot = FakeUser(self.new_id(), bot_name, bot=True)
         self.application_id = self.new_id()
@@ -370,10 +379,25 @@ class FakeDiscord:
         self._users[user.id] = user
         return user
 
-    def add_guild(self, name: str = "Test Guild", *, owner: FakeUser | None = None) -> FakeGuild:
-        """A guild with an @everyone role; its owner (default: a new user) and the bot are members."""
+    def add_guild(
+        self,
+        name: str = "Test Guild",
+        *,
+        owner: FakeUser | None = None,
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        """A guild with an @everyone role; its owner (default: a new user) and the bot are members.
+
+        `shard` (shard id, shard count) picks an id whose events Discord sends to that shard.
+        """
         owner = owner or self.add_user(f"{name}-owner")
-        guild = FakeGuild(self.new_id(), name, owner.id)
+        guild_id = self.new_id()
+        if shard is not None:
+            shard_id, count = shard
+            while (guild_id >> 22) % count != shard_id:
+                guild_id += 1 << 22  # the next millisecond-block of snowflakes
+            self._ids = itertools.count(guild_id + 1)
+        guild = FakeGuild(guild_id, name, owner.id)
         guild.roles[guild.id] = FakeRole(guild.id, "@everyone", DEFAULT_EVERYONE, 0)
         self.guilds[guild.id] = guild
         self.add_member(guild, owner)
@@ -823,17 +847,29 @@ class FakeDiscord:
 
     # Internals: gateway
 
-    def _ready_sessions(self) -> list[_GatewaySession]:
-        return [s for s in self._sessions if s.ready and not s.ws.closed]
+    def _ready_sessions(
+        self, guild_id: int | None = None, *, any_shard: bool = True
+    ) -> list[_GatewaySession]:
+        """Open, ready sessions; with `any_shard` False, only those of the shard owning `guild_id`."""
+        return [
+            s
+            for s in self._sessions
+            if s.ready and not s.ws.closed and (any_shard or s.owns(guild_id))
+        ]
 
     async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
-        await self.wait_until_connected()
-        for session in self._ready_sessions():
+        """Send an event to the session of the shard it belongs to, waiting for one to be ready."""
+        guild_id = _guild_of_event(event, data)
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(
+                lambda: bool(self._ready_sessions(guild_id, any_shard=False))
+            )
+        for session in self._ready_sessions(guild_id, any_shard=False):
             await self._send_event(session, event, data)
 
     async def _tell_connected(self, event: str, data: dict[str, Any]) -> None:
         # Unlike _dispatch, never waits: a client that connects later reads the change in GUILD_CREATE.
-        for session in self._ready_sessions():
+        for session in self._ready_sessions(_guild_of_event(event, data), any_shard=False):
             await self._send_event(session, event, data)
 
     async def _send_event(self, session: _GatewaySession, event: str, data: dict[str, Any]) -> None:
@@ -877,10 +913,14 @@ class FakeDiscord:
             await self._send_member_chunk(session, payload["d"])
 
     async def _identify(self, session: _GatewaySession, identify: dict[str, Any]) -> None:
+        shard_id, count = identify.get("shard", [0, 1])
+        session.shard = (int(shard_id), int(count))
+        self.identified_at[session.shard[0]] = asyncio.get_running_loop().time()
+        guilds = [g for g in self.guilds.values() if session.owns(g.id)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": self.bot.payload() | {"verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.resume_gateway_url,
@@ -892,7 +932,7 @@ class FakeDiscord:
             "shard": identify.get("shard", [0, 1]),
         }
         await self._send_event(session, "READY", ready)
-        for guild in self.guilds.values():
+        for guild in guilds:
             await self._send_event(session, "GUILD_CREATE", self._guild_payload(guild))
         await self._mark_ready(session)
 
@@ -1037,7 +1077,12 @@ class FakeDiscord:
         return handle
 
     async def _get_gateway(self, request: web.Request, body: _Body) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        limit = {
+            "total": 1000,
+            "remaining": 999,
+            "reset_after": 0,
+            "max_concurrency": self.max_concurrency,
+        }
         return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _get_me(self, request: web.Request, body: _Body) -> web.Response:
@@ -1410,3 +1455,11 @@ def _snowflake_base() -> int:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _guild_of_event(event: str, data: dict[str, Any]) -> int | None:
+    """The guild an event belongs to (None: a DM), which decides the shard it is sent to."""
+    if event.startswith("GUILD_") and "guild_id" not in data:
+        return int(data["id"])
+    guild_id = data.get("guild_id")
+    return int(guild_id) if guild_id is not None else None

@@ -98,6 +98,11 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
                 webhook_url=settings.telegram_webhook_url,
                 webhook_listen=settings.telegram_webhook_listen,
                 webhook_port=settings.telegram_webhook_port,
+                webhook_secret=(
+                    settings.telegram_webhook_secret.get_secret_value()
+                    if settings.telegram_webhook_secret is not None
+                    else None
+                ),
             )
         )
         log.info("Telegram bot started")
@@ -112,6 +117,8 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
                 settings.discord_token.get_secret_value(),
                 api_base=settings.discord_api_base,
                 gateway=settings.discord_gateway,
+                shard_count=settings.discord_shard_count,
+                shard_ids=settings.shard_ids(),
             )
         )
         log.info("Discord bot started")
