@@ -178,6 +178,12 @@ async def test_an_idle_session_expires_and_the_note_gets_its_usual_answer(
     assert reply is not None and reply.note_id is not None
     assert reply.text.startswith("⏱ Your practice session ended after 30 minutes")
     assert await service.store.practice.session(person) is None
+    # The web page's path: an attempt at an expired round is refused, and nothing is counted.
+    await service.store.practice.start_round(person, "angry", 0, at=long_ago)
+    with pytest.raises(NoPracticeRound):
+        await service.practice.hear(person, ogg)
+    assert await service.store.practice.session(person) is None
+    assert await service.store.practice.scores(person) == []
 
 
 async def test_export_includes_the_practice_scores_and_forget_removes_every_practice_row(

@@ -151,10 +151,13 @@ class Practice:
     async def hear(self, person: Person, audio: bytes) -> PracticeAttempt:
         """Hear one attempt at the open round and count it; never stores the audio.
 
-        Raises NoPracticeRound when no session is open, and inference's typed errors for audio
-        that cannot be heard (the round stays open for another try).
+        Raises NoPracticeRound when no session is open (an idle one expires here, ending it),
+        and inference's typed errors for audio that cannot be heard (the round stays open).
         """
         session = await self.store.practice.session(person)
+        if session is not None and self._expired(session):
+            await self.store.practice.end(person)
+            session = None
         if session is None:
             raise NoPracticeRound("no practice session is open")
         prediction = await self.analyzer.analyse(audio, usual_cues=await self._usual(person))
