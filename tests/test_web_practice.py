@@ -152,3 +152,15 @@ async def test_openapi_describes_the_practice_endpoints(site, client):
         "/api/practice/attempt",
         "/api/practice/stop",
     } <= set(spec["paths"])
+
+
+async def test_an_attempt_at_an_expired_round_is_a_polite_409(site, client, make_audio):
+    from datetime import timedelta
+
+    await _post(client, site, "api/practice/start", tone="sad")
+    site.service.practice.expire_after = timedelta(0)  # every open round is now too old
+    status, body = await _attempt(client, site, make_audio("t.ogg", 1.0).read_bytes(), "ko")
+    assert (status, body["code"]) == (409, "no_practice")
+    assert body["error"] == t("ko", "error.no_practice")
+    async with client.get(site.web.url + "api/practice") as response:
+        assert (await response.json())["round"] is None
