@@ -1,1 +1,1 @@
-"""Persistence on aiosqlite: people, chats, consent, analysed notes, feedback. Never imports a platform library."""
+"""Persistence on SQLite (aiosqlite, the default) or PostgreSQL (asyncpg): people, chats, consent, notes, feedback. Never imports a platform library."""

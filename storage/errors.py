@@ -63,3 +63,9 @@ class FolderNotEmpty(StorageError):
     """An export goes to a new or empty folder, so no stale (maybe withdrawn) audio mixes in."""
 
     code = "folder_not_empty"
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached or refused the login (its URL is never in here)."""
+
+    code = "database_unavailable"

@@ -1,22 +1,21 @@
 """Practice mode's rows: a person's open session, its tally per tone, their running score per tone.
 
-Counts and times only, never audio (schema step 9). Each method is one transaction on the
-Store's single writer, so two replicas sharing the database never half-apply an attempt.
+Counts and times only, never audio (schema step 9, in SQL both backends read). Each write is one
+transaction through the Store's backend, so two replicas sharing the database never half-apply
+an attempt.
 Reached as `store.practice`.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time as clock
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from storage import rows
+from storage.backends import Row, Transaction
 
 if TYPE_CHECKING:
     from storage.models import Person
@@ -120,7 +119,7 @@ class PracticeStore:
                 _START_SQL, {**who, "tone": tone, "sentence": int(sentence), "now": now}
             )
             row = await _one(db, SESSION_SQL, who)
-            tallies = list(await db.execute_fetchall(SESSION_TONES_SQL, who))
+            tallies = await db.fetch(SESSION_TONES_SQL, who)
         return _session(row, tallies)
 
     async def record_attempt(
@@ -133,12 +132,12 @@ class PracticeStore:
         now = at.timestamp() if at is not None else clock.time()
         params = {"person": person.id, "tone": tone, "hit": int(hit), "now": now}
         async with self._store._write() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE practice_sessions SET rounds = rounds + 1, active_at = :now"
                 " WHERE person_id = :person",
                 params,
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return None
             await db.execute(_SESSION_TALLY_SQL, params)
             await db.execute(_SCORE_TALLY_SQL, params)
@@ -154,11 +153,11 @@ class PracticeStore:
         """Close the open session (its tally goes with it); None when none was open."""
         who = {"person": person.id}
         async with self._store._write() as db:
-            row = await _one_or_none(db, SESSION_SQL, who)
+            row = await db.fetchone(SESSION_SQL, who)
             if row is None:
                 return None
-            tallies = list(await db.execute_fetchall(SESSION_TONES_SQL, who))
-            scores = [_score(r) for r in await db.execute_fetchall(SCORES_SQL, who)]
+            tallies = await db.fetch(SESSION_TONES_SQL, who)
+            scores = [_score(r) for r in await db.fetch(SCORES_SQL, who)]
             await db.execute("DELETE FROM practice_sessions WHERE person_id = :person", who)
         return EndedSession(_session(row, tallies), tuple(scores))
 
@@ -167,7 +166,7 @@ class PracticeStore:
         return [_score(r) for r in await self._store._read(SCORES_SQL, {"person": person.id})]
 
 
-def _session(row: sqlite3.Row, tallies: Iterable[sqlite3.Row]) -> PracticeSession:
+def _session(row: Row, tallies: Iterable[Row]) -> PracticeSession:
     return PracticeSession(
         tone=str(row["tone"]),
         sentence=int(row["sentence"]),
@@ -178,7 +177,7 @@ def _session(row: sqlite3.Row, tallies: Iterable[sqlite3.Row]) -> PracticeSessio
     )
 
 
-def _score(row: sqlite3.Row) -> ToneScore:
+def _score(row: Row) -> ToneScore:
     return ToneScore(
         tone=str(row["tone"]),
         attempts=int(row["attempts"]),
@@ -187,14 +186,7 @@ def _score(row: sqlite3.Row) -> ToneScore:
     )
 
 
-async def _one_or_none(
-    db: aiosqlite.Connection, sql: str, params: Mapping[str, object]
-) -> sqlite3.Row | None:
-    found = list(await db.execute_fetchall(sql, params))
-    return found[0] if found else None
-
-
-async def _one(db: aiosqlite.Connection, sql: str, params: Mapping[str, object]) -> sqlite3.Row:
-    found = await _one_or_none(db, sql, params)
+async def _one(db: Transaction, sql: str, params: Mapping[str, object]) -> Row:
+    found = await db.fetchone(sql, params)
     assert found is not None, sql
     return found

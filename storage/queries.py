@@ -6,10 +6,12 @@ Public so tests can read query plans and so the rules sit in one place to review
 
 from __future__ import annotations
 
+from storage.backends import Dialect
 from storage.rows import NOTE_COLUMNS
 
 # A chat's notes, newest first, by the (chat_id, created_at) index.
-# :since may be -inf, :limit -1 (no limit).
+# :since may be -inf; :limit NO_LIMIT for all of them (SQLite's -1 is an error in PostgreSQL).
+NO_LIMIT = 2**63 - 1
 CHAT_NOTES_SQL = f"""
     SELECT {NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id
     WHERE n.chat_id = :chat AND n.created_at >= :since
@@ -18,10 +20,11 @@ CHAT_NOTES_SQL = f"""
 
 # The final label of each note: most votes; a tie goes to the label whose first vote came first.
 # The model's own answer (notes.label) is not a vote and is never counted. :notes is a JSON array.
-FINAL_LABELS_SQL = """
+# The one statement whose words differ by engine: how a JSON array becomes rows.
+_FINAL_LABELS_SQL = """
     WITH tally AS (
         SELECT note_id, label, COUNT(*) AS n, MIN(created_at) AS first_at, MIN(id) AS first_id
-        FROM votes WHERE note_id IN (SELECT value FROM json_each(:notes))
+        FROM votes WHERE note_id IN ({note_ids})
         GROUP BY note_id, label
     ), ranked AS (
         SELECT note_id, label,
@@ -30,6 +33,12 @@ FINAL_LABELS_SQL = """
     )
     SELECT note_id, label FROM ranked WHERE rank = 1
 """
+FINAL_LABELS_SQL: dict[Dialect, str] = {
+    "sqlite": _FINAL_LABELS_SQL.format(note_ids="SELECT value FROM json_each(:notes)"),
+    "postgres": _FINAL_LABELS_SQL.format(
+        note_ids="SELECT value::bigint FROM json_array_elements_text(CAST(:notes AS json))"
+    ),
+}
 
 # Donated audio whose donor's consent is still in force, each with its final label.
 DONATED_CLIPS_SQL = """

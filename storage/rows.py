@@ -1,4 +1,4 @@
-"""SQLite rows back into storage's dataclasses, with the column lists those rows must carry.
+"""Database rows (SQLite's or PostgreSQL's) back into storage's dataclasses, with the column lists those rows must carry.
 
 Joined queries alias every column with a table prefix (p_, c_, n_), so one row can hold a note
 and its person without name clashes.
@@ -7,9 +7,9 @@ and its person without name clashes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, time
 
+from storage.backends import Row
 from storage.models import (
     Chat,
     ChatSettings,
@@ -42,7 +42,7 @@ def to_datetime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def person(row: sqlite3.Row) -> Person:
+def person(row: Row) -> Person:
     return Person(
         id=int(row["p_id"]),
         platform=row["p_platform"],
@@ -53,7 +53,7 @@ def person(row: sqlite3.Row) -> Person:
     )
 
 
-def chat(row: sqlite3.Row) -> Chat:
+def chat(row: Row) -> Chat:
     return Chat(
         id=int(row["c_id"]),
         platform=row["c_platform"],
@@ -64,7 +64,7 @@ def chat(row: sqlite3.Row) -> Chat:
     )
 
 
-def consent(row: sqlite3.Row) -> Consent:
+def consent(row: Row) -> Consent:
     return Consent(
         person_id=int(row["person_id"]),
         kind=row["kind"],
@@ -74,7 +74,7 @@ def consent(row: sqlite3.Row) -> Consent:
     )
 
 
-def settings(row: sqlite3.Row) -> ChatSettings:
+def settings(row: Row) -> ChatSettings:
     digest_time = row["digest_time"]
     return ChatSettings(
         analysis=bool(row["analysis"]),
@@ -86,7 +86,7 @@ def settings(row: sqlite3.Row) -> ChatSettings:
     )
 
 
-def note(row: sqlite3.Row) -> StoredNote:
+def note(row: Row) -> StoredNote:
     return StoredNote(
         id=int(row["n_id"]),
         person=person(row),
@@ -104,7 +104,7 @@ def note(row: sqlite3.Row) -> StoredNote:
     )
 
 
-def vote(row: sqlite3.Row) -> Vote:
+def vote(row: Row) -> Vote:
     return Vote(
         note_id=int(row["note_id"]),
         voter_id=int(row["voter_id"]),
@@ -114,7 +114,7 @@ def vote(row: sqlite3.Row) -> Vote:
     )
 
 
-def baseline(row: sqlite3.Row) -> StoredBaseline:
+def baseline(row: Row) -> StoredBaseline:
     return StoredBaseline(
         encoder=row["encoder"],
         count=int(row["count"]),

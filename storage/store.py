@@ -1,9 +1,10 @@
-"""The Store: one SQLite file in WAL mode, one serialised writer connection and one reader.
+"""The Store: people, chats, consent, notes and feedback, over SQLite (default) or PostgreSQL.
 
-Every write goes through one aiosqlite connection (its own thread) behind an asyncio lock, one
-BEGIN IMMEDIATE transaction per call, so concurrent tasks never interleave inside a transaction.
-Reads use a second, query-only connection: in WAL mode it sees only committed data and never
-waits for the writer. Times are REAL unix seconds in the file and aware UTC datetimes outside.
+The rules are written once here, in SQL both engines read; storage.backends runs it. Every write
+is one transaction behind an asyncio lock, so concurrent tasks never interleave inside one (and
+the backend keeps other processes out: SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock).
+Reads see only committed data and never wait for the writer. Times are unix seconds in the
+database and aware UTC datetimes outside.
 
 Consent, as stored (see models.ConsentKind):
 - a private chat with the bot is itself the request to analyse: no consent row is needed;
@@ -19,13 +20,10 @@ Each grant is a row (given_at, withdrawn_at), so the history stays readable.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import json
 import logging
 import math
 import re
-import sqlite3
 import time as clock
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -35,9 +33,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import aiosqlite
-
 from storage import audio_files, person_data, queries, rows, values
+from storage.backends import Backend, Row, Transaction, open_backend
 from storage.errors import (
     ChatNotFound,
     InvalidLabel,
@@ -45,9 +42,7 @@ from storage.errors import (
     NotConsented,
     NoteNotFound,
     PersonNotFound,
-    StorageFull,
 )
-from storage.migrations import migrate
 from storage.models import (
     CHAT_KINDS,
     CONSENT_KINDS,
@@ -70,22 +65,21 @@ from storage.practice import PracticeStore
 log = logging.getLogger(__name__)
 
 _ANY_LABEL = re.compile(r"^[a-z][a-z_]{0,31}$")
-# How a full disk or an exhausted quota shows in a file write (SQLite reports it as SQLITE_FULL).
-_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # move_chat: a moved chat's notes keep their message ids, qualified by the chat they came from
 # (a NULL reply id stays NULL).
 _QUALIFY_MESSAGE_IDS_SQL = """
-    UPDATE notes SET platform_message_id = :prefix || ':' || platform_message_id,
-                     reply_message_id = :prefix || ':' || reply_message_id
+    UPDATE notes SET platform_message_id = CAST(:prefix AS TEXT) || ':' || platform_message_id,
+                     reply_message_id = CAST(:prefix AS TEXT) || ':' || reply_message_id
     WHERE chat_id = :chat
 """
 # move_chat folding chat :source into :target: a grant of :target still in force ends when the
 # same person first decided again in :source, whose decisions are the later ones.
 _END_GRANTS_DECIDED_AGAIN_SQL = """
-    UPDATE consents AS c SET withdrawn_at = MAX(c.given_at, (
-        SELECT MIN(s.given_at) FROM consents s
-        WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind))
+    UPDATE consents AS c SET withdrawn_at = (
+        SELECT CASE WHEN MIN(s.given_at) > c.given_at THEN MIN(s.given_at) ELSE c.given_at END
+        FROM consents s
+        WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind)
     WHERE c.chat_id = :target AND c.withdrawn_at IS NULL AND EXISTS (
         SELECT 1 FROM consents s
         WHERE s.chat_id = :source AND s.person_id = c.person_id AND s.kind = c.kind)
@@ -106,16 +100,9 @@ _UPSERT_SETTINGS_SQL = """
 class Store:
     """Persistence for people, chats, consent, notes, feedback, chat settings, voice baselines."""
 
-    def __init__(
-        self,
-        writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
-        data_dir: Path,
-        labels: frozenset[str] | None,
-    ) -> None:
-        """Use `await Store.open(...)`; this only wires already opened connections."""
-        self._writer = writer
-        self._reader = reader
+    def __init__(self, backend: Backend, data_dir: Path, labels: frozenset[str] | None) -> None:
+        """Use `await Store.open(...)`; this only wires an already opened backend."""
+        self._backend = backend
         self.data_dir = data_dir
         self._labels = labels
         self._lock = asyncio.Lock()
@@ -124,40 +111,26 @@ class Store:
 
     @classmethod
     async def open(
-        cls, db_path: str | Path, data_dir: str | Path, *, labels: Iterable[str] | None = None
+        cls, database: str | Path, data_dir: str | Path, *, labels: Iterable[str] | None = None
     ) -> Store:
-        """Open (creating or upgrading in place) the database; `labels` limits notes and votes."""
-        db_path, data = Path(db_path), Path(data_dir)
-        data = await asyncio.to_thread(_make_folders, db_path.parent, data)
-        writer = await _connect(db_path)
-        reader: aiosqlite.Connection | None = None
+        """Open (creating or upgrading in place) the database; `labels` limits notes and votes.
+
+        `database` is a SQLite file's path or a `postgresql://` URL; donated audio lives in
+        `data_dir` either way.
+        """
+        data = await asyncio.to_thread(_make_folder, Path(data_dir))
+        backend = await open_backend(database)
         try:
-            mode = await _fetchone(writer, "PRAGMA journal_mode = WAL")
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise RuntimeError(f"{db_path} cannot use WAL mode (journal_mode={mode})")
-            # NORMAL is durable across a crashed process in WAL mode; only power loss can drop
-            # the last commits, never corrupt the file.
-            await writer.execute("PRAGMA synchronous = NORMAL")
-            # Deleted rows are overwritten with zeros, so "forget me" leaves no bytes behind.
-            await writer.execute("PRAGMA secure_delete = ON")
-            await migrate(writer)
-            reader = await _connect(db_path)
-            await reader.execute("PRAGMA query_only = ON")
-            store = cls(writer, reader, data, frozenset(labels) if labels is not None else None)
+            store = cls(backend, data, frozenset(labels) if labels is not None else None)
             await store._sweep_audio()
         except BaseException:
-            if reader is not None:
-                await reader.close()
-            await writer.close()
+            await backend.close()
             raise
         return store
 
     async def close(self) -> None:
         async with self._lock:
-            await self._reader.close()
-            with contextlib.suppress(sqlite3.Error):
-                await self._writer.execute("PRAGMA optimize")
-            await self._writer.close()
+            await self._backend.close()
 
     async def __aenter__(self) -> Store:
         return self
@@ -188,8 +161,7 @@ class Store:
                 " display_name = COALESCE(excluded.display_name, persons.display_name)",
                 (platform, user, name, clock.time()),
             )
-            row = await _fetchone(
-                db,
+            row = await db.fetchone(
                 f"SELECT {rows.PERSON_COLUMNS} FROM persons p"
                 " WHERE p.platform = ? AND p.platform_user_id = ?",
                 (platform, user),
@@ -209,10 +181,10 @@ class Store:
         """Remember the language a person wants replies in (None: follow the chat)."""
         language = values.language(language)
         async with self._write() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE persons SET language = ? WHERE id = ?", (language, person.id)
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 raise PersonNotFound("That person is not known (any more).", person_id=person.id)
         return replace(person, language=language)
 
@@ -251,8 +223,7 @@ class Store:
                     " AND kind = 'private' AND owner_id IS NULL",
                     (owner.id, platform, chat_id),
                 )
-            row = await _fetchone(
-                db,
+            row = await db.fetchone(
                 f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
                 (platform, chat_id),
             )
@@ -306,7 +277,8 @@ class Store:
         return True
 
     async def _find_chat(self, platform: str, platform_chat_id: str) -> Chat | None:
-        return await _chat_row(self._reader, platform, platform_chat_id)
+        row = await self._read_one(_CHAT_BY_PLATFORM_ID_SQL, (platform, platform_chat_id))
+        return rows.chat(row) if row is not None else None
 
     # Consent
 
@@ -322,16 +294,14 @@ class Store:
         chat_id = _consent_scope(kind, chat)
         async with self._write() as db:
             await _require_person(db, person)
-            existing = await _fetchone(
-                db,
-                "SELECT * FROM consents WHERE person_id = ? AND kind = ? AND IFNULL(chat_id, 0) = ?"
+            existing = await db.fetchone(
+                "SELECT * FROM consents WHERE person_id = ? AND kind = ? AND COALESCE(chat_id, 0) = ?"
                 " AND withdrawn_at IS NULL",
                 (person.id, kind, chat_id or 0),
             )
             if existing is not None:
                 return rows.consent(existing)
-            row = await _fetchone(
-                db,
+            row = await db.fetchone(
                 "INSERT INTO consents (person_id, kind, chat_id, given_at) VALUES (?, ?, ?, ?)"
                 " RETURNING *",
                 (person.id, kind, chat_id, values.timestamp(at)),
@@ -350,11 +320,10 @@ class Store:
         """End a grant (None if none was in force); ending "donate_audio" deletes the kept audio."""
         chat_id = _consent_scope(kind, chat)
         async with self._lock:
-            async with self._transaction() as db:
-                row = await _fetchone(
-                    db,
+            async with self._backend.transaction() as db:
+                row = await db.fetchone(
                     "UPDATE consents SET withdrawn_at = ? WHERE person_id = ? AND kind = ?"
-                    " AND IFNULL(chat_id, 0) = ? AND withdrawn_at IS NULL RETURNING *",
+                    " AND COALESCE(chat_id, 0) = ? AND withdrawn_at IS NULL RETURNING *",
                     (values.timestamp(at), person.id, kind, chat_id or 0),
                 )
                 if kind == "donate_audio":
@@ -404,8 +373,8 @@ class Store:
                 " ON CONFLICT (person_id) DO NOTHING",
                 (person.id, values.timestamp(at)),
             )
-            row = await _fetchone(
-                db, "SELECT given_at FROM baseline_consents WHERE person_id = ?", (person.id,)
+            row = await db.fetchone(
+                "SELECT given_at FROM baseline_consents WHERE person_id = ?", (person.id,)
             )
         assert row is not None
         return rows.to_datetime(row["given_at"])
@@ -413,11 +382,11 @@ class Store:
     async def withdraw_baseline_consent(self, person: Person) -> bool:
         """End the grant and delete the statistics with it; True if it was in force."""
         async with self._write() as db:
-            # The statistics go by the cascade; deleted rows are zeroed (secure_delete).
-            cursor = await db.execute(
+            # The statistics go by the cascade (SQLite zeroes deleted rows: secure_delete).
+            changed = await db.execute(
                 "DELETE FROM baseline_consents WHERE person_id = ?", (person.id,)
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     async def baseline_consent(self, person: Person) -> datetime | None:
         """When the person switched their baseline on (None while it is off)."""
@@ -447,16 +416,15 @@ class Store:
         """
         async with self._write() as db:
             if (
-                await _fetchone(
-                    db, "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
+                await db.fetchone(
+                    "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
                 )
                 is None
             ):
                 raise NotConsented(
                     "This person has not switched their voice baseline on.", person_id=person.id
                 )
-            row = await _fetchone(
-                db,
+            row = await db.fetchone(
                 "SELECT * FROM baselines WHERE person_id = ? AND encoder = ?",
                 (person.id, encoder),
             )
@@ -465,8 +433,10 @@ class Store:
                 raise ValueError(f"a baseline update for {encoder} returned {new!r}")
             now = clock.time()
             await db.execute(
-                "INSERT OR REPLACE INTO baselines (person_id, encoder, dim, count, stats,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO baselines (person_id, encoder, dim, count, stats, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET"
+                " encoder = excluded.encoder, dim = excluded.dim, count = excluded.count,"
+                " stats = excluded.stats, updated_at = excluded.updated_at",
                 (person.id, encoder, new.dim, new.count, new.stats, now),
             )
         return replace(new, updated_at=rows.to_datetime(now))
@@ -487,23 +457,24 @@ class Store:
         """
         async with self._write() as db:
             if (
-                await _fetchone(
-                    db, "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
+                await db.fetchone(
+                    "SELECT 1 FROM baseline_consents WHERE person_id = ?", (person.id,)
                 )
                 is None
             ):
                 raise NotConsented(
                     "This person has not switched their voice baseline on.", person_id=person.id
                 )
-            row = await _fetchone(
-                db, "SELECT stats FROM cue_baselines WHERE person_id = ?", (person.id,)
+            row = await db.fetchone(
+                "SELECT stats FROM cue_baselines WHERE person_id = ?", (person.id,)
             )
             new = update(bytes(row["stats"]) if row is not None else None)
             if not new:
                 raise ValueError("a cue baseline update returned no statistics")
             await db.execute(
-                "INSERT OR REPLACE INTO cue_baselines (person_id, stats, updated_at)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO cue_baselines (person_id, stats, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (person_id) DO UPDATE SET"
+                " stats = excluded.stats, updated_at = excluded.updated_at",
                 (person.id, new, clock.time()),
             )
         return new
@@ -558,13 +529,13 @@ class Store:
         False too when the digest is switched off or a later day was already claimed.
         """
         async with self._write() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE chat_settings SET digest_sent_on = :day"
                 " WHERE chat_id = :chat AND digest = 1"
                 " AND (digest_sent_on IS NULL OR digest_sent_on < :day)",
                 {"chat": chat.id, "day": day.isoformat()},
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     # Notes
 
@@ -597,9 +568,9 @@ class Store:
         created = values.timestamp(at)
         written: list[str] = []  # audio files written here that no committed row names yet
         # Under the lock, so a failed note's file is gone before a later note takes its id.
-        async with self._lock, self._discarding(written), self._transaction() as db:
-            allowed = await _fetchone(
-                db, queries.PERMISSIONS_SQL, {"person": person.id, "chat": chat.id}
+        async with self._lock, self._discarding(written), self._backend.transaction() as db:
+            allowed = await db.fetchone(
+                queries.PERMISSIONS_SQL, {"person": person.id, "chat": chat.id}
             )
             if allowed is None:
                 raise ChatNotFound("That chat is not known.", chat_id=chat.id)
@@ -616,8 +587,7 @@ class Store:
                     "UPDATE chats SET owner_id = ? WHERE id = ? AND owner_id IS NULL",
                     (person.id, chat.id),
                 )
-            row = await _fetchone(
-                db,
+            row = await db.fetchone(
                 "INSERT INTO notes (person_id, chat_id, platform_message_id, created_at,"
                 " duration_s, model, label, confidence, probabilities, answer_text)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -697,10 +667,10 @@ class Store:
         """Link the bot's answer message to its note (see find_note_by_reply)."""
         reply = values.platform_id(reply_message_id, "reply message id")
         async with self._write() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
 
     async def find_note_by_reply(
@@ -733,7 +703,7 @@ class Store:
             {
                 "chat": chat.id,
                 "since": -math.inf if since is None else values.timestamp(since),
-                "limit": -1 if last is None else last,
+                "limit": queries.NO_LIMIT if last is None else last,
             },
         )
         return [rows.note(row) for row in reversed(records)]
@@ -761,13 +731,16 @@ class Store:
             raise InvalidValue("Intensity must be between 0 and 1.", intensity=intensity)
         created = values.timestamp(at)
         async with self._write() as db:
-            if await _fetchone(db, "SELECT 1 FROM notes WHERE id = ?", (note_id,)) is None:
+            if await db.fetchone("SELECT 1 FROM notes WHERE id = ?", (note_id,)) is None:
                 raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
             await _require_person(db, voter)
-            # REPLACE deletes the old row and inserts a new one, so the replacement counts from
-            # its own time (and id) when ties are broken.
+            # The old row goes and a new one comes, so the replacement counts from its own time
+            # (and id) when ties are broken.
             await db.execute(
-                "INSERT OR REPLACE INTO votes (note_id, voter_id, label, intensity, created_at)"
+                "DELETE FROM votes WHERE note_id = ? AND voter_id = ?", (note_id, voter.id)
+            )
+            await db.execute(
+                "INSERT INTO votes (note_id, voter_id, label, intensity, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (note_id, voter.id, label, intensity, created),
             )
@@ -778,11 +751,12 @@ class Store:
         if label is not None:
             label = self._label(label)
         async with self._write() as db:
-            cursor = await db.execute(
-                "DELETE FROM votes WHERE note_id = ? AND voter_id = ? AND (? IS NULL OR label = ?)",
-                (note_id, voter.id, label, label),
+            changed = await db.execute(
+                "DELETE FROM votes WHERE note_id = :note AND voter_id = :voter"
+                " AND (CAST(:label AS TEXT) IS NULL OR label = :label)",
+                {"note": note_id, "voter": voter.id, "label": label},
             )
-            return cursor.rowcount > 0
+            return changed > 0
 
     async def votes(self, note_id: int) -> list[Vote]:
         records = await self._read(
@@ -797,20 +771,20 @@ class Store:
     async def final_labels(self, note_ids: Iterable[int]) -> dict[int, str]:
         """Final labels of the notes that have votes, by note id."""
         records = await self._read(
-            queries.FINAL_LABELS_SQL, {"notes": json.dumps([int(i) for i in note_ids])}
+            queries.FINAL_LABELS_SQL[self._backend.dialect],
+            {"notes": json.dumps([int(i) for i in note_ids])},
         )
         return {int(row["note_id"]): str(row["label"]) for row in records}
 
     async def donated_clips(self) -> AsyncIterator[DonatedClip]:
         """Donated audio that has a final label, for retraining (streamed, oldest first)."""
-        async with self._reader.execute(queries.DONATED_CLIPS_SQL) as cursor:
-            async for row in cursor:
-                yield DonatedClip(
-                    note_id=int(row["note_id"]),
-                    speaker=f"{row['platform']}:{row['person_id']}",
-                    label=str(row["label"]),
-                    audio=self.data_dir / str(row["audio_path"]),
-                )
+        async for row in self._backend.stream(queries.DONATED_CLIPS_SQL):
+            yield DonatedClip(
+                note_id=int(row["note_id"]),
+                speaker=f"{row['platform']}:{row['person_id']}",
+                label=str(row["label"]),
+                audio=self.data_dir / str(row["audio_path"]),
+            )
 
     # A person's own words for labels
 
@@ -825,8 +799,9 @@ class Store:
         async with self._write() as db:
             await _require_person(db, person)
             await db.execute(
-                "INSERT OR REPLACE INTO label_words (person_id, label, word, updated_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO label_words (person_id, label, word, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (person_id, label) DO UPDATE SET"
+                " word = excluded.word, updated_at = excluded.updated_at",
                 (person.id, label, word, clock.time()),
             )
         return word
@@ -834,8 +809,8 @@ class Store:
     async def reset_label_words(self, person: Person) -> int:
         """Forget the person's words (back to the usual names); how many there were."""
         async with self._write() as db:
-            cursor = await db.execute("DELETE FROM label_words WHERE person_id = ?", (person.id,))
-            return cursor.rowcount
+            changed = await db.execute("DELETE FROM label_words WHERE person_id = ?", (person.id,))
+            return changed
 
     # A person's own data
 
@@ -889,9 +864,8 @@ class Store:
         """
         platform, user = values.platform(platform), values.platform_id(platform_user_id, "user id")
         async with self._lock:
-            async with self._transaction() as db:
-                row = await _fetchone(
-                    db,
+            async with self._backend.transaction() as db:
+                row = await db.fetchone(
                     "SELECT id FROM persons WHERE platform = ? AND platform_user_id = ?",
                     (platform, user),
                 )
@@ -900,12 +874,12 @@ class Store:
                 person_id = int(row["id"])
                 counts = {}
                 for name, sql in queries.FORGET_STEPS:
-                    cursor = await db.execute(sql, {"person": person_id})
-                    counts[name] = cursor.rowcount
+                    changed = await db.execute(sql, {"person": person_id})
+                    counts[name] = changed
             files = await asyncio.to_thread(
                 audio_files.remove_person_folder, self.data_dir, platform, person_id
             )
-            await self._checkpoint()
+            await self._backend.after_forget()
         return ForgetReport(
             found=True,
             notes=counts["notes"],
@@ -920,34 +894,10 @@ class Store:
     # Plumbing
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write(self) -> AsyncIterator[Transaction]:
         """The write lock and one transaction around it."""
-        async with self._lock, self._transaction() as db:
+        async with self._lock, self._backend.transaction() as db:
             yield db
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds the lock.
-
-        A full disk, met by SQLite or by an audio file written inside, raises StorageFull.
-        """
-        db = self._writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException as error:
-            # After a cancellation the COMMIT may already be queued; then there is nothing to undo.
-            with contextlib.suppress(sqlite3.OperationalError):
-                await db.execute("ROLLBACK")
-            _raise_if_full(error)
-            raise
-        try:
-            await db.execute("COMMIT")
-        except sqlite3.Error as error:
-            with contextlib.suppress(sqlite3.OperationalError):
-                await db.execute("ROLLBACK")
-            _raise_if_full(error)
-            raise
 
     @asynccontextmanager
     async def _discarding(self, written: list[str]) -> AsyncIterator[None]:
@@ -961,15 +911,6 @@ class Store:
                 await asyncio.to_thread(audio_files.remove_files, self.data_dir, written)
             raise
 
-    async def _checkpoint(self) -> None:
-        """Copy the WAL into the file and empty it, so deleted rows' old pages leave the disk."""
-        for _ in range(5):
-            row = await _fetchone(self._writer, "PRAGMA wal_checkpoint(TRUNCATE)")
-            if row is not None and row[0] == 0:
-                return
-            await asyncio.sleep(0.05)
-        log.warning("WAL checkpoint stayed busy; forgotten rows' old pages wait for the next one")
-
     async def _sweep_audio(self) -> None:
         records = await self._read("SELECT audio_path FROM notes WHERE audio_path IS NOT NULL")
         keep = {str(row["audio_path"]) for row in records}
@@ -977,10 +918,10 @@ class Store:
         if removed:
             log.info("removed %d audio files no note names (left by an interrupted write)", removed)
 
-    async def _read(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        return list(await self._reader.execute_fetchall(sql, params))
+    async def _read(self, sql: str, params: Any = ()) -> list[Row]:
+        return await self._backend.read(sql, params)
 
-    async def _read_one(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+    async def _read_one(self, sql: str, params: Any = ()) -> Row | None:
         records = await self._read(sql, params)
         return records[0] if records else None
 
@@ -997,43 +938,30 @@ class Store:
         return json.dumps({str(k): float(v) for k, v in probabilities.items()}, allow_nan=False)
 
 
-async def _connect(db_path: Path) -> aiosqlite.Connection:
-    # isolation_level=None: no implicit transactions; the store issues BEGIN IMMEDIATE itself.
-    db = await aiosqlite.connect(db_path, isolation_level=None, timeout=10.0)
-    db.row_factory = sqlite3.Row
-    await db.execute("PRAGMA foreign_keys = ON")
-    return db
-
-
-def _make_folders(db_folder: Path, data_dir: Path) -> Path:
-    """Create both folders; returns the data folder made absolute, so stored paths resolve anywhere."""
-    db_folder.mkdir(parents=True, exist_ok=True)
+def _make_folder(data_dir: Path) -> Path:
+    """Create the data folder; returns it made absolute, so stored paths resolve anywhere."""
     data_dir.mkdir(parents=True, exist_ok=True)
     return data_dir.resolve()
 
 
-async def _fetchone(db: aiosqlite.Connection, sql: str, params: Any = ()) -> sqlite3.Row | None:
-    records = list(await db.execute_fetchall(sql, params))
-    return records[0] if records else None
+_CHAT_BY_PLATFORM_ID_SQL = (
+    f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?"
+)
 
 
-async def _chat_row(db: aiosqlite.Connection, platform: str, platform_chat_id: str) -> Chat | None:
-    row = await _fetchone(
-        db,
-        f"SELECT {rows.CHAT_COLUMNS} FROM chats c WHERE c.platform = ? AND c.platform_chat_id = ?",
-        (platform, platform_chat_id),
-    )
+async def _chat_row(db: Transaction, platform: str, platform_chat_id: str) -> Chat | None:
+    row = await db.fetchone(_CHAT_BY_PLATFORM_ID_SQL, (platform, platform_chat_id))
     return rows.chat(row) if row is not None else None
 
 
-async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) -> None:
+async def _fold_chat_into(db: Transaction, source: int, target: int) -> None:
     """Move every row of chat `source` to chat `target` and delete `source` (see move_chat)."""
     ids = {"source": source, "target": target}
     await db.execute(_END_GRANTS_DECIDED_AGAIN_SQL, ids)
     await db.execute("UPDATE consents SET chat_id = :target WHERE chat_id = :source", ids)
     await db.execute("UPDATE notes SET chat_id = :target WHERE chat_id = :source", ids)
-    kept = await _fetchone(db, "SELECT * FROM chat_settings WHERE chat_id = ?", (target,))
-    later = await _fetchone(db, "SELECT * FROM chat_settings WHERE chat_id = ?", (source,))
+    kept = await db.fetchone("SELECT * FROM chat_settings WHERE chat_id = ?", (target,))
+    later = await db.fetchone("SELECT * FROM chat_settings WHERE chat_id = ?", (source,))
     if later is not None:
         merged = _merged_settings(
             rows.settings(kept) if kept else ChatSettings(), rows.settings(later)
@@ -1042,11 +970,12 @@ async def _fold_chat_into(db: aiosqlite.Connection, source: int, target: int) ->
             _UPSERT_SETTINGS_SQL, _settings_params(target, merged, later["updated_at"])
         )
         # A day's digest posted under either id stays posted (ISO dates compare as text).
-        await db.execute(
-            "UPDATE chat_settings SET digest_sent_on = MAX(IFNULL(digest_sent_on, ''), ?)"
-            " WHERE chat_id = ? AND ? IS NOT NULL",
-            (later["digest_sent_on"], target, later["digest_sent_on"]),
-        )
+        if later["digest_sent_on"] is not None:
+            await db.execute(
+                "UPDATE chat_settings SET digest_sent_on = :day WHERE chat_id = :chat"
+                " AND (digest_sent_on IS NULL OR digest_sent_on < :day)",
+                {"day": later["digest_sent_on"], "chat": target},
+            )
     # Only its settings row still refers to it, merged above and deleted with it by the cascade.
     await db.execute("DELETE FROM chats WHERE id = :source", ids)
 
@@ -1078,22 +1007,12 @@ def _settings_params(chat_id: int, settings: ChatSettings, updated_at: float) ->
     }
 
 
-def _raise_if_full(error: BaseException) -> None:
-    """Raise StorageFull from `error` when it means the disk (or a quota) is full."""
-    if isinstance(error, sqlite3.Error):
-        full = error.sqlite_errorcode == sqlite3.SQLITE_FULL
-    else:
-        full = isinstance(error, OSError) and error.errno in _FULL_ERRNOS
-    if full:
-        raise StorageFull("The storage is full, so this was not saved.") from error
-
-
-async def _require_person(db: aiosqlite.Connection, person: Person) -> None:
-    if await _fetchone(db, "SELECT 1 FROM persons WHERE id = ?", (person.id,)) is None:
+async def _require_person(db: Transaction, person: Person) -> None:
+    if await db.fetchone("SELECT 1 FROM persons WHERE id = ?", (person.id,)) is None:
         raise PersonNotFound("That person is not known (any more).", person_id=person.id)
 
 
-def _allows_analysis(row: sqlite3.Row) -> bool:
+def _allows_analysis(row: Row) -> bool:
     return row["kind"] == "private" or (bool(row["analysis"]) and bool(row["analyse"]))
 
 

@@ -108,3 +108,29 @@ def toy_manifest(tmp_path_factory) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return manifest
+
+
+# The PostgreSQL half of the storage tests: a server for the session, a database per test.
+from tests.servers_postgres import postgres_server  # noqa: E402, F401  (a fixture)
+
+STORAGE_BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that uses `storage_backend` once per backend (SQLite only if marked so)."""
+    if "storage_backend" in metafunc.fixturenames:
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        backends = ("sqlite",) if only_sqlite else STORAGE_BACKENDS
+        metafunc.parametrize("storage_backend", backends, indirect=True)
+
+
+@pytest.fixture
+def storage_backend(request, tmp_path):
+    """Which backend `storage_factory.open_store(tmp_path)` opens: its own database per test."""
+    from tests import storage_factory
+
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        storage_factory.DATABASES[tmp_path] = server.fresh_database()
+    yield request.param
+    storage_factory.DATABASES.pop(tmp_path, None)

@@ -25,9 +25,11 @@ async def running_service(
     analysis: AnalysisConfig | None = None,
     settings: Settings | None = None,
     db_name: str = "db.sqlite3",
+    database: str | Path | None = None,
 ) -> AsyncIterator[VoiceMoodService]:
-    """The service over a real SQLite file in `folder` and a running worker; both closed after."""
-    store = await Store.open(folder / db_name, folder / "data", labels=CANONICAL_LABELS)
+    """The service over a real database (a SQLite file in `folder`, unless `database` names
+    another file or a PostgreSQL URL) and a running worker; both closed after."""
+    store = await Store.open(database or folder / db_name, folder / "data", labels=CANONICAL_LABELS)
     try:
         async with InferenceWorker(model, worker or WorkerConfig()) as running:
             analyzer = Analyzer(running, analysis or AnalysisConfig())

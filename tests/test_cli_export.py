@@ -1,20 +1,29 @@
-"""`voicemood export-feedback` on a real database: only donated, voted audio leaves it."""
+"""`voicemood export-feedback` on a real database (SQLite or PostgreSQL): only donated, voted
+audio leaves it."""
 
 import asyncio
 import subprocess
 import sys
 
+import pytest
+
 from data_augment.datasets import read_manifest
 from inference.labels import CANONICAL_LABELS
+from storage.backends import is_postgres_url
 from storage.store import Store
+from tests.storage_factory import database
 from tests.subprocess_env import voicemood_env
+
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 def _export(out, tmp_path):
+    target = database(tmp_path)
+    where = "DATABASE_URL" if is_postgres_url(target) else "DATABASE"
     env = voicemood_env(
         inherit=False,
         VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
-        VOICEMOOD_DATABASE=str(tmp_path / "db.sqlite3"),
+        **{f"VOICEMOOD_{where}": str(target)},
     )
     return subprocess.run(
         [sys.executable, "-m", "voicemood", "export-feedback", str(out)],
@@ -27,7 +36,7 @@ def _export(out, tmp_path):
 
 
 async def _donors_and_votes(tmp_path):
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data", labels=CANONICAL_LABELS)
+    store = await Store.open(database(tmp_path), tmp_path / "data", labels=CANONICAL_LABELS)
     async with store:
         donor = await store.ensure_person("telegram", "1")
         other = await store.ensure_person("telegram", "2")

@@ -240,3 +240,56 @@ async def _log_line(process: asyncio.subprocess.Process, logs: list[str], wanted
         logs.append(line)
         if wanted in line:
             return
+
+
+async def test_run_with_a_database_url_keeps_its_notes_in_postgresql_and_never_logs_the_url(
+    tiny_hubert_dir, make_audio, tmp_path, postgres_server
+):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from storage.store import Store
+
+    # A password in the URL (the test server trusts loopback, so any will do): it must not leak.
+    parts = urlsplit(postgres_server.fresh_database(migrated=False))
+    url = urlunsplit(
+        parts._replace(netloc=f"voicemood:pw-s3cret-4242@{parts.hostname}:{parts.port}")
+    )
+    ogg = make_audio("note.ogg", 2.0).read_bytes()
+    async with FakeTelegram() as fake:
+        env = voicemood_env()
+        env.update(
+            VOICEMOOD_MODEL=str(tiny_hubert_dir),
+            VOICEMOOD_DATA_DIR=str(tmp_path / "data"),
+            VOICEMOOD_DATABASE_URL=url,
+            VOICEMOOD_TELEGRAM_TOKEN=fake.token,
+            VOICEMOOD_TELEGRAM_API_BASE=f"{fake.base_url}/bot",
+            VOICEMOOD_TELEGRAM_FILE_BASE=f"{fake.base_file_url}/file/bot",
+            VOICEMOOD_WEB_PORT="0",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "voicemood", "run", "--log-level", "DEBUG",
+            env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        logs: list[str] = []
+        try:
+            await asyncio.wait_for(_web_url(process, logs), timeout=120)
+            fake.send_voice(private_chat(ALICE), ALICE, ogg, 2.0)
+            answer = await fake.wait_for(
+                lambda c: c.method == "sendMessage" and "tone" in str(c.params.get("text", "")),
+                timeout=60,
+            )
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            rest = await asyncio.wait_for(process.communicate(), timeout=60)
+        logs.extend(part.decode(errors="replace") for part in rest)
+        assert process.returncode == 0, "".join(logs)[-3000:]
+
+    async with await Store.open(url, tmp_path / "data") as store:
+        alice = await store.get_person("telegram", ALICE["id"])
+        assert alice is not None
+        (note,) = await store.person_notes(alice)
+        assert note.answer_text == answer.params["text"]
+    assert not list(tmp_path.rglob("*.sqlite3")), "a SQLite file was made beside PostgreSQL"
+    everything = "".join(logs)
+    assert "pw-s3cret-4242" not in everything, "the database password leaked into the logs"

@@ -88,6 +88,29 @@ def test_a_bot_token_is_never_echoed_in_a_settings_error(tmp_path):
     assert "secret" not in result.stderr
 
 
+def test_a_database_url_that_is_not_postgresql_is_refused_without_echoing_it(tmp_path):
+    result = _voicemood(
+        "export-feedback", "out", cwd=tmp_path, VOICEMOOD_DATABASE_URL="mysql://u:pw-9z@x/db"
+    )
+    assert result.returncode == 2
+    assert "VOICEMOOD_DATABASE_URL is not a valid setting" in result.stderr
+    assert "postgresql://" in result.stderr and "pw-9z" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_sentence_without_its_password(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://voicemood:pw-7q@127.0.0.1:{port}/voicemood"
+    result = _voicemood("export-feedback", "out", cwd=tmp_path, VOICEMOOD_DATABASE_URL=url)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"Cannot open the PostgreSQL database at 127.0.0.1:{port}" in result.stderr
+    assert "pw-7q" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("ids", "expected"), [(None, None), ("0,1", [0, 1]), ("2-3", [2, 3]), ("3, 0-1", [0, 1, 3])]
 )

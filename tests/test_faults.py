@@ -152,7 +152,7 @@ async def test_a_read_only_database_keeps_answering_logs_once_and_corrupts_nothi
         before = await service.on_voice(_user(0), _dm(0), _note(ogg, "1"))
         assert before is not None and before.note_id is not None
         # Root ignores chmod, so the store's own write connection is made read-only instead.
-        await store._writer.execute("PRAGMA query_only = ON")
+        await store._backend.writer.execute("PRAGMA query_only = ON")  # type: ignore[attr-defined]
         with caplog.at_level(logging.ERROR, logger="bots.service"):
             replies = [
                 await service.on_voice(_user(i), _dm(i), _note(ogg, str(i))) for i in range(1, 4)

@@ -85,9 +85,10 @@ async def test_run_with_json_logs_at_debug_writes_only_json_lines_and_never_the_
             stderr=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        # Read both pipes while the bot runs: at DEBUG it writes more than a pipe holds (64 KB)
-        # before it answers, and a child blocked on a full pipe never answers.
-        reading = asyncio.gather(process.stdout.read(), process.stderr.read())  # type: ignore[union-attr]
+        # Read stderr while waiting: DEBUG logs outgrow the pipe's 64 KiB long before the answer,
+        # and a process whose stderr is full blocks in its next log call.
+        assert process.stdout is not None and process.stderr is not None
+        reading = asyncio.gather(process.stdout.read(), process.stderr.read())
         try:
             fake.send_voice(private_chat(ALICE), ALICE, ogg, 2.0)
             await fake.wait_for(

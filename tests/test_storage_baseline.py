@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
 from storage.errors import NotConsented
 from storage.models import StoredBaseline
-from tests.storage_factory import at, open_store
+from tests.storage_factory import at, open_store, raw_rows
+
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 def _counting(encoder: str, seen: list[StoredBaseline | None] | None = None):
@@ -47,8 +49,7 @@ async def test_the_grant_keeps_its_time_and_withdrawing_deletes_the_statistics(t
         assert not await store.withdraw_baseline_consent(alice)
         assert await store.baseline(alice, "enc") is None
         assert await store.baseline_consent(alice) is None
-    with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM baselines").fetchone()[0] == 0
+    assert await raw_rows(tmp_path, "SELECT count(*) FROM baselines") == [(0,)]
 
 
 async def test_a_baseline_built_by_another_encoder_is_not_handed_out_and_is_reset(tmp_path):

@@ -14,13 +14,16 @@ import time
 import pytest
 
 from storage.audio_files import AUDIO_FOLDER
-from tests.storage_factory import add_note, open_store
+from tests.storage_factory import add_note, database, open_store, raw_rows
+
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 TASKS = 20
 NOTES_PER_TASK = 10
 
 
-async def test_concurrent_burst_of_notes_and_votes_loses_nothing(tmp_path):
+async def test_concurrent_burst_of_notes_and_votes_loses_nothing(tmp_path, storage_backend):
     labels = ("happy", "sad", "angry", "calm")
     async with await open_store(tmp_path) as store:
         group = await store.ensure_chat("discord", "burst", "group")
@@ -54,10 +57,11 @@ async def test_concurrent_burst_of_notes_and_votes_loses_nothing(tmp_path):
         kept = [n for n in notes if n.audio_path]
         assert kept and all(n.person.id == people[0].id for n in kept)
 
-    with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-        assert db.execute("SELECT COUNT(*) FROM votes").fetchone()[0] == TASKS * NOTES_PER_TASK
+    assert await raw_rows(tmp_path, "SELECT COUNT(*) FROM votes") == [(TASKS * NOTES_PER_TASK,)]
+    if storage_backend == "sqlite":
+        with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
 # The child writes donated notes (audio included) and a vote on each, printing each committed index.
@@ -90,8 +94,10 @@ ACKNOWLEDGED = 25
 # Kill at a few points after the last acknowledgement: inside the audio write, between the file
 # and the commit, inside the vote (a row then often has a file no committed row names).
 @pytest.mark.parametrize("kill_after_s", [0.001, 0.003, 0.009])
-def test_sigkill_mid_write_leaves_a_sound_database_with_only_whole_notes(tmp_path, kill_after_s):
-    db_path, data = tmp_path / "db" / "voicemood.sqlite3", tmp_path / "data"
+def test_sigkill_mid_write_leaves_a_sound_database_with_only_whole_notes(
+    tmp_path, kill_after_s, storage_backend
+):
+    db_path, data = database(tmp_path), tmp_path / "data"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db_path), str(data)],
         stdout=subprocess.PIPE,
@@ -112,11 +118,12 @@ def test_sigkill_mid_write_leaves_a_sound_database_with_only_whole_notes(tmp_pat
         child.wait(timeout=10)
     assert child.returncode == -signal.SIGKILL
 
-    with sqlite3.connect(db_path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        rows = db.execute(
-            "SELECT platform_message_id, probabilities, audio_path FROM notes"
-        ).fetchall()
+    if storage_backend == "sqlite":
+        with sqlite3.connect(db_path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = asyncio.run(
+        raw_rows(tmp_path, "SELECT platform_message_id, probabilities, audio_path FROM notes")
+    )
     # Every commit the child reported survived the kill.
     assert {int(message) for message, _, _ in rows} >= set(range(ACKNOWLEDGED))
     for message, probabilities, audio_path in rows:

@@ -10,9 +10,12 @@ from storage.errors import FolderNotEmpty, InvalidLabel, InvalidValue, NoteNotFo
 from storage.export import export_feedback
 from tests.storage_factory import add_note, at, open_store
 
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 
 @pytest.fixture
-async def store(tmp_path):
+async def store(storage_backend, tmp_path):
     async with await open_store(tmp_path) as store:
         yield store
 

@@ -1,12 +1,17 @@
-"""'Forget me' deletes everything a person owns, and a scan of the file and folder finds nothing."""
+"""'Forget me' deletes everything a person owns, and a scan of the database and folder finds nothing."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from storage.models import StoredBaseline
-from tests.storage_factory import add_note, open_store
+from tests.storage_factory import add_note, open_store, raw_rows, table_columns
+
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 # Distinctive values, so finding any of them anywhere means something of Alice was left behind.
 ALICE = "5550001234"  # her user id, and (as on Telegram) her private chat's id
@@ -75,7 +80,9 @@ async def _fill(store):
     return alice, bob, carol, group, (a1, a2, a3), b1, c1
 
 
-async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(tmp_path):
+async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
+    tmp_path, storage_backend
+):
     async with await open_store(tmp_path) as store:
         alice, bob, carol, group, alice_notes, b1, c1 = await _fill(store)
         alice_dir = tmp_path / "data" / "audio" / "telegram" / str(alice.id)
@@ -102,46 +109,49 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(t
         assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
 
         # Scanned while the store is still open: the live file and its WAL hold nothing of hers.
-        _assert_nothing_of_alice(tmp_path, alice.id)
+        await _assert_nothing_of_alice(tmp_path, alice.id, storage_backend)
         assert (await store.forget_person("telegram", ALICE)).found is False
-    _assert_nothing_of_alice(tmp_path, alice.id)
+    await _assert_nothing_of_alice(tmp_path, alice.id, storage_backend)
+    if storage_backend == "postgres":
+        await _assert_no_version_of_alice_in_postgres_pages(tmp_path)
 
 
-def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
-    db_path = root / "db" / "voicemood.sqlite3"
+async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> None:
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
     needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_CUE_STATS.decode(), ALICE_WORD]
 
-    with sqlite3.connect(db_path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            for row in db.execute(f'SELECT * FROM "{table}"'):
-                for value in row:
-                    text = value if isinstance(value, str) else str(value)
-                    assert not any(n in text for n in needles), (table, row)
-            if "person_id" in _columns(db, table):
-                rows = db.execute(f'SELECT 1 FROM "{table}" WHERE person_id = ?', (alice_id,))
-                assert rows.fetchall() == [], table
-        assert db.execute("SELECT 1 FROM persons WHERE id = ?", (alice_id,)).fetchall() == []
-        assert db.execute("SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)).fetchall() == []
-        for table in (
-            "baselines",
-            "baseline_consents",
-            "cue_baselines",
-            "transcript_choices",
-            "practice_sessions",
-            "practice_session_tones",
-            "practice_scores",
-        ):
-            assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table  # Bob's
+    # Every value of every row of every table, read past the Store.
+    for table, columns in (await table_columns(root)).items():
+        for row in await raw_rows(root, f'SELECT * FROM "{table}"'):
+            for value in row:
+                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                assert not any(n in text for n in needles), (table, row)
+        if "person_id" in columns:
+            sql = f'SELECT 1 FROM "{table}" WHERE person_id = ?'
+            assert await raw_rows(root, sql, (alice_id,)) == [], table
+    assert await raw_rows(root, "SELECT 1 FROM persons WHERE id = ?", (alice_id,)) == []
+    assert await raw_rows(root, "SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)) == []
+    for table in (
+        "baselines",
+        "baseline_consents",
+        "cue_baselines",
+        "transcript_choices",
+        "practice_sessions",
+        "practice_session_tones",
+        "practice_scores",
+    ):
+        assert await raw_rows(root, f"SELECT count(*) FROM {table}") == [(1,)], table  # Bob's
 
-    # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.
-    for path in db_path.parent.iterdir():
-        raw = path.read_bytes()
-        for needle in needles:
-            assert needle.encode() not in raw, (path.name, needle)
+    if backend == "sqlite":
+        db_path = root / "db" / "voicemood.sqlite3"
+        with sqlite3.connect(db_path) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        # Raw bytes: deleted rows are zeroed (secure_delete) and the WAL was checkpointed away.
+        for path in db_path.parent.iterdir():
+            raw = path.read_bytes()
+            for needle in needles:
+                assert needle.encode() not in raw, (path.name, needle)
 
     for path in (root / "data").rglob("*"):
         assert path.relative_to(root / "data").parts[:3] != ("audio", "telegram", str(alice_id))
@@ -150,5 +160,23 @@ def _assert_nothing_of_alice(root: Path, alice_id: int) -> None:
             assert not any(audio in content for audio in ALICE_AUDIO), path
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')}
+async def _assert_no_version_of_alice_in_postgres_pages(root: Path) -> None:
+    """No tuple in any table page, live or dead, holds her values: the store VACUUMs after a
+    forget, so no tool reading pages (pg_dirtyread, say) finds an old version of her rows.
+
+    Unlike SQLite's secure_delete, PostgreSQL does not zero the freed space, and its WAL keeps
+    the old bytes until recycled: see the README's privacy notes.
+    """
+    await raw_rows(root, "CREATE EXTENSION IF NOT EXISTS pageinspect")
+    needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, ALICE_ENCODER, ALICE_WORD]
+    needles += [ALICE_STATS.decode(), ALICE_CUE_STATS.decode()]
+    for table in await table_columns(root):
+        (blocks,) = (await raw_rows(root, f"SELECT pg_relation_size('{table}') / 8192"))[0]
+        for block in range(int(blocks)):
+            tuples = await raw_rows(
+                root,
+                "SELECT t_data FROM heap_page_items(get_raw_page(?, ?)) WHERE t_data IS NOT NULL",
+                (table, block),
+            )
+            for (data,) in tuples:
+                assert not any(n.encode() in bytes(data) for n in needles), (table, block)

@@ -9,11 +9,14 @@ import pytest
 from storage.models import ChatSettings
 from tests.storage_factory import add_note, at, open_store
 
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 OLD, NEW = -4001, -1004001
 
 
 @pytest.fixture
-async def store(tmp_path):
+async def store(storage_backend, tmp_path):
     async with await open_store(tmp_path) as store:
         yield store
 

@@ -13,9 +13,12 @@ from storage.models import ChatSettings
 from storage.queries import CHAT_NOTES_SQL
 from tests.storage_factory import add_note, at, open_store
 
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 
 @pytest.fixture
-async def store(tmp_path):
+async def store(storage_backend, tmp_path):
     async with await open_store(tmp_path) as store:
         yield store
 
@@ -62,6 +65,7 @@ async def test_chat_notes_since_a_time_and_last_n_are_in_time_order(store):
     assert {n.person.platform_user_id for n in every} == {"21", "22"}
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan; PostgreSQL plans by its table statistics
 async def test_chat_notes_query_walks_the_chat_time_index(store, tmp_path):
     await _group_with(store, 31)
     with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from storage.errors import InvalidLabel, InvalidValue
 from storage.models import StoredBaseline
-from tests.storage_factory import add_note, at, open_store
+from tests.storage_factory import add_note, at, open_store, table_columns
+
+# Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_of_others(tmp_path):
@@ -52,13 +53,8 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert data.practice_session is not None and data.practice_session.tone == "happy"
     assert [(x.tone, x.attempts) for x in data.practice_session.tallies] == [("happy", 1)]
     # Every table with a person_id column is one PersonData reads (a new one must be added).
-    with sqlite3.connect(tmp_path / "db" / "voicemood.sqlite3") as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        keyed = {
-            t
-            for t in tables
-            if "person_id" in {c[1] for c in db.execute(f'PRAGMA table_info("{t}")')}
-        }
+    tables = await table_columns(tmp_path)
+    keyed = {table for table, columns in tables.items() if "person_id" in columns}
     assert keyed == {
         "consents",
         "notes",

@@ -2,8 +2,9 @@
 update, and nothing a person does depends on which one gets it.
 
 The real python-telegram-bot in webhook mode, twice, against the fake Bot API; each replica has its
-own service and worker over the same SQLite file (as replicas would share PostgreSQL). Updates are
-posted to the replicas in turn, the way a load balancer spreads them.
+own service and worker over the same database: one SQLite file, and one PostgreSQL database as
+real replicas would share. Updates are posted to the replicas in turn, the way a load balancer
+spreads them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bots.telegram.app import TelegramHandle, derived_webhook_secret, start_tele
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
 from tests.service_factory import running_service
 from tests.stats_model import StatsModel
+from tests.storage_factory import DATABASES
 from tests.test_telegram_bot import _answer_to, _buttons
 
 ALICE = make_user(1001, "Alice", username="alice")
@@ -52,11 +54,12 @@ class Replicas:
 
 
 @pytest.fixture
-async def replicas(tmp_path: Path) -> AsyncIterator[Replicas]:
+async def replicas(tmp_path: Path, storage_backend: str) -> AsyncIterator[Replicas]:
+    database = DATABASES.get(tmp_path)  # PostgreSQL's, or None: the folder's SQLite file
     async with (
         FakeTelegram() as fake,
-        running_service(StatsModel(), tmp_path) as first,
-        running_service(StatsModel(), tmp_path) as second,
+        running_service(StatsModel(), tmp_path, database=database) as first,
+        running_service(StatsModel(), tmp_path, database=database) as second,
     ):
         handles: list[TelegramHandle] = []
         urls = []

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from voicemood.settings import Settings
@@ -58,9 +59,15 @@ def route_transformers() -> None:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The configured values no log line may contain (the bot tokens)."""
-    tokens = (settings.telegram_token, settings.discord_token)
-    return [token.get_secret_value() for token in tokens if token is not None]
+    """The configured values no log line may contain (the bot tokens, the database URL and its
+    password)."""
+    tokens = (settings.telegram_token, settings.discord_token, settings.database_url)
+    secrets = [token.get_secret_value() for token in tokens if token is not None]
+    if settings.database_url is not None:
+        password = urlsplit(settings.database_url.get_secret_value()).password
+        if password:
+            secrets.append(password)
+    return secrets
 
 
 class RedactSecrets(logging.Filter):

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.backends import POSTGRES_SCHEMES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -77,6 +79,10 @@ class Settings(BaseSettings):
     # Storage
     data_dir: Path = Path("data")
     database: Path | None = None
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:port/name: PostgreSQL instead of the SQLite file",
+    )
 
     # Platforms (later issues)
     telegram_token: SecretStr | None = None
@@ -144,6 +150,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(POSTGRES_SCHEMES):
+            raise ValueError("must start with postgresql:// (unset: the SQLite file)")
+        return url
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _secret_telegram_accepts(cls, secret: SecretStr | None) -> SecretStr | None:
@@ -186,6 +199,13 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         return self.database or self.data_dir / "voicemood.sqlite3"
 
+    @property
+    def database_target(self) -> str | Path:
+        """What Store.open opens: the PostgreSQL URL when set, else the SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
 
 def describe_invalid(error: ValidationError) -> list[str]:
     """One sentence per bad setting: its variable, what is wrong, and what is allowed."""
@@ -203,6 +223,8 @@ def describe_invalid(error: ValidationError) -> list[str]:
             continue
         field = str(problem["loc"][0])
         name = f"VOICEMOOD_{field.upper()}"
-        shown = "" if "token" in field or "secret" in field else f"={problem['input']}"
+        # Tokens, secrets and the database URL (which may hold a password) are never echoed.
+        hidden = "token" in field or "secret" in field or field == "database_url"
+        shown = "" if hidden else f"={problem['input']}"
         sentences.append(f"{name}{shown} is not a valid setting: {why}.")
     return sentences

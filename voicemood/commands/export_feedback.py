@@ -24,7 +24,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from storage.store import Store
 
     async def export() -> Path:
-        store = await Store.open(settings.database_path, settings.data_dir, labels=CANONICAL_LABELS)
+        store = await Store.open(
+            settings.database_target, settings.data_dir, labels=CANONICAL_LABELS
+        )
         async with store:
             return await export_feedback(store, args.out_dir)
 

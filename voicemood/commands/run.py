@@ -65,7 +65,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     analyzer = build_analyzer(settings)
     reloader = build_reloader(settings, analyzer.worker)
     stop = stop or _stop_on_signals(reload=reloader.trigger)
-    store = await Store.open(settings.database_path, settings.data_dir, labels=CANONICAL_LABELS)
+    store = await Store.open(settings.database_target, settings.data_dir, labels=CANONICAL_LABELS)
     running: list[_Running] = []
     # Leaving the block stops the reloader before the worker drains, and both before storage.
     async with store, analyzer.worker, reloader:

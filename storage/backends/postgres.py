@@ -1,0 +1,159 @@
+"""The PostgreSQL backend (VOICEMOOD_DATABASE_URL=postgresql://...): a pool of asyncpg connections.
+
+asyncpg, not SQLAlchemy's async engine: the Store already writes its SQL by hand, in one dialect
+both engines read, so an engine would add a layer (and its own parameter style) without writing
+any SQL for us. What differs from SQLite is small and lives here: `:name` and `?` parameters
+become `$n` (translated once per statement and cached), a statement's row count comes from its
+status line, and the schema version is a table (storage.migrations_postgres).
+
+Atomic across processes: every write transaction first takes one transaction-scoped advisory
+lock, so write transactions run one at a time across all processes and replicas sharing the
+database, exactly as SQLite's BEGIN IMMEDIATE makes them in one file. Under READ COMMITTED each
+statement after the lock sees every earlier commit, so the read-then-write steps of the Store
+(consent, votes, claim_digest, baselines) keep the meaning they have on SQLite. Reads never take
+the lock. Writes are a few milliseconds each, so one lock is not the bottleneck; finer locks can
+come when a measurement says so.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from storage import migrations_postgres
+from storage.backends import Dialect, Row
+from storage.errors import DatabaseUnavailable, StorageFull
+
+# pg_advisory_xact_lock's key for "a VoiceMood write is running" (any fixed bigint will do).
+WRITE_LOCK = 0x766D_0001
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# A quoted string (skipped), a `::` cast (kept), a :name parameter or a ? parameter.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)|\?")
+
+
+class PostgresTransaction:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetch(self, sql: str, params: Any = ()) -> list[Row]:
+        text, args = bind_parameters(sql, params)
+        return list(await self._conn.fetch(text, *args))
+
+    async def fetchone(self, sql: str, params: Any = ()) -> Row | None:
+        records = await self.fetch(sql, params)
+        return records[0] if records else None
+
+    async def execute(self, sql: str, params: Any = ()) -> int:
+        text, args = bind_parameters(sql, params)
+        status = await self._conn.execute(text, *args)
+        # "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word is the row count.
+        last = status.rsplit(" ", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+
+class PostgresBackend:
+    dialect: Dialect = "postgres"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, *, max_connections: int = 10) -> PostgresBackend:
+        try:
+            pool = await asyncpg.create_pool(
+                url,
+                min_size=1,
+                max_size=max_connections,
+                server_settings={"application_name": "voicemood"},
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
+            # The URL may carry a password: name only the host and port (the server's and the
+            # socket's own messages never repeat a password).
+            where = urlsplit(url)
+            raise DatabaseUnavailable(
+                f"Cannot open the PostgreSQL database at {where.hostname or 'the local socket'}"
+                f":{where.port or 5432}: {error}",
+            ) from None
+        try:
+            async with pool.acquire() as conn:
+                await migrations_postgres.migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        """One transaction holding the write lock (see the module's docstring)."""
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                yield PostgresTransaction(conn)
+        except (asyncpg.DiskFullError, OSError) as error:
+            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
+                raise
+            raise StorageFull("The storage is full, so this was not saved.") from error
+
+    async def read(self, sql: str, params: Any = ()) -> list[Row]:
+        text, args = bind_parameters(sql, params)
+        return list(await self._pool.fetch(text, *args))
+
+    async def stream(self, sql: str, params: Any = ()) -> AsyncIterator[Row]:
+        text, args = bind_parameters(sql, params)
+        # A server-side cursor (it needs a transaction): rows come in batches, not all at once.
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            async for row in conn.cursor(text, *args):
+                yield row
+
+    async def after_forget(self) -> None:
+        """VACUUM the database: deleted rows' dead versions leave the tables and indexes.
+
+        All tables, not a list that a new person-keyed table could fall behind (cascades reach
+        tables no DELETE names); unchanged pages are skipped by the visibility map. Plain VACUUM
+        takes no lock that blocks reads or writes. The freed space and the WAL may still hold old
+        bytes until PostgreSQL reuses them, as SQLite's free pages would without secure_delete.
+        """
+        async with self._pool.acquire() as conn:
+            await conn.execute("VACUUM")
+
+
+def bind_parameters(sql: str, params: Any) -> tuple[str, list[Any]]:
+    """The statement in PostgreSQL's `$n` style and its arguments in order."""
+    text, names = _translate(sql)
+    if isinstance(params, Mapping):
+        return text, [params[name] for name in names]
+    return text, list(params)
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`:name` -> `$n` (one n per name) and `?` -> `$1, $2, ...`; quoted text and `::` untouched."""
+    names: list[str] = []
+    positional = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal positional
+        token, name = match.group(0), match.group(1)
+        if token == "?":
+            positional += 1
+            return f"${positional}"
+        if name is None:
+            return token
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    text = _TOKENS.sub(number, sql)
+    if names and positional:
+        raise ValueError(f"a statement mixes :name and ? parameters: {sql}")
+    return text, tuple(names)
