@@ -39,6 +39,7 @@ class MoodNote:
     member: str
     label: str
     probabilities: Mapping[str, float]
+    model: str = ""  # the model version that answered ("" when unknown)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class MoodSummary:
     trend: list[TrendPoint]
     valence: float
     arousal: float
+    # Model versions that answered, most notes first; more than one (a rolling upgrade, two
+    # workers on different versions) and the summary says so: their tones may not compare.
+    models: tuple[str, ...] = ()
 
     @property
     def trend_word(self) -> str:
@@ -94,6 +98,7 @@ def summarise(notes: Sequence[MoodNote], period: str, *, buckets: int = 8) -> Mo
         trend=_trend(ordered, buckets),
         valence=valence,
         arousal=arousal,
+        models=tuple(m for m, _ in Counter(n.model for n in ordered if n.model).most_common()),
     )
 
 
@@ -122,6 +127,9 @@ def render_summary_text(summary: MoodSummary, lang: str = "en") -> str:
             arousal=summary.arousal,
         ),
     ]
+    if len(summary.models) > 1:
+        models = ", ".join(summary.models)
+        lines.append(t(lang, "summary.models", count=len(summary.models), models=models))
     return "\n".join(lines)
 
 

@@ -69,7 +69,8 @@ EN: dict[str, str] = {
         "averages of how your voice usually sounds (numbers, never audio) to read the tone of "
         "your notes against your usual voice; /baseline off deletes them. Corrections you "
         "give are kept with your id. /words keeps your own words for tones; /transcript on "
-        "shows the words of your notes, which I never keep. /export sends you everything I "
+        "shows the words of your notes, which I never keep. /practice keeps only your score "
+        "per tone (counts), never the practice recordings. /export sends you everything I "
         "keep about you. In groups I only analyse members who opted in. /forget deletes "
         "everything about you, everywhere, at once. Emotion recognition must not be used to monitor people in "
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
@@ -151,6 +152,7 @@ EN: dict[str, str] = {
     "summary.trend.up": "The tone got brighter over the period.",
     "summary.trend.down": "The tone got darker over the period.",
     "summary.trend.steady": "The tone stayed about the same over the period.",
+    "summary.models": "Note: {count} model versions ({models}) read these notes, so older and newer readings may not compare exactly.",
     "summary.place": "Overall it sits on the {quadrant} side (valence {valence:+.2f}, arousal {arousal:+.2f}).",
     "quadrant.upbeat": "upbeat",
     "quadrant.relaxed": "relaxed",
@@ -179,13 +181,71 @@ EN: dict[str, str] = {
     "web.offline": "You're offline. Listening needs the connection to VoiceMood.",
     "web.donate": "Donate this recording to improve the model",
     "web.donate_explain": (
-        "Without this box ticked nothing is kept: the recording is analysed and thrown away, "
-        "and a correction is only thanked. Tick it before analysing and the recording, its "
+        "Without this box (or “Remember my answers”) ticked nothing is kept: the recording is "
+        "analysed and thrown away, and a correction is only thanked. Tick it before analysing and the recording, its "
         "answer and your correction are kept under an anonymous id held in a cookie of this "
         "browser, and used to retrain the model like voice notes donated in the chat bots."
     ),
-    "web.forget": "Delete what I donated",
-    "web.feedback_not_stored": "Thanks! Nothing was stored, because this recording was not donated.",
+    "web.remember": "Remember my answers in this browser (never the audio)",
+    "web.remember_explain": (
+        "Keeps each answer (the tone, how sure, when) under an anonymous id in a cookie of this "
+        "browser, so you can see your history, download it and choose your own words for tones. "
+        "The recording itself is thrown away. Untick to stop; “Delete everything” below removes "
+        "what was kept."
+    ),
+    "web.remember_stopped": "Your answers are no longer kept. What is already kept stays until you delete it.",
+    "web.me.title": "Me",
+    "web.me.on": "This browser is remembered: what is kept for it (your answers, never the audio, and any practice score) stays until you delete it.",
+    "web.me.off": "Nothing is remembered for this browser, so there is no history, export or words here. Tick “Remember my answers” above to keep your answers.",
+    "web.me.history": "Your history",
+    "web.me.week": "This week",
+    "web.me.month": "This month",
+    "web.me.history_alt": "Chart: {caption}",
+    "web.me.export": "Download everything kept about you",
+    "web.me.export_csv": "CSV file",
+    "web.me.export_json": "JSON file",
+    "web.me.words": "Your words for tones",
+    "web.me.words_explain": "Choose the word you would use for a tone; your answers and your chart will say it.",
+    "web.me.word_tone": "Tone",
+    "web.me.word": "Your word",
+    "web.me.word_save": "Save word",
+    "web.me.words_reset": "Back to the usual names",
+    "web.me.words_none": "No words chosen yet.",
+    "web.me.words_yours": "Your words: {items}",
+    "web.me.forget_all": "Delete everything kept from this browser",
+    "web.cues": "Voice cues",
+    "web.cues_explain.typical": "The middle line is a typical voice of similar pitch; the dot is this recording. Outside the shaded band the difference is noticeable.",
+    "web.cues_explain.own": "The middle line is your usual voice; the dot is this recording. Outside the shaded band the difference is noticeable.",
+    "web.cues_none": "The voice cues could not be measured in this recording.",
+    "web.cue.pitch_hz": "Pitch",
+    "web.cue.pitch_range_st": "Pitch variation",
+    "web.cue.loudness_db": "Loudness",
+    "web.cue.speech_rate": "Speaking rate",
+    "web.cue.pause_share": "Pauses",
+    "web.cue_typical": "typical",
+    "web.cue_as_usual": "as usual",
+    "web.cue_none": "not measured",
+    "error.not_remembered": "Nothing is remembered for this browser. Tick “Remember my answers in this browser” first.",
+    "web.tab.listen": "Listen",
+    "web.tab.me": "Me",
+    "web.tab.practice": "Practice",
+    "web.practice.title": "Practise a tone of voice",
+    "web.practice.explain": (
+        "VoiceMood names a tone and a sentence: say it so it sounds that way, and see which tone "
+        "it hears, how sure it is, and one voice cue to try. Recordings are heard and thrown "
+        "away. Starting keeps only your practice score (attempts and matches per tone) for this "
+        "browser, until you delete it."
+    ),
+    "web.practice.start": "Start practising",
+    "web.practice.number": "Recording {number}",
+    "web.practice.say": "Say this so it sounds {emoji} {tone}:",
+    "web.practice.none": "No practice session is open. Press “Start practising” to begin.",
+    "web.practice.hit": "Match",
+    "web.practice.miss": "Not a match yet",
+    "error.no_practice": "No practice round is open. Press “Start practising” to begin.",
+    "error.bad_practice_tone": "That tone can't be practised with the model running now.",
+    "web.forget": "Delete everything kept from this browser",
+    "web.feedback_not_stored": "Thanks! Nothing was stored, because this answer was neither remembered nor donated.",
     "web.top": "Closest readings",
     "web.map": "Where this tone sits",
     "web.map_note": "this note",
@@ -195,4 +255,37 @@ EN: dict[str, str] = {
     "error.no_file": "Please attach an audio file (the form field is called “audio”).",
     "error.bad_request": "I couldn't understand that request. Please send the audio as a multipart form upload.",
     "error.bad_label": "That is not one of the tones I know.",
+    "command.practice": "practise a tone of voice: I name a tone and a sentence, you record it (private chat)",
+    "practice.round": "🎭 Practice {number}: say this so it sounds {emoji} {tone}:\n\n“{sentence}”\n\nSend it as a voice note. I'll tell you which tone of voice I hear. It is a model's reading of how the voice sounds, not a judgement of you.",
+    "practice.heard": "I heard {emoji} {label} ({confidence}).",
+    "practice.heard_not_sure": "🤔 I'm not sure what I heard: it could sound {first} ({p1}) or {second} ({p2}).",
+    "practice.hit": "🎯 That matches the {tone} you aimed for.",
+    "practice.hit_not_sure": "The likeliest reading is {tone}, the one you aimed for, so it counts.",
+    "practice.miss": "To me that sounds different from {tone}. That's fine: tone is hard to hit, and I can be wrong.",
+    "practice.hint.pitch_hz.higher": "💡 To sound more {tone}, try a higher pitch.",
+    "practice.hint.pitch_hz.lower": "💡 To sound more {tone}, try a lower pitch.",
+    "practice.hint.pitch_range_st.higher": "💡 To sound more {tone}, try a wider pitch range (let your voice go up and down more).",
+    "practice.hint.pitch_range_st.lower": "💡 To sound more {tone}, try a flatter, steadier pitch.",
+    "practice.hint.loudness_db.higher": "💡 To sound more {tone}, try speaking louder.",
+    "practice.hint.loudness_db.lower": "💡 To sound more {tone}, try speaking more quietly.",
+    "practice.hint.speech_rate.higher": "💡 To sound more {tone}, try a faster pace.",
+    "practice.hint.speech_rate.lower": "💡 To sound more {tone}, try a slower pace.",
+    "practice.hint.close": "Your pitch, loudness and pace are already close to how {tone} usually sounds.",
+    "practice.score": "Your {tone} score so far: {hits} of {attempts}.",
+    "practice.again": "Record again to retry, tap Next for another tone, or Stop to finish.",
+    "practice.summary": "🏁 Practice finished. Recordings heard: {rounds}.\n\nThis session:\n{session}\n\nYour score over all sessions:\n{scores}\n\nNo recording was kept, only these counts (/export shows them, /forget deletes them).",
+    "practice.summary_line": "{emoji} {tone}: {hits} of {attempts}",
+    "practice.summary_empty": "no recordings",
+    "practice.none": "No practice session is open. Send /practice to start one.",
+    "practice.expired": "⏱ Your practice session ended after {minutes} minutes without a recording, so I listened to this note as usual. Send /practice to practise again.",
+    "practice.usage": "/practice starts a round with a tone I pick, /practice <tone> with yours ({tones}), /practice stop ends the session.",
+    "practice.no_tones": "The model running now can't hear any of the practice tones, so practice isn't available.",
+    "practice.sentence.0": "The train leaves at seven in the morning.",
+    "practice.sentence.1": "I put the keys on the kitchen table.",
+    "practice.sentence.2": "We are meeting again next Tuesday.",
+    "practice.sentence.3": "The box is in the room upstairs.",
+    "practice.sentence.4": "It rained a little this afternoon.",
+    "practice.sentence.5": "She bought bread on the way home.",
+    "button.practice_next": "🔁 Next tone",
+    "button.practice_stop": "🏁 Stop",
 }

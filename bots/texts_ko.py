@@ -68,7 +68,8 @@ KO: dict[str, str] = {
         "/baseline on이면 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 "
         "보관해 평소 목소리에 비추어 톤을 읽고, /baseline off는 그 값을 삭제해요. "
         "고쳐 주신 답은 내 ID와 함께 보관돼요. /words는 톤에 붙인 나만의 이름을 보관하고, "
-        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /export는 저장된 "
+        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /practice는 톤별 "
+        "점수(숫자)만 보관하고 연습 녹음은 보관하지 않아요. /export는 저장된 "
         "나에 대한 모든 기록을 보내 드려요. 그룹에서는 동의한 멤버만 분석해요. "
         "/forget은 모든 곳에서 나에 대한 모든 기록을 한 번에 삭제해요. 직장이나 교실에서 "
         "사람을 감시하는 데 감정 인식을 쓰면 안 돼요 (EU AI Act 제5조 1항 (f))."
@@ -150,6 +151,7 @@ KO: dict[str, str] = {
     "summary.trend.up": "기간 동안 톤이 점점 밝아졌어요.",
     "summary.trend.down": "기간 동안 톤이 점점 어두워졌어요.",
     "summary.trend.steady": "기간 동안 톤이 비슷하게 유지됐어요.",
+    "summary.models": "참고: 이 메시지들은 모델 버전 {count}개({models})가 읽었어요. 예전 답과 새 답은 그대로 비교하기 어려울 수 있어요.",
     "summary.place": "전체적으로 '{quadrant}' 쪽이에요 (긍정도 {valence:+.2f}, 활성도 {arousal:+.2f}).",
     "quadrant.upbeat": "활기찬",
     "quadrant.relaxed": "편안한",
@@ -178,13 +180,69 @@ KO: dict[str, str] = {
     "web.offline": "오프라인 상태예요. 들으려면 VoiceMood에 연결되어 있어야 해요.",
     "web.donate": "모델 개선을 위해 이 녹음 기부하기",
     "web.donate_explain": (
-        "체크하지 않으면 아무것도 보관하지 않아요. 녹음은 분석한 뒤 버리고, 고쳐 주신 답에는 "
+        "이 칸(또는 “내 결과 기억하기”)에 체크하지 않으면 아무것도 보관하지 않아요. 녹음은 분석한 뒤 버리고, 고쳐 주신 답에는 "
         "감사 인사만 해요. 분석 전에 체크하면 녹음, 그 답변, 고쳐 주신 답을 이 브라우저의 "
         "쿠키에 담긴 익명 ID로 보관하고, 채팅 봇에서 기부된 음성 메시지처럼 모델을 다시 "
         "학습하는 데 써요."
     ),
-    "web.forget": "기부한 기록 삭제하기",
-    "web.feedback_not_stored": "고마워요! 이 녹음은 기부되지 않아서 아무것도 저장하지 않았어요.",
+    "web.remember": "이 브라우저에 내 결과 기억하기 (녹음은 저장하지 않음)",
+    "web.remember_explain": (
+        "각 결과(톤, 확신 정도, 시간)를 이 브라우저 쿠키의 익명 id로 저장해서 기록을 보고, "
+        "내려받고, 톤을 부를 나만의 말을 고를 수 있어요. 녹음 자체는 버려요. 체크를 풀면 "
+        "멈추고, 아래의 “모두 삭제”로 저장된 것을 지울 수 있어요."
+    ),
+    "web.remember_stopped": "이제 결과를 저장하지 않아요. 이미 저장된 것은 삭제할 때까지 남아 있어요.",
+    "web.me.title": "내 정보",
+    "web.me.on": "이 브라우저를 기억하고 있어요. 저장된 것(결과와 연습 점수, 녹음은 제외)은 삭제할 때까지 남아 있어요.",
+    "web.me.off": "이 브라우저에 대해 기억하는 것이 없어서 기록, 내보내기, 나만의 말이 없어요. 결과를 저장하려면 위의 “내 결과 기억하기”에 체크하세요.",
+    "web.me.history": "내 기록",
+    "web.me.week": "이번 주",
+    "web.me.month": "이번 달",
+    "web.me.history_alt": "차트: {caption}",
+    "web.me.export": "나에 대해 저장된 모든 것 내려받기",
+    "web.me.export_csv": "CSV 파일",
+    "web.me.export_json": "JSON 파일",
+    "web.me.words": "톤을 부르는 나만의 말",
+    "web.me.words_explain": "톤을 내가 쓰는 말로 불러 보세요. 결과와 차트에 그 말이 나와요.",
+    "web.me.word_tone": "톤",
+    "web.me.word": "나만의 말",
+    "web.me.word_save": "저장",
+    "web.me.words_reset": "원래 이름으로 되돌리기",
+    "web.me.words_none": "아직 고른 말이 없어요.",
+    "web.me.words_yours": "나만의 말: {items}",
+    "web.me.forget_all": "이 브라우저에서 저장된 모든 것 삭제하기",
+    "web.cues": "목소리 단서",
+    "web.cues_explain.typical": "가운데 선은 비슷한 높이의 보통 목소리, 점은 이 녹음이에요. 회색 띠 밖이면 차이가 눈에 띄어요.",
+    "web.cues_explain.own": "가운데 선은 평소 내 목소리, 점은 이 녹음이에요. 회색 띠 밖이면 차이가 눈에 띄어요.",
+    "web.cues_none": "이 녹음에서는 목소리 단서를 잴 수 없었어요.",
+    "web.cue.pitch_hz": "높이",
+    "web.cue.pitch_range_st": "억양 변화",
+    "web.cue.loudness_db": "크기",
+    "web.cue.speech_rate": "말 빠르기",
+    "web.cue.pause_share": "쉼",
+    "web.cue_typical": "보통",
+    "web.cue_as_usual": "평소와 비슷함",
+    "web.cue_none": "측정 안 됨",
+    "error.not_remembered": "이 브라우저에 대해 기억하는 것이 없어요. 먼저 “이 브라우저에 내 결과 기억하기”에 체크하세요.",
+    "web.tab.listen": "듣기",
+    "web.tab.me": "내 정보",
+    "web.tab.practice": "연습",
+    "web.practice.title": "목소리 톤 연습하기",
+    "web.practice.explain": (
+        "VoiceMood가 톤과 문장을 골라 드려요. 그 톤으로 들리게 말해 보면, 어떤 톤으로 들리는지, "
+        "얼마나 확신하는지, 시도해 볼 목소리 단서 하나를 알려 드려요. 녹음은 듣고 버려요. "
+        "시작하면 이 브라우저의 연습 점수(톤별 시도와 일치 횟수)만 삭제할 때까지 저장돼요."
+    ),
+    "web.practice.start": "연습 시작하기",
+    "web.practice.number": "{number}번째 녹음",
+    "web.practice.say": "이 문장을 {emoji} {tone} 톤으로 들리게 말해 보세요:",
+    "web.practice.none": "열려 있는 연습이 없어요. “연습 시작하기”를 눌러 시작하세요.",
+    "web.practice.hit": "일치",
+    "web.practice.miss": "아직 일치하지 않음",
+    "error.no_practice": "열려 있는 연습 라운드가 없어요. “연습 시작하기”를 눌러 시작하세요.",
+    "error.bad_practice_tone": "지금 실행 중인 모델로는 그 톤을 연습할 수 없어요.",
+    "web.forget": "이 브라우저에서 저장된 모든 것 삭제하기",
+    "web.feedback_not_stored": "고마워요! 이 결과는 기억하거나 기부하지 않아서 아무것도 저장하지 않았어요.",
     "web.top": "가까운 톤",
     "web.map": "이 톤의 위치",
     "web.map_note": "이 녹음",
@@ -194,4 +252,37 @@ KO: dict[str, str] = {
     "error.no_file": "오디오 파일을 첨부해 주세요 (폼 필드 이름은 “audio”예요).",
     "error.bad_request": "요청을 이해하지 못했어요. 오디오를 multipart 폼으로 올려 주세요.",
     "error.bad_label": "제가 아는 톤이 아니에요.",
+    "command.practice": "목소리 톤 연습: 제가 톤과 문장을 정하면 녹음해서 보내 주세요 (개인 대화)",
+    "practice.round": "🎭 연습 {number}: 이 문장을 {emoji} {tone} 톤으로 말해 보세요:\n\n“{sentence}”\n\n음성 메시지로 보내 주시면 제가 들은 목소리 톤을 알려 드릴게요. 목소리가 어떻게 들리는지 모델이 읽은 것일 뿐, 당신을 평가하는 것이 아니에요.",
+    "practice.heard": "{emoji} {label} 톤으로 들렸어요 ({confidence}).",
+    "practice.heard_not_sure": "🤔 잘 모르겠어요. {first} ({p1}) 또는 {second} ({p2}) 톤으로 들릴 수 있어요.",
+    "practice.hit": "🎯 목표로 한 {tone} 톤과 맞아요.",
+    "practice.hit_not_sure": "가장 가능성 높은 해석이 목표로 한 {tone} 톤이라서 맞은 것으로 셀게요.",
+    "practice.miss": "제게는 {tone} 톤과 다르게 들렸어요. 괜찮아요. 톤은 맞히기 어렵고, 제가 틀릴 수도 있어요.",
+    "practice.hint.pitch_hz.higher": "💡 {tone} 톤에 더 가깝게 하려면 목소리를 더 높여 보세요.",
+    "practice.hint.pitch_hz.lower": "💡 {tone} 톤에 더 가깝게 하려면 목소리를 더 낮춰 보세요.",
+    "practice.hint.pitch_range_st.higher": "💡 {tone} 톤에 더 가깝게 하려면 억양의 높낮이를 더 크게 해 보세요.",
+    "practice.hint.pitch_range_st.lower": "💡 {tone} 톤에 더 가깝게 하려면 억양을 더 평평하고 고르게 해 보세요.",
+    "practice.hint.loudness_db.higher": "💡 {tone} 톤에 더 가깝게 하려면 더 크게 말해 보세요.",
+    "practice.hint.loudness_db.lower": "💡 {tone} 톤에 더 가깝게 하려면 더 조용히 말해 보세요.",
+    "practice.hint.speech_rate.higher": "💡 {tone} 톤에 더 가깝게 하려면 더 빠르게 말해 보세요.",
+    "practice.hint.speech_rate.lower": "💡 {tone} 톤에 더 가깝게 하려면 더 천천히 말해 보세요.",
+    "practice.hint.close": "목소리 높이, 크기, 속도가 이미 보통의 {tone} 톤에 가까워요.",
+    "practice.score": "지금까지 {tone} 점수: {attempts}번 중 {hits}번.",
+    "practice.again": "다시 녹음해서 재도전하거나, 다른 톤은 '다음 톤', 끝내려면 '그만'을 누르세요.",
+    "practice.summary": "🏁 연습을 마쳤어요. 들은 녹음: {rounds}개.\n\n이번 연습:\n{session}\n\n지금까지의 전체 점수:\n{scores}\n\n녹음은 저장하지 않았고 이 숫자만 남아요 (/export로 확인, /forget으로 삭제).",
+    "practice.summary_line": "{emoji} {tone}: {attempts}번 중 {hits}번",
+    "practice.summary_empty": "녹음 없음",
+    "practice.none": "진행 중인 연습이 없어요. /practice 로 시작해 보세요.",
+    "practice.expired": "⏱ {minutes}분 동안 녹음이 없어서 연습을 마쳤고, 이 음성은 평소처럼 분석했어요. 다시 연습하려면 /practice 를 보내 주세요.",
+    "practice.usage": "/practice 는 제가 고른 톤으로, /practice <톤> 은 고른 톤({tones})으로 연습을 시작하고, /practice stop 은 연습을 끝내요.",
+    "practice.no_tones": "지금 쓰는 모델은 연습용 톤을 들을 수 없어서 연습을 할 수 없어요.",
+    "practice.sentence.0": "기차는 아침 일곱 시에 출발해요.",
+    "practice.sentence.1": "열쇠를 부엌 식탁 위에 두었어요.",
+    "practice.sentence.2": "우리는 다음 주 화요일에 다시 만나요.",
+    "practice.sentence.3": "상자는 위층 방에 있어요.",
+    "practice.sentence.4": "오늘 오후에 비가 조금 왔어요.",
+    "practice.sentence.5": "그녀는 집에 오는 길에 빵을 샀어요.",
+    "button.practice_next": "🔁 다음 톤",
+    "button.practice_stop": "🏁 그만",
 }

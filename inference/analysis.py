@@ -20,7 +20,7 @@ from inference.audio import Audio, DecodeLimits, decode_async
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
 from inference.models.base import EmbeddingModel
-from inference.worker import InferenceWorker
+from inference.worker import SharedWorker
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ class AnalysisConfig:
 
 
 class Analyzer:
-    """Turns recordings into Predictions through one shared InferenceWorker."""
+    """Turns recordings into Predictions through one shared worker (in process or remote)."""
 
-    def __init__(self, worker: InferenceWorker, config: AnalysisConfig | None = None) -> None:
+    def __init__(self, worker: SharedWorker, config: AnalysisConfig | None = None) -> None:
         self.worker = worker
         self.config = config or AnalysisConfig()
         self._decodes = asyncio.Semaphore(self.config.max_decodes)

@@ -47,6 +47,8 @@ _TOLERANCE = {
     "speech_rate": 0.15,  # relative
     "pause_share": 0.08,
 }
+# The same steps, for features that count distances between cues in what a listener notices.
+NOTICEABLE = _TOLERANCE
 
 # Below this median F0 a voice counts as "low" for the typical values.
 LOW_VOICE_HZ = 165.0
@@ -250,7 +252,9 @@ def cues_of(samples: np.ndarray, sample_rate: int = SR, usual: CueBaseline | Non
     return compare(measure(samples, sample_rate), usual)
 
 
-def _word(name: str, value: float | None, reference: float | None) -> Word | None:
+def departure(name: str, value: float | None, reference: float | None) -> float | None:
+    """How far `value` sits from `reference`, in the cue's own tolerance (beyond +-1 the word
+    is "higher" or "lower"); None when either is missing. The web page's cue chart draws it."""
     if value is None or reference is None:
         return None
     if name == "pitch_hz":
@@ -263,9 +267,16 @@ def _word(name: str, value: float | None, reference: float | None) -> Word | Non
         diff = value / reference - 1
     else:
         diff = value - reference
-    if diff > _TOLERANCE[name]:
+    return float(diff / _TOLERANCE[name])
+
+
+def _word(name: str, value: float | None, reference: float | None) -> Word | None:
+    off = departure(name, value, reference)
+    if off is None:
+        return None
+    if off > 1:
         return "higher"
-    if diff < -_TOLERANCE[name]:
+    if off < -1:
         return "lower"
     return "typical"
 

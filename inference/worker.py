@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -39,6 +39,40 @@ class WorkerConfig:
     max_queue: int = 64  # clips waiting (a note's windows count one each); beyond it: Busy
     max_batch: int = 4  # equal-length clips per forward pass
     request_timeout_s: float = 120.0  # from admission to answer, queueing included
+
+
+class SharedWorker(Protocol):
+    """What the analyzer and the bots use of a worker: this module's in-process InferenceWorker,
+    or inference.remote's RemoteWorker, which hands the same requests to `voicemood worker`s."""
+
+    config: WorkerConfig
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def embeds(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows: ...
+
+    async def __aenter__(self) -> object: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

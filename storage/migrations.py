@@ -194,6 +194,42 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE chat_settings ADD COLUMN transcript INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    Migration(
+        9,
+        "practice mode: a person's open practice session, its tally, and their score per tone",
+        (
+            # The open session (at most one per person): the tone and sentence asked for now.
+            # In the database, not in memory, so any bot replica can take the next attempt.
+            # Never audio: an attempt is heard, scored and forgotten.
+            """CREATE TABLE practice_sessions (
+                person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                sentence INTEGER NOT NULL CHECK (sentence >= 0),
+                rounds INTEGER NOT NULL DEFAULT 0 CHECK (rounds >= 0),
+                started_at REAL NOT NULL,
+                active_at REAL NOT NULL
+            )""",
+            # This session's attempts and hits per tone, for its summary; ending the session
+            # deletes them by the cascade.
+            """CREATE TABLE practice_session_tones (
+                person_id INTEGER NOT NULL
+                    REFERENCES practice_sessions (person_id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                hits INTEGER NOT NULL CHECK (hits >= 0 AND hits <= attempts),
+                PRIMARY KEY (person_id, tone)
+            )""",
+            # The running score per tone over every session: counts and a time, nothing else.
+            """CREATE TABLE practice_scores (
+                person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                hits INTEGER NOT NULL CHECK (hits >= 0 AND hits <= attempts),
+                last_practised_at REAL NOT NULL,
+                PRIMARY KEY (person_id, tone)
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -174,7 +174,37 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE chat_settings ADD COLUMN transcript INTEGER NOT NULL DEFAULT 0",
         ),
     ),
-    # Step 9 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    Migration(
+        9,
+        "practice mode: a person's open practice session, its tally, and their score per tone",
+        (
+            """CREATE TABLE practice_sessions (
+                person_id BIGINT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                sentence INTEGER NOT NULL CHECK (sentence >= 0),
+                rounds INTEGER NOT NULL DEFAULT 0 CHECK (rounds >= 0),
+                started_at DOUBLE PRECISION NOT NULL,
+                active_at DOUBLE PRECISION NOT NULL
+            )""",
+            """CREATE TABLE practice_session_tones (
+                person_id BIGINT NOT NULL
+                    REFERENCES practice_sessions (person_id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                hits INTEGER NOT NULL CHECK (hits >= 0 AND hits <= attempts),
+                PRIMARY KEY (person_id, tone)
+            )""",
+            """CREATE TABLE practice_scores (
+                person_id BIGINT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                tone TEXT NOT NULL,
+                attempts INTEGER NOT NULL CHECK (attempts >= 0),
+                hits INTEGER NOT NULL CHECK (hits >= 0 AND hits <= attempts),
+                last_practised_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (person_id, tone)
+            )""",
+        ),
+    ),
+    # Step 10 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.models import Chat, Consent, Person, StoredBaseline, StoredNote, Vote
+from storage.practice import PracticeSession, ToneScore
 from storage.rows import CHAT_COLUMNS, NOTE_COLUMNS
 
 # The person's notes, oldest first; :since may be -inf.
@@ -60,3 +61,6 @@ class PersonData:
     words: dict[str, str] = field(default_factory=dict)
     # When /transcript on was given (None: off). The words themselves are never stored.
     transcript_on_since: datetime | None = None
+    # Practice mode: the running score per tone, and the session open now (None: none).
+    practice_scores: list[ToneScore] = field(default_factory=list)
+    practice_session: PracticeSession | None = None

@@ -86,5 +86,8 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("cue_stats", "DELETE FROM cue_baselines WHERE person_id = :person"),
     ("baselines", "DELETE FROM baseline_consents WHERE person_id = :person"),
     ("words", "DELETE FROM label_words WHERE person_id = :person"),
+    ("practice_session_tones", "DELETE FROM practice_session_tones WHERE person_id = :person"),
+    ("practice_sessions", "DELETE FROM practice_sessions WHERE person_id = :person"),
+    ("practice_scores", "DELETE FROM practice_scores WHERE person_id = :person"),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )

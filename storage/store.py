@@ -60,6 +60,7 @@ from storage.models import (
     Vote,
 )
 from storage.person_data import CueStatistics, PersonData
+from storage.practice import PracticeStore
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class Store:
         self.data_dir = data_dir
         self._labels = labels
         self._lock = asyncio.Lock()
+        # Practice mode's sessions and scores (storage/practice.py), on the same connections.
+        self.practice = PracticeStore(self)
 
     @classmethod
     async def open(
@@ -847,6 +850,8 @@ class Store:
             ),
             words=await self.label_words(person),
             transcript_on_since=rows.to_datetime(transcript["given_at"]) if transcript else None,
+            practice_scores=await self.practice.scores(person),
+            practice_session=await self.practice.session(person),
         )
 
     # Forget me

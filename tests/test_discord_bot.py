@@ -51,6 +51,7 @@ COMMANDS = {
     "history",
     "export",
     "words",
+    "practice",
 }
 
 

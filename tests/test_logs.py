@@ -85,6 +85,10 @@ async def test_run_with_json_logs_at_debug_writes_only_json_lines_and_never_the_
             stderr=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
+        # Read stderr while waiting: DEBUG logs outgrow the pipe's 64 KiB long before the answer,
+        # and a process whose stderr is full blocks in its next log call.
+        assert process.stdout is not None and process.stderr is not None
+        reading = asyncio.gather(process.stdout.read(), process.stderr.read())
         try:
             fake.send_voice(private_chat(ALICE), ALICE, ogg, 2.0)
             await fake.wait_for(
@@ -94,7 +98,8 @@ async def test_run_with_json_logs_at_debug_writes_only_json_lines_and_never_the_
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)
-            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+            stdout, stderr = await asyncio.wait_for(reading, timeout=60)
+            await asyncio.wait_for(process.wait(), timeout=60)
     lines = stderr.decode().splitlines()
     assert process.returncode == 0, lines[-20:]
     bad = [line for line in lines if not _is_json_object(line)]
@@ -114,3 +119,19 @@ def _is_json_object(line: str) -> bool:
         return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+def test_the_redis_url_and_its_password_are_secrets():
+    from voicemood.logs import secrets_of
+    from voicemood.settings import Settings
+
+    url = "redis://:s3cretRedisPw@127.0.0.1:6379/0"
+    stream = io.StringIO()
+    configure_logging(
+        logging.DEBUG, False, secrets=secrets_of(Settings(redis_url=url)), stream=stream
+    )
+    try:
+        logging.getLogger("voicemood.test").warning("cannot reach %s (password s3cretRedisPw)", url)
+    finally:
+        logging.getLogger().handlers.clear()
+    assert "s3cretRedisPw" not in stream.getvalue() and REDACTED in stream.getvalue()

@@ -28,3 +28,11 @@ def test_the_readme_installs_what_ci_installs_before_the_tests():
     # torch first, pinned, in both: any other version pulls gigabytes of CUDA packages.
     assert "pip install torch==2.13.0 && .venv/bin/pip install -e '.[dev]'" in install
     assert ci.index("torch==2.13.0") < ci.index("install --quiet -e '.[dev]'")
+
+
+def test_the_readme_and_ci_both_install_debians_redis_server_for_the_remote_worker_tests():
+    install = _readme_blocks()[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"apt-get install .*\bredis-server\b", install)
+    assert re.search(r"command -v redis-server .*\|\| install_without_starting redis-server", ci)
+    assert "export CI=true" in ci  # a missing redis-server fails CI instead of skipping

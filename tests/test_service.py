@@ -505,3 +505,30 @@ async def test_a_digest_is_due_once_a_day_even_when_its_minute_was_missed(servic
     assert before == [] and again == [] and elsewhere == [] and too_late == []
     assert [d.where.chat_id for d in late] == [DM_ALICE.chat_id]
     assert [d.day.isoformat() for d in next_day] == ["2030-01-03"]
+
+
+async def test_a_summary_over_two_model_versions_says_so_and_one_version_does_not(service):
+    await service.on_command(ALICE, GROUP, "optin", [])
+    person = await service.store.ensure_person("telegram", ALICE.id)
+    chat = await service.store.ensure_chat("telegram", GROUP.chat_id, "group")
+
+    async def add(i: int, model: str) -> None:
+        await service.store.add_note(
+            person,
+            chat,
+            message_id=str(i),
+            duration_s=2.0,
+            model=model,
+            label="sad",
+            confidence=0.7,
+            probabilities={"sad": 0.7, "neutral": 0.3},
+        )
+
+    for i in range(3):
+        await add(i, "compact:v1")
+    same = await service.on_command(ALICE, GROUP, "summary", ["week"])
+    await add(3, "compact:v2")
+    mixed = await service.on_command(ALICE, GROUP, "summary", ["week"])
+
+    assert "model versions" not in same.text
+    assert t("en", "summary.models", count=2, models="compact:v1, compact:v2") in mixed.text

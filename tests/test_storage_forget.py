@@ -55,6 +55,9 @@ async def _fill(store):
     await store.set_language(alice, "ko")
     await store.set_label_word(alice, "angry", ALICE_WORD)
     await store.set_label_word(bob, "angry", BOB_WORD)
+    for person, tone in ((alice, "surprised"), (bob, "calm")):  # practice: Bob's stays
+        await store.practice.start_round(person, tone, 3)
+        await store.practice.record_attempt(person, tone, hit=True)
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
 
@@ -128,7 +131,15 @@ async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> N
             assert await raw_rows(root, sql, (alice_id,)) == [], table
     assert await raw_rows(root, "SELECT 1 FROM persons WHERE id = ?", (alice_id,)) == []
     assert await raw_rows(root, "SELECT 1 FROM votes WHERE voter_id = ?", (alice_id,)) == []
-    for table in ("baselines", "baseline_consents", "cue_baselines", "transcript_choices"):
+    for table in (
+        "baselines",
+        "baseline_consents",
+        "cue_baselines",
+        "transcript_choices",
+        "practice_sessions",
+        "practice_session_tones",
+        "practice_scores",
+    ):
         assert await raw_rows(root, f"SELECT count(*) FROM {table}") == [(1,)], table  # Bob's
 
     if backend == "sqlite":

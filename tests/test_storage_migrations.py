@@ -255,7 +255,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 8
+    assert _version(path) == LATEST_VERSION == 9
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -283,7 +283,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 8
+    assert _version(path) == LATEST_VERSION == 9
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -337,12 +337,13 @@ async def test_version_five_file_keeps_its_baseline_and_gets_cue_statistics_unde
         bora = await store.ensure_person("telegram", "5001")
         await store.give_baseline_consent(bora)
         await store.update_baseline(bora, "enc", lambda _: StoredBaseline("enc", 1, 2, b"x" * 16))
-    # What a version-5 file looks like: everything but steps 6 to 8.
+    # What a version-5 file looks like: everything but steps 6 to 9.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE cue_baselines")
         db.execute("DROP TABLE label_words")
         db.execute("DROP TABLE transcript_choices")
         db.execute("ALTER TABLE chat_settings DROP COLUMN transcript")
+        _drop_practice(db)
         db.execute("PRAGMA user_version = 5")
 
     async with await open_store(tmp_path) as store:
@@ -369,6 +370,7 @@ async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for
         db.execute("DROP TABLE label_words")
         db.execute("DROP TABLE transcript_choices")
         db.execute("ALTER TABLE chat_settings DROP COLUMN transcript")
+        _drop_practice(db)
         db.execute("PRAGMA user_version = 6")
 
     async with await open_store(tmp_path) as store:
@@ -379,7 +381,7 @@ async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for
         # The canonical label stays on the note underneath.
         assert [n.label for n in await store.person_notes(bora)] == ["angry"]
 
-    assert _version(path) == LATEST_VERSION == 8
+    assert _version(path) == LATEST_VERSION == 9
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -397,6 +399,7 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE transcript_choices")
         db.execute("ALTER TABLE chat_settings DROP COLUMN transcript")
+        _drop_practice(db)
         db.execute("PRAGMA user_version = 7")
 
     async with await open_store(tmp_path) as store:
@@ -414,3 +417,37 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
             assert db.execute("SELECT count(*) FROM transcript_choices").fetchone() == (0,)
 
     assert _version(path) == LATEST_VERSION
+
+
+def _drop_practice(db: sqlite3.Connection) -> None:
+    """Undo step 9 (practice mode), for tests that build an older file from a new one."""
+    for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
+        db.execute(f"DROP TABLE {table}")
+
+
+async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "8001")
+        await store.set_transcript(bora, True)
+    with sqlite3.connect(path) as db:
+        _drop_practice(db)
+        db.execute("PRAGMA user_version = 8")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "8001")
+        assert bora is not None and await store.transcript_on(bora)
+        assert await store.practice.session(bora) is None
+        assert await store.practice.scores(bora) == []
+        await store.practice.start_round(bora, "calm", 2)
+        score = await store.practice.record_attempt(bora, "calm", hit=True)
+        assert score is not None and (score.attempts, score.hits) == (1, 1)
+        ended = await store.practice.end(bora)
+        assert ended is not None and ended.session.tallies[0].hits == 1
+        assert await store.practice.session(bora) is None
+        # Nothing is counted once the session is closed.
+        assert await store.practice.record_attempt(bora, "calm", hit=True) is None
+    assert _version(path) == LATEST_VERSION == 9
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("SELECT count(*) FROM practice_session_tones").fetchone()[0] == 0

@@ -32,6 +32,10 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         bens = await add_note(store, ben, group, 12, label="calm")
         await store.vote(ann, bens.id, "sad")
         await store.vote(ben, mine.id, "angry")
+        await store.practice.start_round(ann, "happy", 1)
+        await store.practice.record_attempt(ann, "happy", hit=False)
+        await store.practice.start_round(ben, "sad", 0)
+        await store.practice.record_attempt(ben, "sad", hit=True)
 
         data = await store.person_data(ann)
 
@@ -45,6 +49,9 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert data.cue_statistics is not None and data.cue_statistics.stats == b"cues"
     assert data.words == {"angry": "tense"}
     assert data.transcript_on_since is not None
+    assert [(p.tone, p.attempts, p.hits) for p in data.practice_scores] == [("happy", 1, 0)]
+    assert data.practice_session is not None and data.practice_session.tone == "happy"
+    assert [(x.tone, x.attempts) for x in data.practice_session.tallies] == [("happy", 1)]
     # Every table with a person_id column is one PersonData reads (a new one must be added).
     tables = await table_columns(tmp_path)
     keyed = {table for table, columns in tables.items() if "person_id" in columns}
@@ -56,6 +63,9 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "cue_baselines",
         "label_words",
         "transcript_choices",
+        "practice_sessions",
+        "practice_session_tones",
+        "practice_scores",
     }
 
 

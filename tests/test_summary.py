@@ -153,3 +153,17 @@ def test_chart_title_speaks_of_voices_in_both_languages():
     ko = draw_chart(summarise(_busy_week(), "이번 주"), "ko").get_suptitle()
     assert ko.splitlines()[0] == "이번 주 이 대화방의 목소리는 이렇게 들렸어요"
     assert "Mood" not in title and "분위기" not in ko
+
+
+def test_a_summary_names_the_model_versions_when_more_than_one_answered():
+    notes = [
+        MoodNote(START + timedelta(minutes=i), "Mina", "happy", {"happy": 0.9}, model)
+        for i, model in enumerate(["m:new", "m:old", "m:new"])
+    ]
+    mixed = summarise(notes, "this week")
+    one = summarise([n for n in notes if n.model == "m:new"], "this week")
+
+    assert mixed.models == ("m:new", "m:old")  # most notes first
+    assert "2 model versions (m:new, m:old)" in render_summary_text(mixed, "en")
+    assert "모델 버전 2개(m:new, m:old)" in render_summary_text(mixed, "ko")
+    assert one.models == ("m:new",) and "model versions" not in render_summary_text(one, "en")

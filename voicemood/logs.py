@@ -59,14 +59,20 @@ def route_transformers() -> None:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """The configured values no log line may contain (the bot tokens, the database URL and its
-    password)."""
-    tokens = (settings.telegram_token, settings.discord_token, settings.database_url)
+    """The configured values no log line may contain (the bot tokens, the database and Redis
+    URLs and their passwords)."""
+    tokens = (
+        settings.telegram_token,
+        settings.discord_token,
+        settings.database_url,
+        settings.redis_url,
+    )
     secrets = [token.get_secret_value() for token in tokens if token is not None]
-    if settings.database_url is not None:
-        password = urlsplit(settings.database_url.get_secret_value()).password
-        if password:
-            secrets.append(password)
+    for url in (settings.database_url, settings.redis_url):
+        if url is not None:
+            password = urlsplit(url.get_secret_value()).password
+            if password:
+                secrets.append(password)
     return secrets
 
 

@@ -65,6 +65,26 @@ class Settings(BaseSettings):
     max_batch: int = Field(4, ge=1, le=1024)
     request_timeout_s: float = Field(120.0, gt=0, le=24 * 3600)
 
+    # Remote workers (inference.remote): unset, the model runs inside `voicemood run`
+    redis_url: SecretStr | None = Field(
+        None,
+        description="redis://host:port/db: `voicemood run` sends notes to `voicemood worker`s"
+        " through this Redis (the URL may hold a password, so it is kept out of logs)",
+    )
+    redis_prefix: str = Field(
+        "voicemood", min_length=1, description="prefix of every Redis key one deployment uses"
+    )
+    redis_max_backlog: int = Field(
+        64, ge=1, le=100_000, description="notes waiting in the stream; beyond it: busy"
+    )
+    worker_notes: int = Field(
+        8, ge=1, le=10_000, description="notes one `voicemood worker` takes from Redis at once"
+    )
+    worker_claim_after_s: float = Field(
+        30.0, gt=0, le=24 * 3600, description="a dead worker's note is taken over after this"
+    )
+    worker_heartbeat_s: float = Field(2.0, gt=0, le=3600)
+
     # Answer
     window_s: float = Field(4.0, ge=0.5, le=60)
     not_sure_below: float = Field(0.5, ge=0, le=1)

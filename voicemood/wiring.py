@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 def build_analyzer(settings: Settings) -> Analyzer:
     """Loads the configured model and wraps it in the one shared worker and analyzer."""
+    return Analyzer(build_worker(settings), analysis_config(settings))
+
+
+def build_worker(settings: Settings, *, max_queue: int | None = None) -> InferenceWorker:
+    """The configured model, loaded, in an in-process worker (also a `voicemood worker`'s)."""
     if uses_transformers(settings.model):
         from voicemood.logs import route_transformers
 
@@ -30,28 +35,47 @@ def build_analyzer(settings: Settings) -> Analyzer:
         encoder=settings.encoder,
         cache_dir=settings.cache_dir,
     )
-    worker = InferenceWorker(
+    return InferenceWorker(
         model,
         WorkerConfig(
-            max_queue=settings.queue_size,
+            max_queue=max_queue or settings.queue_size,
             max_batch=settings.max_batch,
             request_timeout_s=settings.request_timeout_s,
         ),
     )
+
+
+def build_remote_analyzer(settings: Settings) -> Analyzer:
+    """The analyzer of `voicemood run` with VOICEMOOD_REDIS_URL: no model here, workers elsewhere."""
+    from inference.remote.client import RemoteConfig, RemoteWorker
+
+    assert settings.redis_url is not None
+    worker = RemoteWorker(
+        RemoteConfig(
+            url=settings.redis_url.get_secret_value(),
+            prefix=settings.redis_prefix,
+            max_backlog=settings.redis_max_backlog,
+            request_timeout_s=settings.request_timeout_s,
+        )
+    )
+    return Analyzer(worker, analysis_config(settings))
+
+
+def analysis_config(settings: Settings) -> AnalysisConfig:
+    """How a recording becomes windows and an answer, wherever the model runs."""
     limits = DecodeLimits(
         max_bytes=max_bytes(settings),
         max_duration_s=settings.max_duration_s,
         min_duration_s=settings.min_duration_s,
         timeout_s=settings.decode_timeout_s,
     )
-    config = AnalysisConfig(
+    return AnalysisConfig(
         window_s=settings.window_s,
         not_sure_below=settings.not_sure_below,
         switch_penalty=settings.timeline_switch_penalty,
         limits=limits,
         ffmpeg=settings.ffmpeg,
     )
-    return Analyzer(worker, config)
 
 
 def build_reloader(settings: Settings, worker: InferenceWorker) -> ModelReloader:

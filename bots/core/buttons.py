@@ -1,6 +1,6 @@
 """What a button does, as one typed value that writes and reads its own button data.
 
-The encoded form ("ok:12", "lab:12:sad", "forget:yes:101", ...) is what Telegram's callback data
+The encoded form ("ok:12", "lab:12:sad", "forget:yes:101", "practice:next", ...) is what Telegram's callback data
 and Discord's custom_id carry, so buttons under old messages keep working across restarts; it
 must stay within Telegram's 64 bytes.
 """
@@ -18,7 +18,7 @@ from inference.labels import CANONICAL_LABELS
 # Labels a person can pick when correcting an answer ("other" is not a useful correction).
 PICKABLE_LABELS = tuple(label for label in CANONICAL_LABELS if label != "other")
 
-ButtonKind = Literal["ok", "pick", "back", "lab", "optin", "forget"]
+ButtonKind = Literal["ok", "pick", "back", "lab", "optin", "forget", "practice"]
 Keyboard = tuple[tuple[Button, ...], ...]
 
 _PATTERN = re.compile(
@@ -26,12 +26,14 @@ _PATTERN = re.compile(
     r"|lab:(?P<lab_note>\d+):(?P<label>[a-z_]+)"
     r"|optin"
     r"|forget:(?P<answer>yes|no):(?P<owner>.+)"
+    r"|practice:(?P<step>next|stop)"
 )
 
 
 @dataclass(frozen=True)
 class ButtonAction:
-    """One button's meaning: confirm, pick, go back, vote a label, opt in, or answer /forget."""
+    """One button's meaning: confirm, pick, go back, vote a label, opt in, answer /forget, or
+    practise (next round, stop)."""
 
     kind: ButtonKind
     note_id: int | None = None
@@ -39,6 +41,8 @@ class ButtonAction:
     # For "forget": whether the tap said yes, and whose data it may delete.
     yes: bool = False
     owner: str | None = None
+    # For "practice": "next" (a new round) or "stop" (end the session).
+    step: str | None = None
 
     def encode(self) -> str:
         """The button data for this action."""
@@ -48,6 +52,8 @@ class ButtonAction:
             return f"lab:{self.note_id}:{self.label}"
         if self.kind == "forget":
             return f"forget:{'yes' if self.yes else 'no'}:{self.owner}"
+        if self.kind == "practice":
+            return f"practice:{self.step}"
         return self.kind
 
     @classmethod
@@ -63,6 +69,8 @@ class ButtonAction:
             return cls("lab", note_id=int(found["lab_note"]), label=found["label"])
         if found["answer"]:
             return cls("forget", yes=found["answer"] == "yes", owner=found["owner"])
+        if found["step"]:
+            return cls("practice", step=found["step"])
         return cls("optin")
 
     def button(self, text: str) -> Button:

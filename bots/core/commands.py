@@ -17,6 +17,7 @@ from bots.core.consent import Consent
 from bots.core.digests import Digests
 from bots.core.history import OwnHistory
 from bots.core.my_data import MyData
+from bots.core.practice import PRACTICE_TONES, Practice
 from bots.core.transcripts import Transcripts
 from bots.core.values import CommandContext, Reply
 from bots.core.words import Words
@@ -40,6 +41,8 @@ class Features(Protocol):
     def words(self) -> Words: ...
     @property
     def transcripts(self) -> Transcripts: ...
+    @property
+    def practice(self) -> Practice: ...
 
 
 Run = Callable[[Features, CommandContext], Awaitable[Reply]]
@@ -49,7 +52,8 @@ Run = Callable[[Features, CommandContext], Awaitable[Reply]]
 class Option:
     """One argument: its name, the values it takes (None: free text), whether it must be given.
 
-    `hint` is how the help text shows a free-text argument ("today|week|N"); "" leaves it out.
+    `hint` is how the help text shows the argument ("today|week|N"; for a long list of choices,
+    a short "[stop|tone]"); "" shows the choices, or leaves a free-text argument out.
     """
 
     name: str
@@ -59,7 +63,9 @@ class Option:
 
     @property
     def usage(self) -> str:
-        return "|".join(self.choices) if self.choices else self.hint
+        if self.hint or not self.choices:
+            return self.hint
+        return "|".join(self.choices)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,12 @@ COMMANDS: tuple[Command, ...] = (
             Option("tone", required=False, hint="[tone word|reset]"),
             Option("word", required=False),
         ),
+        personal=True,
+    ),
+    Command(
+        "practice",
+        lambda s, c: s.practice.command(c),
+        (Option("step", ("stop", *PRACTICE_TONES), required=False, hint="[tone|stop]"),),
         personal=True,
     ),
     Command("export", lambda s, c: s.my_data.export_command(c), personal=True, slow=True),

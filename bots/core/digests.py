@@ -142,7 +142,7 @@ def last_occurrence(at: time, now: datetime) -> datetime:
 
 def _mood_note(note: StoredNote) -> MoodNote:
     name = note.person.display_name or f"#{note.person.id}"
-    return MoodNote(note.created_at, name, note.label, note.probabilities)
+    return MoodNote(note.created_at, name, note.label, note.probabilities, note.model)
 
 
 def _parse_time(text: str) -> time | None:

@@ -34,6 +34,7 @@ ABOUT = {
     "baseline": "Your voice baseline (/baseline on): when switched on, and per model the running statistics of the model's numbers for your notes (count, size; the numbers themselves base64-encoded little-endian float64). Never audio.",
     "cue_statistics": "Running statistics of your voice cues under the same baseline (count, mean and M2 per cue). Never audio.",
     "words": "Your own words for tones (/words), label -> word.",
+    "practice": "Practice mode (/practice): your running score per tone (attempts, how many were heard as the tone you aimed for, when last practised) and the session open now, if any. Your practice recordings are never kept.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
 }
 
@@ -129,6 +130,33 @@ def export_document(data: PersonData) -> dict[str, Any]:
         "transcript": {
             "on_since": _iso(data.transcript_on_since) if data.transcript_on_since else None
         },
+        "practice": _practice(data),
+    }
+
+
+def _practice(data: PersonData) -> dict[str, Any]:
+    session = data.practice_session
+    return {
+        "scores": [
+            {
+                "tone": s.tone,
+                "attempts": s.attempts,
+                "hits": s.hits,
+                "last_practised": _iso(s.last_practised_at),
+            }
+            for s in data.practice_scores
+        ],
+        "open_session": None
+        if session is None
+        else {
+            "tone": session.tone,
+            "recordings": session.rounds,
+            "started": _iso(session.started_at),
+            "last_active": _iso(session.active_at),
+            "this_session": [
+                {"tone": x.tone, "attempts": x.attempts, "hits": x.hits} for x in session.tallies
+            ],
+        },
     }
 
 
@@ -189,6 +217,16 @@ def _csv(document: dict[str, Any]) -> str:
         cues = document["cue_statistics"]
         rows.append(("cue_statistics", "", cues["updated"], "", "", "", _js(cues)))
     rows += [("word", label, "", "", label, word, "") for label, word in document["words"].items()]
+    practice = document["practice"]
+    rows += [
+        ("practice_score", p["tone"], p["last_practised"], "", p["tone"], p["hits"], _js(p))
+        for p in practice["scores"]
+    ]
+    if practice["open_session"]:
+        opened = practice["open_session"]
+        rows.append(
+            ("practice_session", "", opened["started"], "", opened["tone"], "", _js(opened))
+        )
     if document["transcript"]["on_since"]:
         rows.append(("transcript", "", document["transcript"]["on_since"], "", "", "on", ""))
     out = io.StringIO()

@@ -141,30 +141,44 @@ class Notes:
             data, words=words, baseline=usual.baseline, usual_cues=usual.cues
         )
 
-    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
-        """A recording sent from outside any chat (the web page); nothing is kept unless donated.
+    async def on_upload(
+        self,
+        note: VoiceNote,
+        donor: User | None = None,
+        *,
+        keep_audio: bool = True,
+        lang: str | None = None,
+    ) -> Heard:
+        """A recording sent from outside any chat (the web page); nothing is kept unless asked.
 
-        A donor's upload is their `/donate on` and their request to keep this recording: the note
-        and its audio go to the donor's own private chat, so votes, export and forget-me treat it
-        as any donated voice note. Errors a sender can cause are raised, for the caller to word.
+        With a `donor` the note is kept in their own private chat, so votes, history, export and
+        forget-me treat it as any voice note. `keep_audio` (a donation) is also their
+        `/donate on` and keeps this recording; without it only the answer is kept (the web
+        page's "remember my answers"). `lang` words the kept answer. Errors a sender can cause
+        are raised, for the caller to word.
         """
         data = await self.download(note)
         prediction = await self.analyzer.analyse(data)
         if donor is None:
             return Heard(prediction)
-        # Only once analysed: an upload that cannot be analysed leaves no trace of its donor.
+        # Only once analysed: an upload that cannot be analysed leaves no trace of its sender.
         try:
             person = await self.chats.person(donor)
             chat = await self.chats.chat(Where(donor.platform, donor.id, is_group=False), person)
-            await self.store.give_consent(person, "donate_audio")
+            if keep_audio:
+                await self.store.give_consent(person, "donate_audio")
         except Exception:
             self.health.down()
             return Heard(prediction)
+        words = await self.words.of(person)
+        text = render_prediction(prediction, lang, words) if lang is not None else None
         try:
-            stored = await self._keep(person, chat, note, prediction, data)
+            # Without a donation the audio is never handed to storage, even under an older grant.
+            audio = data if keep_audio else None
+            stored = await self._keep(person, chat, note, prediction, audio, text)
         except StorageFull:
-            stored = None  # the answer stands; only the donation could not be kept
-        return Heard(prediction, stored.id if stored is not None else None)
+            stored = None  # the answer stands; only the note could not be kept
+        return Heard(prediction, stored.id if stored is not None else None, words)
 
     async def download(self, note: VoiceNote) -> bytes:
         """The recording's bytes, refused before downloading when it says it is too large."""
@@ -185,7 +199,7 @@ class Notes:
         chat: Chat,
         note: VoiceNote,
         prediction: Prediction,
-        data: bytes,
+        data: bytes | None,
         answer_text: str | None = None,
     ) -> StoredNote | None:
         """Store the answer (the audio only if donated); None when it may not or could not be.

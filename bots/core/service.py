@@ -8,6 +8,7 @@ nothing is stored except through the features. `store` is here for tests and the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from bots.core.buttons import ButtonAction
@@ -19,6 +20,13 @@ from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
 from bots.core.my_data import MyData
 from bots.core.notes import Notes
+from bots.core.practice import (
+    NoPracticeRound,
+    Practice,
+    PracticeAttempt,
+    PracticeRound,
+    PracticeSummary,
+)
 from bots.core.transcripts import Transcripts
 from bots.core.values import (
     ButtonAnswer,
@@ -60,6 +68,7 @@ class VoiceMoodService:
         self.digests = Digests(self.chats)
         self.history = OwnHistory(self.chats, self.words)
         self.my_data = MyData(self.chats)
+        self.practice = Practice(self.chats, analyzer, self.notes.download)
 
     @property
     def default_language(self) -> str:
@@ -80,12 +89,64 @@ class VoiceMoodService:
     # Voice notes and uploads
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
-        """Analyse a recording; None means stay quiet (a group member who has not opted in)."""
-        return await self.notes.on_voice(user, where, note)
+        """Analyse a recording; None means stay quiet (a group member who has not opted in).
 
-    async def on_upload(self, note: VoiceNote, donor: User | None = None) -> Heard:
-        """A recording from outside any chat (the web page); kept only when donated."""
-        return await self.notes.on_upload(note, donor)
+        In a private chat with a practice session open, the recording is the attempt instead.
+        """
+        if where.is_group:
+            return await self.notes.on_voice(user, where, note)
+        turn = await self.practice.on_voice(user, where, note)
+        if turn.reply is not None:
+            return turn.reply
+        reply = await self.notes.on_voice(user, where, note)
+        if turn.notice and reply is not None:
+            return replace(reply, text=f"{turn.notice}\n\n{reply.text}")
+        return reply
+
+    async def on_upload(
+        self,
+        note: VoiceNote,
+        donor: User | None = None,
+        *,
+        keep_audio: bool = True,
+        lang: str | None = None,
+    ) -> Heard:
+        """A recording from outside any chat (the web page); kept only when donated or remembered.
+
+        `keep_audio` False keeps the answer without the recording (see Notes.on_upload).
+        """
+        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang)
+
+    async def knows(self, user: User) -> bool:
+        """Whether anything is stored about `user` (looked up, never created)."""
+        return await self.chats.known_person(user) is not None
+
+    async def words_of(self, user: User) -> dict[str, str]:
+        """The user's own words for tones (/words); none for someone never stored."""
+        return dict(await self.words.of(await self.chats.known_person(user)))
+
+    # Practice from outside any chat (the web page's Practice tab), by the practising User
+
+    async def practice_start(self, user: User, tone: str | None = None) -> PracticeRound:
+        """A new practice round; the person is stored (starting is their opt-in to a score)."""
+        return await self.practice.start(await self.chats.person(user), tone)
+
+    async def practice_current(self, user: User) -> PracticeRound | None:
+        """The round waiting for an attempt; None for a stranger or with no session open."""
+        person = await self.chats.known_person(user)
+        return await self.practice.current(person) if person is not None else None
+
+    async def practice_hear(self, user: User, audio: bytes) -> PracticeAttempt:
+        """Hear one attempt (never stored); NoPracticeRound without an open, unexpired round."""
+        person = await self.chats.known_person(user)
+        if person is None:
+            raise NoPracticeRound("no practice round is open")
+        return await self.practice.hear(person, audio)
+
+    async def practice_stop(self, user: User) -> PracticeSummary | None:
+        """End the session: its summary, or None when none was open."""
+        person = await self.chats.known_person(user)
+        return await self.practice.stop(person) if person is not None else None
 
     async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
         return await self.feedback.on_upload_vote(donor, note_id, label)
@@ -113,6 +174,10 @@ class VoiceMoodService:
             return ButtonAnswer(await self.consent.opt_in(person, chat, user, lang))
         if action.kind == "forget":
             return await self.consent.on_forget_button(user, lang, action)
+        if action.kind == "practice":
+            if chat.kind == "group":
+                return ButtonAnswer(t(lang, "private_only"))
+            return await self.practice.on_button(person, lang, action, message_text)
         return await self.feedback.on_vote_button(person, chat, lang, action, message_text)
 
     async def on_reaction(

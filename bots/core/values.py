@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from inference.answer import Prediction
@@ -63,10 +63,12 @@ class Reply:
 
 @dataclass(frozen=True)
 class ButtonAnswer:
-    """The short notice for the tapper, and how the message with the button should now read."""
+    """The short notice for the tapper, how the message with the button should now read, and a
+    new message to send below it (practice's next round or summary)."""
 
     notice: str
     edit: Reply | None = None
+    follow: Reply | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,14 @@ class VoiceNote:
 
 @dataclass(frozen=True)
 class Heard:
-    """An analysed upload: the model's answer, and its stored note's id when one was kept."""
+    """An analysed upload: the model's answer, and its stored note's id when one was kept.
+
+    `words` are the sender's own names for tones (/words), when they are a stored person.
+    """
 
     prediction: Prediction
     note_id: int | None = None
+    words: Mapping[str, str] = field(default_factory=dict)
 
 
 # What became of a vote on an uploaded note (see Feedback.on_upload_vote).

@@ -103,7 +103,8 @@ async def start_typing(stack: contextlib.AsyncExitStack, channel: discord.abc.Me
 
 
 async def send_button_answer(interaction: discord.Interaction[Any], answer: ButtonAnswer) -> None:
-    """Edit the pressed message when the service says so; the notice goes to the presser only."""
+    """Edit the pressed message when the service says so; the notice goes to the presser only,
+    and a follow-up message (a new practice round, its summary) below for everyone in the chat."""
     if answer.edit is not None:
         parts = edit_parts(interaction.message, answer.edit)
         if interaction.response.is_done():
@@ -119,6 +120,8 @@ async def send_button_answer(interaction: discord.Interaction[Any], answer: Butt
             await interaction.response.send_message(answer.notice, ephemeral=True)
     elif not interaction.response.is_done():
         await interaction.response.defer()
+    if answer.follow is not None:
+        await interaction.followup.send(**message_parts(answer.follow))
 
 
 async def within_deadline(

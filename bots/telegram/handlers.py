@@ -113,6 +113,8 @@ class TelegramAdapter:
             await answer_query(query, answer.notice)
         if answer.edit is not None:
             await edit(query, answer.edit)
+        if answer.follow is not None and message is not None:
+            await send_reply(context.bot, message.chat_id, answer.follow)
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reaction newly put on one of our answers votes; one taken off withdraws its vote."""

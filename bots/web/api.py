@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,14 @@ GATE = web.AppKey("gate", UploadGate)
 
 async def analyse(request: web.Request) -> web.Response:
     """POST /api/analyse: a multipart upload in, `voicemood classify --json`'s answer out."""
+    return await gated(request, _analyse)
+
+
+async def gated(
+    request: web.Request,
+    handler: Callable[[web.Request, WebConfig], Awaitable[web.Response]],
+) -> web.Response:
+    """Run an upload's handler once the gate admits its bytes; else the polite "busy"."""
     gate, config = request.app[GATE], request.app[CONFIG]
     # A body that declares no length may be as large as the limit allows, so it reserves that.
     limit = config.max_bytes + FORM_OVERHEAD
@@ -60,7 +69,7 @@ async def analyse(request: web.Request) -> web.Response:
     except GateBusy as error:
         return error_response(error, _language(request))
     try:
-        return await _analyse(request, config)
+        return await handler(request, config)
     finally:
         gate.done(admission)
 
@@ -70,10 +79,11 @@ async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
     try:
         upload = await read_upload(request, config.max_bytes)
         lang = _language(request, upload.fields.get("lang"))
-        donate = (upload.fields.get("donate") or request.query.get("donate", "")).lower() in _YES
-        session = (_session(request) or new_session()) if donate else None
+        donate, remember = (_flag(request, upload.fields, name) for name in ("donate", "remember"))
+        # Either box is the visitor's consent to keep this answer; only "donate" keeps the audio.
+        session = (_session(request) or new_session()) if donate or remember else None
         answer = await request.app[VISITORS].analyse(
-            upload.data, file=upload.filename, lang=lang, donor_session=session
+            upload.data, file=upload.filename, lang=lang, donor_session=session, keep_audio=donate
         )
     except VoiceMoodError as error:
         return error_response(error, lang)
@@ -84,15 +94,24 @@ async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
         return error_response(VoiceMoodError("unexpected failure"), lang, status=500)
     response = web.json_response(answer.to_json(), dumps=_dumps)
     if session is not None and answer.note_id is not None:
-        response.set_cookie(
-            SESSION_COOKIE,
-            session,
-            max_age=_SESSION_MAX_AGE,
-            httponly=True,
-            samesite="Strict",
-            secure=request.secure,
-        )
+        set_session(request, response, session)
     return response
+
+
+def set_session(request: web.Request, response: web.StreamResponse, session: str) -> None:
+    """The session cookie, once something is kept under it (never readable by scripts)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        session,
+        max_age=_SESSION_MAX_AGE,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def _flag(request: web.Request, fields: Mapping[str, str], name: str) -> bool:
+    return (fields.get(name) or request.query.get(name, "")).lower() in _YES
 
 
 async def expect_upload(request: web.Request) -> web.StreamResponse | None:
@@ -113,7 +132,7 @@ async def feedback(request: web.Request) -> web.Response:
     """POST /api/feedback {"label", "note_id"?, "lang"?}: a vote on an answer."""
     lang = _language(request)
     try:
-        body = await _json_object(request)
+        body = await json_object(request)
         lang = _language(request, body.get("lang"))
         label, note_id = body.get("label"), body.get("note_id")
         if not isinstance(label, str) or not (
@@ -193,6 +212,16 @@ def _status(error: VoiceMoodError) -> int:
     return 422 if isinstance(error, AudioError) else 500
 
 
+def language(request: web.Request, requested: Any = None) -> str:
+    """The request's language: an explicit choice, else Accept-Language, else the default."""
+    return _language(request, requested)
+
+
+def session(request: web.Request) -> str | None:
+    """The request's session token, when its cookie holds a well-formed one."""
+    return _session(request)
+
+
 def _language(request: web.Request, requested: Any = None) -> str:
     return choose_language(
         requested if isinstance(requested, str) else request.query.get("lang"),
@@ -206,7 +235,8 @@ def _session(request: web.Request) -> str | None:
     return token if token and _SESSION_RE.match(token) else None
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
     try:
         body = await request.json()
     except (ValueError, web.HTTPRequestEntityTooLarge):

@@ -29,3 +29,23 @@ class NoteGone(WebRequestError):
 
     code = "gone"
     status = 404
+
+
+class NotRemembered(WebRequestError):
+    """Nothing is kept for this browser: it never ticked "remember" (or "donate"), or forgot."""
+
+    code = "not_remembered"
+    status = 404
+
+
+class NoPracticeOpen(WebRequestError):
+    """An attempt with no practice round open (never started, stopped, expired or forgotten)."""
+
+    code = "no_practice"
+    status = 409
+
+
+class NotPractised(WebRequestError):
+    """A tone the running model cannot offer for practice."""
+
+    code = "bad_practice_tone"

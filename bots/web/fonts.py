@@ -30,13 +30,21 @@ _KOREAN_NAME = "VoiceMood Hangul"
 EMOJI_FONT = "NotoColorEmoji-page.woff"
 
 
+# Sentences the page shows as the API words them (the Me area's /history and /words answers,
+# the Practice tab's rounds, attempts and summaries), beside its own catalogue.
+_API_SENTENCES = ("practice.", "history.", "words.", "cues.", "vote.", "forget.")
+
+
 def page_text() -> str:
-    """Every character the page itself can show: its code, its catalogue in both languages."""
-    from bots.i18n import EMOJI, LANGUAGES
+    """Every character the page itself can show: its code, its catalogue and the API's sentences."""
+    from bots.i18n import EMOJI, LANGUAGES, TEXT
     from bots.web.language import page_catalogue
 
     parts = [(STATIC_DIR / name).read_text("utf-8") for name in ("app.js", "index.html")]
     parts += [repr(page_catalogue(lang)) for lang in LANGUAGES]
+    parts += [
+        v for lang in LANGUAGES for k, v in TEXT[lang].items() if k.startswith(_API_SENTENCES)
+    ]
     parts += EMOJI.values()
     return "".join(parts)
 

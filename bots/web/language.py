@@ -25,6 +25,8 @@ _PAGE_KEYS = (
     "forget.nothing",
     "chart.valence_short",
     "chart.arousal_short",
+    "button.practice",
+    "cue.",  # the cue chart's words: "louder", "flatter", ...
 )
 
 

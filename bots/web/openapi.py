@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bots.core.buttons import PICKABLE_LABELS
+from bots.web.openapi_me import me_paths, me_schemas
+from bots.web.openapi_practice import practice_paths, practice_schemas
 from inference.cues import CUE_NAMES
 from inference.labels import CANONICAL_LABELS
 
@@ -19,7 +21,8 @@ def openapi(max_bytes: int) -> dict[str, Any]:
             "summary": "How the tone of a voice recording sounds: an emotion, how sure, and how it moved.",
             "description": (
                 "Replies describe how a voice sounds, not what anyone feels. Nothing is stored "
-                "unless `donate` is true; a donated note is kept under an anonymous session cookie."
+                "unless `remember` or `donate` is true; then the answer (and, donated, the "
+                "recording) is kept under an anonymous session cookie."
             ),
         },
         "paths": {
@@ -27,6 +30,8 @@ def openapi(max_bytes: int) -> dict[str, Any]:
             "/api/feedback": {"post": _feedback()},
             "/api/forget": {"post": _forget()},
             "/api/messages": {"get": _messages()},
+            **me_paths(),
+            **practice_paths(),
             "/healthz": {"get": _health()},
             "/openapi.json": {
                 "get": {
@@ -37,7 +42,7 @@ def openapi(max_bytes: int) -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **me_schemas(), **practice_schemas()},
             "securitySchemes": {
                 "session": {
                     "type": "apiKey",
@@ -71,6 +76,11 @@ def _analyse(max_bytes: int) -> dict[str, Any]:
                                 "contentMediaType": "application/octet-stream",
                             },
                             "lang": {"$ref": "#/components/schemas/Language"},
+                            "remember": {
+                                "type": "string",
+                                "enum": ["true", "false", "1", "0", "on", "off"],
+                                "description": "Keep this answer (never the recording) for this browser's history, export and words.",
+                            },
                             "donate": {
                                 "type": "string",
                                 "enum": ["true", "false", "1", "0", "on", "off"],
@@ -121,7 +131,7 @@ def _feedback() -> dict[str, Any]:
 
 def _forget() -> dict[str, Any]:
     return {
-        "summary": "Delete everything donated from this session.",
+        "summary": "Delete everything kept for this session (remembered or donated).",
         "operationId": "forget",
         "security": [{}, {"session": []}],
         "parameters": [_lang_query()],
@@ -181,7 +191,10 @@ def _schemas() -> dict[str, Any]:
                 "cues",
                 "text",
                 "donated",
+                "remembered",
                 "note_id",
+                "cue_reading",
+                "words",
             ],  # fmt: skip
             "properties": {
                 "file": {"type": "string"},
@@ -204,7 +217,10 @@ def _schemas() -> dict[str, Any]:
                 "cues": {"$ref": "#/components/schemas/Cues"},
                 "text": {"type": "string", "description": "The bots' sentence for this answer."},
                 "donated": {"type": "boolean"},
+                "remembered": {"type": "boolean", "description": "the answer is kept"},
                 "note_id": {"type": ["integer", "null"]},
+                "cue_reading": {"$ref": "#/components/schemas/CueReading"},
+                "words": {"type": "object", "additionalProperties": {"type": "string"}},
             },
         },
         "Cues": {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bots.core.service import VoiceMoodService
-from bots.web import api
+from bots.web import api, me, practice
 from bots.web.gate import UploadGate
 from bots.web.origin import same_site_only
 from bots.web.shell import ShellFile, load_shell, respond
@@ -108,6 +108,14 @@ def build_app(
     app.router.add_post("/api/feedback", api.feedback)
     app.router.add_post("/api/forget", api.forget)
     app.router.add_get("/api/messages", api.messages)
+    app.router.add_get("/api/me", me.status)
+    app.router.add_get("/api/me/history", me.history)
+    app.router.add_get("/api/me/export.{kind:csv|json}", me.export)
+    app.router.add_post("/api/me/words", me.words)
+    app.router.add_get("/api/practice", practice.status)
+    app.router.add_post("/api/practice/start", practice.start)
+    app.router.add_post("/api/practice/attempt", practice.attempt, expect_handler=api.expect_upload)
+    app.router.add_post("/api/practice/stop", practice.stop)
     app.router.add_get("/healthz", api.health)
     app.router.add_get("/openapi.json", api.openapi_json)
     return app

@@ -1,26 +1,30 @@
-"""Anonymous web visitors: analysed and forgotten, unless they tick "donate" before analysing.
+"""Anonymous web visitors: analysed and forgotten, unless they tick "remember" or "donate".
 
 A donor is a person on the platform "web" whose id is a hash of a random session token kept in
 their browser's cookie (the token itself is never stored, so the database alone cannot act as
 them). Everything is stored through VoiceMoodService, under the same rules as the chat bots'
-donated notes, so donations reach retraining through `voicemood export-feedback` the same way.
+notes: "remember my answers" keeps each answer (never the audio) for the visitor's own history,
+export and words; "donate" also keeps the recording, which reaches retraining through
+`voicemood export-feedback` as the bots' donations do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from bots.core.buttons import PICKABLE_LABELS
 from bots.core.service import VoiceMoodService
 from bots.core.values import User, VoiceNote
-from bots.i18n import label_name, t
-from bots.replies import render_prediction
+from bots.i18n import LANGUAGES, label_name, t
+from bots.replies import render_cues, render_prediction
 from bots.web.errors import NoteGone, UnknownLabel
 from common.audio import UPLOAD_SUFFIXES
 from inference.answer import Prediction
+from inference.cues import CUE_NAMES, departure
 
 PLATFORM = "web"
 
@@ -33,15 +37,35 @@ class WebAnswer:
     text: str
     file: str
     note_id: int | None
+    donated: bool = False
+    words: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
-        """`voicemood classify --json`'s answer plus the sentence and the donated note's id."""
+        """`voicemood classify --json`'s answer, the sentence, the kept note's id, the cue reading.
+
+        `cue_reading`: what the cues were read against ("own", "typical" or null), each cue's
+        departure from it in its own tolerance (beyond +-1 it is "higher"/"lower"), and the
+        bots' one-line cue sentence in every language. `words`: the visitor's names for tones.
+        """
+        cues = self.prediction.cues
         return {
             "file": self.file,
             **self.prediction.to_json(),
             "text": self.text,
-            "donated": self.note_id is not None,
+            "donated": self.donated and self.note_id is not None,
+            "remembered": self.note_id is not None,
             "note_id": self.note_id,
+            "cue_reading": {
+                "against": cues.against if cues is not None else None,
+                "departures": {
+                    name: _departure(getattr(cues, name).value, getattr(cues, name).usual, name)
+                    if cues is not None
+                    else None
+                    for name in CUE_NAMES
+                },
+                "line": {lang: render_cues(cues, lang) for lang in LANGUAGES},
+            },
+            "words": dict(self.words),
         }
 
 
@@ -63,12 +87,22 @@ class WebVisitors:
         self.service = service
 
     async def analyse(
-        self, data: bytes, *, file: str, lang: str, donor_session: str | None = None
+        self,
+        data: bytes,
+        *,
+        file: str,
+        lang: str,
+        donor_session: str | None = None,
+        keep_audio: bool = True,
     ) -> WebAnswer:
-        """Analyse an upload; with a donor session the note and its audio are stored under it."""
-        heard = await self.service.on_upload(_upload(data, file), _donor(donor_session))
-        text = render_prediction(heard.prediction, lang)
-        return WebAnswer(heard.prediction, text, file, heard.note_id)
+        """Analyse an upload; with a session the answer is kept under it, and the audio with
+        `keep_audio` (a donation); otherwise nothing is kept."""
+        heard = await self.service.on_upload(
+            _upload(data, file), _donor(donor_session), keep_audio=keep_audio, lang=lang
+        )
+        text = render_prediction(heard.prediction, lang, heard.words)
+        donated = donor_session is not None and keep_audio
+        return WebAnswer(heard.prediction, text, file, heard.note_id, donated, heard.words)
 
     async def feedback(
         self, session: str | None, note_id: int | None, label: str, lang: str
@@ -101,6 +135,11 @@ class WebVisitors:
         return self.service.analyzer.worker.running
 
 
+def _departure(value: float | None, usual: float | None, name: str) -> float | None:
+    off = departure(name, value, usual)
+    return None if off is None else round(off, 2)
+
+
 def _upload(data: bytes, file: str) -> VoiceNote:
     """The upload as a voice note; the upload reader already held it to the page's own limit."""
 
@@ -109,6 +148,11 @@ def _upload(data: bytes, file: str) -> VoiceNote:
 
     # An upload has no message id of its own; a random one never lands on another note.
     return VoiceNote(secrets.token_hex(8), fetch, suffix=_suffix(file))
+
+
+def visitor(session: str | None, lang: str) -> User | None:
+    """The web person a session stands for, speaking `lang` (the page's choice)."""
+    return User(PLATFORM, _person_id(session), "", lang) if session is not None else None
 
 
 def _donor(session: str | None) -> User | None:

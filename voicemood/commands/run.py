@@ -59,12 +59,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Start everything configured, wait for `stop` (or a signal), then shut down in order."""
     from inference.labels import CANONICAL_LABELS
+    from inference.worker import InferenceWorker
     from storage.store import Store
-    from voicemood.wiring import build_analyzer, build_reloader, build_service
+    from voicemood.wiring import (
+        build_analyzer,
+        build_reloader,
+        build_remote_analyzer,
+        build_service,
+    )
 
-    analyzer = build_analyzer(settings)
-    reloader = build_reloader(settings, analyzer.worker)
-    stop = stop or _stop_on_signals(reload=reloader.trigger)
+    if settings.redis_url is not None:
+        # The model runs in `voicemood worker` processes, which reload it themselves.
+        analyzer = build_remote_analyzer(settings)
+        reloader: Any = contextlib.nullcontext()
+        reload: Callable[[], None] = lambda: log.info(  # noqa: E731
+            "SIGHUP: the model is reloaded by the `voicemood worker` processes, not here"
+        )
+    else:
+        analyzer = build_analyzer(settings)
+        assert isinstance(analyzer.worker, InferenceWorker)
+        reloader = build_reloader(settings, analyzer.worker)
+        reload = reloader.trigger
+    stop = stop or _stop_on_signals(reload=reload)
     store = await Store.open(settings.database_target, settings.data_dir, labels=CANONICAL_LABELS)
     running: list[_Running] = []
     # Leaving the block stops the reloader before the worker drains, and both before storage.

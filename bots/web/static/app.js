@@ -10,12 +10,18 @@
   let last = null;
   let recorder = null;
   let picking = false;
+  let practice = { round: null, attempt: null, summary: null };
+  // What is kept for this browser (GET /api/me): only after "remember" (or "donate") was ticked.
+  let me = { remembered: false, words: {} };
+  let period = "week";
+  const CUES = ["pitch_hz", "pitch_range_st", "loudness_db", "speech_rate", "pause_share"];
 
   // Python's str.format placeholders ({name} or {name:spec}) filled from params.
   const fill = (template, params) =>
     template.replace(/\{(\w+)(?::[^}]*)?\}/g, (m, k) => (k in params ? String(params[k]) : m));
   const tr = (key, params = {}) => fill(cat.text[lang][key] ?? cat.text.en[key] ?? key, params);
-  const labelName = (label) => cat.labels[lang][label] ?? label;
+  // The visitor's own word for a tone (/words) where they chose one, as the bots say it.
+  const labelName = (label) => me.words[label] ?? cat.labels[lang][label] ?? label;
   const emoji = (label) => cat.emoji[label] ?? "🤔";
   const percent = (p) => `${Math.round(100 * p)}%`;
   const clock = (s) => {
@@ -41,9 +47,13 @@
     const other = cat.languages.find((l) => l !== lang);
     $("lang").textContent = tr("web.other_language");
     $("lang").lang = other;
-    $("record-label").textContent = tr(recorder ? "web.stop" : "web.record");
+    for (const which of Object.keys(RECORDERS)) setRecording(which, recordingFor === which);
     $("map").setAttribute("aria-label", tr("web.map"));
+    for (const kind of ["csv", "json"]) $(`export-${kind}`).href = `/api/me/export.${kind}?lang=${lang}`;
+    renderToneChoices();
     if (last) renderAnswer();
+    renderPractice();
+    refreshMe();
   }
 
   function status(text, error = false) {
@@ -53,20 +63,28 @@
 
   // Recording
 
-  async function toggleRecording() {
+  // Where a recording goes: the Listen tab's answer, or the Practice tab's attempt.
+  const RECORDERS = {
+    listen: { button: "record", label: "record-label", say: (text, error) => status(text, error), done: (blob, name) => analyse(blob, name) },
+    practice: { button: "practice-record", label: "practice-record-label", say: (text, error) => practiceStatus(text, error), done: (blob, name) => sendAttempt(blob, name) },
+  };
+  let recordingFor = null;
+
+  async function toggleRecording(which) {
     if (recorder) {
       recorder.stop();
       return;
     }
+    const ui = RECORDERS[which];
     if (!window.isSecureContext || !navigator.mediaDevices || !window.MediaRecorder) {
-      status(tr("web.mic_unavailable"), true);
+      ui.say(tr("web.mic_unavailable"), true);
       return;
     }
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch {
-      status(tr("web.mic_denied"), true);
+      ui.say(tr("web.mic_denied"), true);
       return;
     }
     const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((t) =>
@@ -76,28 +94,31 @@
     const started = Date.now();
     const timer = setInterval(() => {
       const seconds = (Date.now() - started) / 1000;
-      status(tr("web.recording", { seconds: Math.floor(seconds) }));
+      ui.say(tr("web.recording", { seconds: Math.floor(seconds) }));
       if (seconds >= MAX_RECORD_S && recorder) recorder.stop();
     }, 250);
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    recordingFor = which;
     recorder.ondataavailable = (event) => event.data.size && chunks.push(event.data);
     recorder.onstop = () => {
       clearInterval(timer);
       for (const track of stream.getTracks()) track.stop();
       const mime = recorder.mimeType || type || "audio/webm";
       recorder = null;
-      setRecording(false);
+      setRecording(which, false);
+      recordingFor = null;
       const ext = mime.includes("mp4") ? "m4a" : mime.includes("ogg") ? "ogg" : "webm";
-      analyse(new Blob(chunks, { type: mime }), `recording.${ext}`);
+      ui.done(new Blob(chunks, { type: mime }), `recording.${ext}`);
     };
     recorder.start(500);
-    setRecording(true);
-    status(tr("web.recording", { seconds: 0 }));
+    setRecording(which, true);
+    ui.say(tr("web.recording", { seconds: 0 }));
   }
 
-  function setRecording(on) {
-    $("record").setAttribute("aria-pressed", String(on));
-    $("record-label").textContent = tr(on ? "web.stop" : "web.record");
+  function setRecording(which, on) {
+    const ui = RECORDERS[which];
+    $(ui.button).setAttribute("aria-pressed", String(on));
+    $(ui.label).textContent = tr(on ? "web.stop" : "web.record");
   }
 
   // Analysing
@@ -110,6 +131,7 @@
     const form = new FormData();
     form.append("lang", lang);
     form.append("donate", $("donate").checked ? "true" : "false");
+    form.append("remember", $("remember").checked ? "true" : "false");
     form.append("audio", blob, name);
     status(tr("web.listening"));
     $("answer").hidden = true;
@@ -122,11 +144,13 @@
         return;
       }
       last = body;
+      if (body.remembered) me = { remembered: true, words: body.words ?? {} };
       picking = false;
       $("feedback-msg").textContent = "";
       status("");
       renderAnswer();
       $("answer").scrollIntoView({ behavior: "smooth", block: "start" });
+      if (body.remembered) refreshMe();
     } catch {
       status(tr(navigator.onLine ? "error.error" : "web.offline"), true);
     } finally {
@@ -152,6 +176,7 @@
     // The sentence's own leading emoji is already shown large beside it.
     $("sentence").textContent = sentence.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, "");
     renderTop(a.top);
+    renderCues(a);
     renderTimeline(a);
     renderMap(a);
     renderFeedback();
@@ -217,6 +242,63 @@
             : `${clock(seg.start_s)} ${emoji(seg.label)} ${labelName(seg.label)}`,
         );
         return item;
+      }),
+    );
+  }
+
+  // One row per cue: its name, a marker for this note against the reference (the middle line,
+  // the shaded band where a difference is not noticeable), and the word, so colour is never the
+  // only cue. Departures come from the server (inference.cues.departure), in tolerance units.
+  function renderCues(a) {
+    const reading = a.cue_reading ?? {};
+    const against = reading.against;
+    const measured = against && CUES.some((name) => a.cues[name]?.word);
+    $("cue-line").textContent = measured ? (reading.line?.[lang] ?? "") : tr("web.cues_none");
+    $("cue-explain").textContent = measured ? tr(`web.cues_explain.${against}`) : "";
+    if (!measured) {
+      $("cue-rows").replaceChildren();
+      return;
+    }
+    // Across the track: the reference in the middle, +-3 tolerances at the ends, inset by the
+    // dot's radius so a far-off dot is drawn whole.
+    const share = (d) => (3 + Math.max(-3, Math.min(3, d))) / 6;
+    const at = (d) => `calc(0.45rem + (100% - 0.9rem) * ${share(d)})`;
+    const part = (className, style = {}) => {
+      const el = document.createElement("span");
+      el.className = className;
+      Object.assign(el.style, style);
+      return el;
+    };
+    $("cue-rows").replaceChildren(
+      ...CUES.map((name) => {
+        const cue = a.cues[name] ?? {};
+        const word = cue.word ?? "";
+        const li = document.createElement("li");
+        li.dataset.cue = name;
+        li.dataset.word = word;
+        const label = document.createElement("span");
+        label.className = "cue-name";
+        label.textContent = tr(`web.cue.${name}`);
+        const track = part("cue-track");
+        track.setAttribute("aria-hidden", "true");
+        track.append(
+          part("band", { left: at(-1), width: `calc((100% - 0.9rem) * ${share(1) - share(-1)})` }),
+          part("mid"),
+        );
+        const departure = reading.departures?.[name];
+        if (departure !== null && departure !== undefined) {
+          track.append(part("dot", { left: at(departure) }));
+        }
+        const said = document.createElement("span");
+        said.className = "cue-word";
+        said.textContent =
+          word === "higher" || word === "lower"
+            ? tr(`cue.${name}.${word}`)
+            : word === "typical"
+              ? tr(against === "own" ? "web.cue_as_usual" : "web.cue_typical")
+              : tr("web.cue_none");
+        li.append(label, track, said);
+        return li;
       }),
     );
   }
@@ -330,13 +412,219 @@
   async function forget() {
     const response = await fetch(`/api/forget?lang=${lang}`, { method: "POST" });
     const body = await response.json().catch(() => ({}));
-    status(body.message ?? tr("error.error"));
+    $("forget-msg").textContent = body.message ?? tr("error.error");
+    if (response.ok) {
+      // Forgetting withdraws the opt-in too: nothing more is kept until it is ticked again.
+      $("remember").checked = false;
+      localStorage.removeItem("voicemood.remember");
+      me = { remembered: false, words: {} };
+      practice = { round: null, attempt: null, summary: null };
+      if (last) renderAnswer();
+      renderPractice();
+      await refreshMe();
+    }
+  }
+
+  // Tabs: Listen, Me, Practice
+
+  function showTab(name) {
+    for (const tab of ["listen", "me", "practice"]) {
+      $(tab).hidden = tab !== name;
+      $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+    }
+    if (name === "me") refreshMe();
+    if (name === "practice" && !practice.round && !practice.summary) loadPractice();
+  }
+
+  // Practice: a tone and a sentence, attempts heard (never kept), a score, a summary
+
+  function practiceStatus(text, error = false) {
+    $("practice-status").textContent = text;
+    $("practice-status").classList.toggle("error", error);
+  }
+
+  async function loadPractice() {
+    try {
+      const response = await fetch(`/api/practice?lang=${lang}`);
+      const body = await response.json();
+      practice.round = body.round;
+      renderPractice();
+    } catch {
+      practiceStatus(tr("web.offline"), true);
+    }
+  }
+
+  async function startPractice() {
+    const response = await fetch("/api/practice/start", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ lang }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      practiceStatus(body.error ?? tr("error.error"), true);
+      return;
+    }
+    practice = { round: body.round, attempt: null, summary: null };
+    practiceStatus("");
+    renderPractice();
+  }
+
+  async function sendAttempt(blob, name) {
+    const form = new FormData();
+    form.append("lang", lang);
+    form.append("audio", blob, name);
+    practiceStatus(tr("web.listening"));
+    $("practice-record").disabled = true;
+    try {
+      const response = await fetch("/api/practice/attempt", { method: "POST", body: form });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        practiceStatus(body.error ?? tr("error.error"), true);
+        if (body.code === "no_practice") await loadPractice();
+        return;
+      }
+      practice.attempt = body;
+      practice.round = { ...practice.round, number: practice.round.number + 1 };
+      practiceStatus("");
+      renderPractice();
+    } catch {
+      practiceStatus(tr(navigator.onLine ? "error.error" : "web.offline"), true);
+    } finally {
+      $("practice-record").disabled = false;
+      $("practice-file").value = "";
+    }
+  }
+
+  async function stopPractice() {
+    const response = await fetch("/api/practice/stop", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ lang }),
+    });
+    const body = await response.json().catch(() => ({}));
+    practice = { round: null, attempt: null, summary: body.summary ?? null };
+    practiceStatus(body.summary ? "" : (body.message ?? body.error ?? ""));
+    renderPractice();
+  }
+
+  const lines = (text) =>
+    text.split("\n").filter((line) => line.trim()).map((line) => {
+      const p = document.createElement("p");
+      p.textContent = line;
+      return p;
+    });
+
+  function renderPractice() {
+    if (!cat) return;
+    const { round, attempt, summary } = practice;
+    $("practice-round").hidden = !round;
+    $("practice-idle").hidden = Boolean(round);
+    $("practice-summary").hidden = !summary;
+    if (summary) $("practice-summary").replaceChildren(...lines(summary.text[lang]));
+    if (!round) return;
+    $("practice-number").textContent = tr("web.practice.number", { number: round.number });
+    $("practice-target").textContent = tr("web.practice.say", {
+      emoji: emoji(round.tone),
+      tone: cat.labels[lang][round.tone] ?? round.tone,
+    });
+    $("practice-target").dataset.tone = round.tone;
+    $("practice-sentence").textContent = `“${round.sentence[lang]}”`;
+    $("practice-result").hidden = !attempt;
+    if (!attempt) return;
+    $("practice-badge").textContent = attempt.hit ? `🎯 ${tr("web.practice.hit")}` : tr("web.practice.miss");
+    $("practice-badge").dataset.hit = String(attempt.hit);
+    $("practice-lines").replaceChildren(...lines(attempt.text[lang]));
+  }
+
+  // Me: history, export and words, for a remembered browser only
+
+  async function refreshMe() {
+    try {
+      const response = await fetch(`/api/me?lang=${lang}`);
+      if (!response.ok) return;
+      const body = await response.json();
+      me = { remembered: body.remembered, words: body.words ?? {} };
+      $("me-status").textContent = body.message;
+    } catch {
+      return;
+    }
+    $("me-area").hidden = !me.remembered;
+    if (!me.remembered) return;
+    renderWords();
+    await loadHistory();
+  }
+
+  async function loadHistory() {
+    $("me-week").setAttribute("aria-pressed", String(period === "week"));
+    $("me-month").setAttribute("aria-pressed", String(period === "month"));
+    const response = await fetch(`/api/me/history?period=${period}&lang=${lang}`);
+    const body = await response.json().catch(() => ({}));
+    $("history-text").textContent = body.text ?? body.error ?? tr("error.error");
+    const chart = $("history-chart");
+    chart.hidden = !body.chart;
+    if (body.chart) {
+      chart.src = body.chart;
+      chart.alt = tr("web.me.history_alt", { caption: body.text });
+    } else {
+      chart.removeAttribute("src");
+    }
+  }
+
+  function renderToneChoices() {
+    const select = $("word-tone");
+    const chosen = select.value;
+    select.replaceChildren(
+      ...cat.pickable.map((label) => {
+        const option = document.createElement("option");
+        option.value = label;
+        option.textContent = `${emoji(label)} ${cat.labels[lang][label] ?? label}`;
+        return option;
+      }),
+    );
+    if (chosen) select.value = chosen;
+  }
+
+  function renderWords() {
+    const chosen = cat.pickable.filter((label) => me.words[label]);
+    $("words-list").textContent = chosen.length
+      ? tr("web.me.words_yours", {
+          items: chosen.map((label) => `${cat.labels[lang][label]} → ${me.words[label]}`).join(", "),
+        })
+      : tr("web.me.words_none");
+    $("words-reset").hidden = chosen.length === 0;
+  }
+
+  async function sendWords(body) {
+    const response = await fetch("/api/me/words", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...body, lang, remember: $("remember").checked }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    $("words-msg").textContent = answer.message ?? answer.error ?? tr("error.error");
+    if (!response.ok) return;
+    me = { remembered: true, words: answer.words ?? {} };
+    $("word").value = "";
+    if (last) renderAnswer();
+    await refreshMe();
   }
 
   // Wiring
 
   function wire() {
-    $("record").addEventListener("click", toggleRecording);
+    $("record").addEventListener("click", () => toggleRecording("listen"));
+    $("practice-record").addEventListener("click", () => toggleRecording("practice"));
+    $("practice-file").addEventListener("change", () => {
+      const file = $("practice-file").files[0];
+      if (file) sendAttempt(file, file.name);
+    });
+    $("practice-start").addEventListener("click", startPractice);
+    $("practice-next").addEventListener("click", startPractice);
+    $("practice-stop").addEventListener("click", stopPractice);
+    for (const tab of ["listen", "me", "practice"]) {
+      $(`tab-${tab}`).addEventListener("click", () => showTab(tab));
+    }
     $("file").addEventListener("change", () => {
       const file = $("file").files[0];
       if (file) analyse(file, file.name);
@@ -359,6 +647,24 @@
       applyLanguage();
     });
     $("forget").addEventListener("click", forget);
+    $("remember").checked = localStorage.getItem("voicemood.remember") === "1";
+    $("remember").addEventListener("change", () => {
+      const on = $("remember").checked;
+      if (on) localStorage.setItem("voicemood.remember", "1");
+      else localStorage.removeItem("voicemood.remember");
+      if (!on && me.remembered) status(tr("web.remember_stopped"));
+    });
+    for (const [id, which] of [["me-week", "week"], ["me-month", "month"]]) {
+      $(id).addEventListener("click", () => {
+        period = which;
+        loadHistory();
+      });
+    }
+    $("words-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      sendWords({ label: $("word-tone").value, word: $("word").value });
+    });
+    $("words-reset").addEventListener("click", () => sendWords({ reset: true }));
   }
 
   async function start() {

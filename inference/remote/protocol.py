@@ -1,0 +1,192 @@
+"""The wire format between the bot (client) and `voicemood worker` processes, and the keys.
+
+A request is one stream entry in `<prefix>:notes`: its id, task, the client's reply stream, a
+deadline (Unix seconds) and the note's windows as 16 kHz float32 PCM, concatenated, with their
+lengths. A reply is one entry in the client's own stream `<prefix>:replies:<client id>`.
+Two Lua scripts make the steps that must not be split atomic: admitting a request only while the
+backlog is under its bound, and writing a reply once (a done-key per request) together with the
+acknowledgement, so a note processed twice is still answered once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+GROUP = "workers"
+REPLY_TTL_S = 600  # a reply stream, a done-marker: gone this long after their last use
+REPLY_MAXLEN = 10_000  # a reply stream whose client died stops growing here
+
+Status = Literal["ok", "busy", "error"]
+
+# KEYS[1] stream; ARGV[1] backlog bound (entries), ARGV[2..] field/value pairs.
+# The stream holds only notes not yet answered (workers delete what they acknowledge),
+# so its length is the backlog, counted the same way by every bot replica.
+ADMIT = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+"""
+
+# KEYS[1] done-marker, KEYS[2] reply stream, KEYS[3] notes stream;
+# ARGV[1] group, ARGV[2] entry id, ARGV[3] ttl, ARGV[4] reply maxlen, ARGV[5..] reply fields.
+REPLY = """
+local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
+if first then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
+redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[3], ARGV[2])
+if first then return 1 end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Every key one deployment uses, under one prefix (VOICEMOOD_REDIS_PREFIX)."""
+
+    prefix: str = "voicemood"
+
+    @property
+    def notes(self) -> str:
+        return f"{self.prefix}:notes"
+
+    def replies(self, client_id: str) -> str:
+        return f"{self.prefix}:replies:{client_id}"
+
+    def done(self, request_id: str) -> str:
+        return f"{self.prefix}:done:{request_id}"
+
+    def heartbeat(self, worker_id: str) -> str:
+        return f"{self.prefix}:worker:{worker_id}"
+
+    @property
+    def heartbeats(self) -> str:
+        """The SCAN pattern of every worker's heartbeat key."""
+        return f"{self.prefix}:worker:*"
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    task: str
+    reply_to: str
+    deadline: float  # Unix seconds; a worker drops a request it takes after this
+    waveforms: list[np.ndarray]
+
+    def fields(self) -> dict[str, bytes | str]:
+        lengths = ",".join(str(len(w)) for w in self.waveforms)
+        pcm = b"".join(np.ascontiguousarray(w, "<f4").tobytes() for w in self.waveforms)
+        return {
+            "id": self.id,
+            "task": self.task,
+            "reply_to": self.reply_to,
+            "deadline": repr(self.deadline),
+            "lengths": lengths,
+            "pcm": pcm,
+        }
+
+    @classmethod
+    def parse(cls, fields: dict[bytes, bytes]) -> Request:
+        lengths = [int(n) for n in fields[b"lengths"].decode().split(",") if n]
+        pcm = np.frombuffer(fields[b"pcm"], "<f4")
+        if sum(lengths) != len(pcm):
+            raise ValueError(f"request carries {len(pcm)} samples, its lengths say {sum(lengths)}")
+        bounds = np.cumsum([0, *lengths])
+        return cls(
+            id=fields[b"id"].decode(),
+            task=fields[b"task"].decode(),
+            reply_to=fields[b"reply_to"].decode(),
+            deadline=float(fields[b"deadline"]),
+            waveforms=[
+                pcm[a:b].astype(np.float32) for a, b in zip(bounds, bounds[1:], strict=False)
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class Reply:
+    request_id: str
+    status: Status
+    model: str = ""
+    labels: tuple[str, ...] = ()
+    rows: np.ndarray | None = None
+    message: str = ""  # an error's text, for the bot's log (never shown to users as is)
+
+    def fields(self) -> dict[str, bytes | str]:
+        fields: dict[str, bytes | str] = {
+            "id": self.request_id,
+            "status": self.status,
+            "model": self.model,
+            "labels": json.dumps(list(self.labels)),
+            "message": self.message,
+        }
+        if self.rows is not None:
+            rows = np.ascontiguousarray(self.rows, "<f4")
+            fields["shape"] = f"{rows.shape[0]},{rows.shape[1]}"
+            fields["rows"] = rows.tobytes()
+        return fields
+
+    @classmethod
+    def parse(cls, fields: dict[bytes, bytes]) -> Reply:
+        rows = None
+        if b"rows" in fields:
+            height, width = (int(n) for n in fields[b"shape"].decode().split(","))
+            rows = np.frombuffer(fields[b"rows"], "<f4").reshape(height, width).copy()
+        status = fields[b"status"].decode()
+        if status not in ("ok", "busy", "error"):
+            raise ValueError(f"unknown reply status {status!r}")
+        return cls(
+            request_id=fields[b"id"].decode(),
+            status=status,  # type: ignore[arg-type]
+            model=fields.get(b"model", b"").decode(),
+            labels=tuple(json.loads(fields.get(b"labels", b"[]"))),
+            rows=rows,
+            message=fields.get(b"message", b"").decode(),
+        )
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """What a live worker says about itself, under a key that expires unless renewed."""
+
+    worker_id: str
+    model: str
+    labels: tuple[str, ...]
+    host: str
+    pid: int
+    in_flight: int  # notes taken and not yet answered
+    processed: int  # notes answered since start
+    started: float  # Unix seconds
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "worker_id": self.worker_id,
+                "model": self.model,
+                "labels": list(self.labels),
+                "host": self.host,
+                "pid": self.pid,
+                "in_flight": self.in_flight,
+                "processed": self.processed,
+                "started": self.started,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Heartbeat:
+        data = json.loads(text)
+        return cls(
+            worker_id=str(data["worker_id"]),
+            model=str(data["model"]),
+            labels=tuple(data["labels"]),
+            host=str(data["host"]),
+            pid=int(data["pid"]),
+            in_flight=int(data["in_flight"]),
+            processed=int(data["processed"]),
+            started=float(data["started"]),
+        )

@@ -1,0 +1,254 @@
+"""The loop of one `voicemood worker` process: take notes from the stream, answer, acknowledge.
+
+Notes are read through the consumer group and handed to an ordinary InferenceWorker, so they are
+batched exactly as in process (equal lengths only). The reply is written and the entry
+acknowledged in one script, after the rows exist: a worker killed mid-note leaves its entries
+pending, and any worker claims entries idle longer than `claim_after_s` (XAUTOCLAIM). A live
+worker keeps its own slow notes from being claimed by touching them every heartbeat. A note
+processed twice is answered once (a done-marker per request). When Redis restarts, the worker
+retries until it is back and creates the group again if the data was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from inference.errors import Busy
+from inference.remote.protocol import (
+    GROUP,
+    REPLY,
+    REPLY_MAXLEN,
+    REPLY_TTL_S,
+    Heartbeat,
+    Keys,
+    Reply,
+    Request,
+)
+from inference.worker import InferenceWorker
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    prefix: str = "voicemood"
+    notes_at_once: int = 8  # notes taken from the stream and not yet answered, at most
+    claim_after_s: float = 30.0  # a note pending this long with no sign of life is claimed
+    heartbeat_s: float = 2.0  # the heartbeat key lives three times this
+    worker_id: str = ""  # unset: host-pid-random
+
+
+class StreamServer:
+    """Serves the stream's notes with `worker` until `stop` is set; then drains what it took."""
+
+    def __init__(self, redis: Redis, worker: InferenceWorker, config: ServeConfig) -> None:
+        self.redis, self.worker, self.config = redis, worker, config
+        self.keys = Keys(config.prefix)
+        self.worker_id = config.worker_id or (
+            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        )
+        self._reply = redis.register_script(REPLY)
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._room = asyncio.Event()
+        self._processed = 0
+        self._started = time.time()
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        helpers = [
+            loop.create_task(self._claim_loop(stop), name="claim"),
+            loop.create_task(self._heartbeat_loop(stop), name="heartbeat"),
+        ]
+        log.info("worker %s serving %s from %s", self.worker_id, self.worker.name, self.keys.notes)
+        try:
+            await self._read_loop(stop)
+            if self._in_flight:
+                await asyncio.wait(list(self._in_flight.values()))
+        finally:
+            # Not cancelled: cancelling redis-py 8.1 inside a command can leave it hanging.
+            stop.set()
+            await asyncio.wait(helpers, timeout=10)
+            with contextlib.suppress(Exception):
+                await self.redis.delete(self.keys.heartbeat(self.worker_id))
+
+    @property
+    def room(self) -> int:
+        return self.config.notes_at_once - len(self._in_flight)
+
+    async def _read_loop(self, stop: asyncio.Event) -> None:
+        """New entries for this consumer, as many as there is room for, until stopped."""
+        while not stop.is_set():
+            try:
+                await self._ensure_group()
+                break
+            except Exception as error:
+                log.warning("Redis unreachable (%s); retrying", error)
+                await asyncio.sleep(0.5)
+        while not stop.is_set():
+            if self.room <= 0:
+                self._room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), 0.5)  # and see `stop` twice a second
+                continue
+            try:
+                found: Any = await self.redis.xreadgroup(
+                    GROUP,
+                    self.worker_id,
+                    {self.keys.notes: ">"},
+                    count=self.room,
+                    block=500,
+                )
+            except Exception as error:
+                if not await self._recover(error):
+                    await asyncio.sleep(0.5)
+                continue
+            for _stream, entries in found or []:
+                for entry_id, fields in entries:
+                    self._take(entry_id.decode(), fields)
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        """Claim entries another (dead) worker took and left idle past `claim_after_s`."""
+        idle_ms = int(self.config.claim_after_s * 1000)
+        while not stop.is_set():
+            await _nap(stop, max(0.2, self.config.claim_after_s / 4))
+            if stop.is_set():
+                return
+            if self.room <= 0:
+                continue
+            try:
+                result: Any = await self.redis.xautoclaim(
+                    self.keys.notes, GROUP, self.worker_id, idle_ms, "0-0", count=self.room
+                )
+            except Exception as error:
+                await self._recover(error)
+                continue
+            for entry_id, fields in result[1]:
+                if fields:  # deleted entries come back empty: already answered
+                    log.info("claimed note %s left by another worker", entry_id.decode())
+                    self._take(entry_id.decode(), fields)
+
+    async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
+        """Say this worker is alive (and what it serves); touch its own notes so none is claimed."""
+        ttl_ms = int(self.config.heartbeat_s * 3000)
+        while not stop.is_set():
+            beat = Heartbeat(
+                worker_id=self.worker_id,
+                model=self.worker.name,
+                labels=self.worker.labels,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                in_flight=len(self._in_flight),
+                processed=self._processed,
+                started=self._started,
+            )
+            try:
+                await self.redis.set(self.keys.heartbeat(self.worker_id), beat.to_json(), px=ttl_ms)
+                if self._in_flight:
+                    # Resets their idle time: a slow note is not a dead worker's note.
+                    await self.redis.xclaim(
+                        self.keys.notes,
+                        GROUP,
+                        self.worker_id,
+                        0,
+                        list(self._in_flight),
+                        justid=True,
+                    )
+            except Exception as error:
+                log.debug("heartbeat failed: %s", error)
+            await _nap(stop, self.config.heartbeat_s)
+
+    def _take(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+        if entry_id in self._in_flight:
+            return  # already working on it (claimed back from ourselves)
+        task = asyncio.get_running_loop().create_task(self._answer(entry_id, fields))
+        self._in_flight[entry_id] = task
+        task.add_done_callback(lambda _: self._done(entry_id))
+
+    def _done(self, entry_id: str) -> None:
+        self._in_flight.pop(entry_id, None)
+        self._room.set()
+
+    async def _answer(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+        try:
+            request = Request.parse(fields)
+        except Exception:
+            log.warning("dropped unreadable note %s", entry_id, exc_info=True)
+            await self._forget(entry_id)
+            return
+        if time.time() > request.deadline:
+            await self._forget(entry_id)  # its sender has stopped waiting
+            return
+        try:
+            rows = await self.worker.run_many(request.waveforms)
+            model = rows.model
+            reply = Reply(request.id, "ok", model.name, model.labels, rows.values)
+        except Busy as error:
+            reply = Reply(request.id, "busy", self.worker.name, message=str(error))
+        except Exception as error:
+            log.exception("note %s failed", entry_id)
+            reply = Reply(request.id, "error", self.worker.name, message=str(error))
+        await self._send(entry_id, request, reply)
+
+    async def _send(self, entry_id: str, request: Request, reply: Reply) -> None:
+        """Write the reply and acknowledge, retrying while Redis is away and the sender waits."""
+        fields = reply.fields()
+        args: list[bytes | str | int] = [GROUP, entry_id, REPLY_TTL_S, REPLY_MAXLEN]
+        args += [x for pair in fields.items() for x in pair]
+        keys = [self.keys.done(request.id), request.reply_to, self.keys.notes]
+        while True:
+            try:
+                first = await self._reply(keys=keys, args=args)
+            except Exception as error:
+                if time.time() > request.deadline:
+                    log.warning("gave up answering note %s: %s", entry_id, error)
+                    return
+                await asyncio.sleep(0.3)
+                continue
+            if first:
+                self._processed += 1
+            else:
+                log.info("note %s was already answered by another worker", entry_id)
+            return
+
+    async def _forget(self, entry_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.redis.xack(self.keys.notes, GROUP, entry_id)
+            await self.redis.xdel(self.keys.notes, entry_id)
+
+    async def _ensure_group(self) -> None:
+        """Create the group (and the stream) if missing; from id 0, so waiting notes count."""
+        from redis.exceptions import ResponseError
+
+        try:
+            await self.redis.xgroup_create(self.keys.notes, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def _recover(self, error: Exception) -> bool:
+        """After a failed command: True when the group was recreated (Redis lost its data)."""
+        if "NOGROUP" in str(error):
+            log.warning("the consumer group is gone (Redis lost its data?); creating it again")
+            with contextlib.suppress(Exception):
+                await self._ensure_group()
+                return True
+            return False
+        log.warning("Redis unreachable (%s); retrying", error)
+        return False
+
+
+async def _nap(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less when `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
