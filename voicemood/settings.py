@@ -170,7 +170,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("telegram_token", "discord_token", "database_url", mode="before")
+    @field_validator("telegram_token", "discord_token", "database_url", "redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """VOICEMOOD_DISCORD_TOKEN= (empty, e.g. to switch a bot off in one container) is unset."""
