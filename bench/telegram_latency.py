@@ -60,6 +60,8 @@ class Run:
     burst_other: int = 0
     burst_lost: int = 0
     burst_wall_s: float = 0.0
+    # Each answered burst note's time from the burst's start to its answer.
+    burst_latency_s: list[float] = field(default_factory=list)
 
 
 def main() -> None:
@@ -168,6 +170,7 @@ async def _burst(
             break
         answers[_key(call)] = call
     result.burst_wall_s = max((c.time for c in answers.values()), default=start) - start
+    result.burst_latency_s = sorted(c.time - start for c in answers.values())
     for call in answers.values():
         text = call.params.get("text", "")
         if "reply_markup" in call.params:
