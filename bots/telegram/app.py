@@ -25,6 +25,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -144,17 +145,19 @@ def build_application(
     download_limit_bytes: int | None = FileSizeLimit.FILESIZE_DOWNLOAD,
     digest_check_s: float = 60.0,
     flood_retries: int = 3,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> TelegramApp:
     """The Application with every handler; `download_limit_bytes` is None for a local Bot API.
 
     Voice notes are processed concurrently (up to `concurrent_updates` at a time): the shared
-    worker's bounded queue, not this adapter, decides when to answer "busy".
+    worker's bounded queue, not this adapter, decides when to answer "busy". `rate_limiter`
+    replaces the in-process flood limits (bots.telegram.ratelimit shares them between replicas).
     """
     builder = (
         ApplicationBuilder()
         .token(token)
         .concurrent_updates(concurrent_updates)
-        .rate_limiter(AIORateLimiter(max_retries=flood_retries))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=flood_retries))
         # A burst shares the connection pool with downloads: wait for a free connection.
         .pool_timeout(30.0)
     )

@@ -105,6 +105,14 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
     if settings.telegram_token is not None:
         from bots.telegram.app import start_telegram
 
+        limiter = None
+        if settings.redis_url is not None:
+            from bots.telegram.ratelimit import SharedRateLimiter
+
+            # Replicas share Telegram's flood limits through the same Redis as the workers.
+            limiter = SharedRateLimiter(
+                settings.redis_url.get_secret_value(), settings.redis_prefix
+            )
         started.append(
             await start_telegram(
                 service,
@@ -119,6 +127,7 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
                     if settings.telegram_webhook_secret is not None
                     else None
                 ),
+                rate_limiter=limiter,
             )
         )
         log.info("Telegram bot started")
