@@ -19,7 +19,6 @@ from inference.answer import Prediction, Segment, make_prediction
 from inference.audio import Audio, DecodeLimits, decode_async
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
-from inference.models.base import EmbeddingModel
 from inference.worker import SharedWorker
 
 log = logging.getLogger(__name__)
@@ -98,21 +97,11 @@ class Analyzer:
             else None
         )
         try:
-            embedding = None
-            if self.worker.embeds:
-                result = await self.worker.run_many(waves, task="embed")
-                model = result.model
-                assert isinstance(model, EmbeddingModel)
-                embedding = _note_embedding(result.values, windows)
-                usable = (
-                    baseline
-                    if baseline is not None and baseline.dim == model.embedding_dim
-                    else None
-                )
-                rows = model.classify(result.values, usable)
-            else:
-                result = await self.worker.run_many(waves)
-                model, rows = result.model, result.values
+            heard = await self.worker.hear(waves, baseline)
+            model, rows = heard.model, heard.rows
+            embedding = (
+                _note_embedding(heard.embeddings, windows) if heard.embeddings is not None else None
+            )
         except BaseException:
             if measuring is not None:
                 measuring.cancel()

@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
 from inference.models.base import EmbeddingModel, EmotionModel
 
@@ -31,6 +32,16 @@ class Rows:
     """A request's answer: one row per clip, and the model that produced every one of them."""
 
     values: np.ndarray
+    model: EmotionModel
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A note heard against a speaker's usual voice: probabilities per window, the windows'
+    embeddings (None when the model gives none), and the model that produced both."""
+
+    rows: np.ndarray
+    embeddings: np.ndarray | None
     model: EmotionModel
 
 
@@ -64,6 +75,10 @@ class SharedWorker(Protocol):
     async def close(self) -> None: ...
 
     async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows: ...
+
+    async def hear(
+        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+    ) -> Heard: ...
 
     async def __aenter__(self) -> object: ...
 
@@ -147,6 +162,21 @@ class InferenceWorker:
     def embeds(self) -> bool:
         """True when the current model can return embeddings (`run_many(..., task="embed")`)."""
         return isinstance(self.model, EmbeddingModel)
+
+    async def hear(
+        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+    ) -> Heard:
+        """One note's windows heard against `baseline` (a speaker's usual voice, when it fits
+        the model's embeddings), with the embeddings that update it; a model that gives no
+        embeddings answers its plain probabilities."""
+        if not self.embeds:
+            rows = await self.run_many(waveforms)
+            return Heard(rows.values, None, rows.model)
+        embedded = await self.run_many(waveforms, task="embed")
+        model = embedded.model
+        assert isinstance(model, EmbeddingModel)
+        usable = baseline if baseline is not None and baseline.dim == model.embedding_dim else None
+        return Heard(model.classify(embedded.values, usable), embedded.values, model)
 
     def swap(self, model: EmotionModel) -> EmotionModel:
         """Serve new requests with `model`; requests already admitted finish on the old one.

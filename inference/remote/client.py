@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
 from inference.remote.protocol import ADMIT, Heartbeat, Keys, Reply, Request
-from inference.worker import Rows, Task, WorkerConfig
+from inference.worker import Heard, Rows, Task, WorkerConfig
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -79,7 +80,11 @@ class RemoteWorker:
     @property
     def name(self) -> str:
         """The model the workers serve (the last answer's, else a heartbeat's)."""
-        return self._model.name if self._model is not None else "remote"
+        if self._model is not None:
+            return self._model.name
+        # Before the first answer: what a live worker says it serves (a speaker's baseline is
+        # kept per model, so the first note after a restart is heard against it too).
+        return self.workers[0].model if self.workers else "remote"
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -87,9 +92,9 @@ class RemoteWorker:
 
     @property
     def embeds(self) -> bool:
-        # Embeddings need the head here to read them against a speaker's baseline; remote
-        # workers answer with probabilities only.
-        return False
+        # A note is sent with the speaker's baseline and heard against it by the worker, whose
+        # model holds the head (`hear`); a worker whose model gives no embeddings ignores it.
+        return True
 
     @property
     def running(self) -> bool:
@@ -121,19 +126,44 @@ class RemoteWorker:
     async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows:
         """Rows for all windows of one note, from whichever worker takes it; Busy when full."""
         if task != "predict":
-            raise TypeError("remote workers answer with probabilities only")
-        if self._closing:
-            raise Busy(RESTARTING)
-        await self.start()
+            raise TypeError("remote workers answer with probabilities (or `hear`) only")
         if len(waveforms) == 0:
             model = self._model or RemoteModel(self.name, self.labels)
             return Rows(np.zeros((0, len(model.labels)), np.float32), model)
+        reply = await self._ask(waveforms, "predict", None)
+        return self._rows(reply, len(waveforms))
+
+    async def hear(
+        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+    ) -> Heard:
+        """A note heard by a worker against the speaker's usual voice, sent with it; the
+        windows' embeddings come back to update it (None from a model that gives none)."""
+        if len(waveforms) == 0:
+            model = self._model or RemoteModel(self.name, self.labels)
+            return Heard(np.zeros((0, len(model.labels)), np.float32), None, model)
+        reply = await self._ask(waveforms, "hear", baseline)
+        rows = self._rows(reply, len(waveforms))
+        embeddings = reply.embeddings
+        if embeddings is not None and embeddings.shape[0] != len(waveforms):
+            raise RuntimeError(
+                f"a remote worker embedded {embeddings.shape[0]} of {len(waveforms)} clips"
+            )
+        return Heard(rows.values, embeddings, rows.model)
+
+    async def _ask(
+        self, waveforms: Sequence[np.ndarray], task: str, baseline: SpeakerBaseline | None
+    ) -> Reply:
+        """Queue one note for the workers and wait for its reply; Busy when the backlog is full."""
+        if self._closing:
+            raise Busy(RESTARTING)
+        await self.start()
         request = Request(
             id=uuid.uuid4().hex,
             task=task,
             reply_to=self.keys.replies(self.client_id),
             deadline=time.time() + self.remote.request_timeout_s,
             waveforms=[np.asarray(w, np.float32) for w in waveforms],
+            baseline=baseline,
         )
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[request.id] = future
@@ -157,7 +187,7 @@ class RemoteWorker:
                 ) from None
         finally:
             self._pending.pop(request.id, None)
-        return self._rows(reply, len(waveforms))
+        return reply
 
     def _rows(self, reply: Reply, clips: int) -> Rows:
         if reply.status == "busy":

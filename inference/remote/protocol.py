@@ -16,6 +16,8 @@ from typing import Literal
 
 import numpy as np
 
+from inference.baseline import SpeakerBaseline
+
 GROUP = "workers"
 REPLY_TTL_S = 600  # a reply stream, a done-marker: gone this long after their last use
 REPLY_MAXLEN = 10_000  # a reply stream whose client died stops growing here
@@ -77,11 +79,13 @@ class Request:
     reply_to: str
     deadline: float  # Unix seconds; a worker drops a request it takes after this
     waveforms: list[np.ndarray]
+    # task "hear": the speaker's usual voice (their baseline's count, mean and M2), or None.
+    baseline: SpeakerBaseline | None = None
 
     def fields(self) -> dict[str, bytes | str]:
         lengths = ",".join(str(len(w)) for w in self.waveforms)
         pcm = b"".join(np.ascontiguousarray(w, "<f4").tobytes() for w in self.waveforms)
-        return {
+        fields: dict[str, bytes | str] = {
             "id": self.id,
             "task": self.task,
             "reply_to": self.reply_to,
@@ -89,6 +93,11 @@ class Request:
             "lengths": lengths,
             "pcm": pcm,
         }
+        if self.baseline is not None:
+            fields["b_count"] = str(self.baseline.count)
+            fields["b_mean"] = np.ascontiguousarray(self.baseline.mean, "<f4").tobytes()
+            fields["b_m2"] = np.ascontiguousarray(self.baseline.m2, "<f4").tobytes()
+        return fields
 
     @classmethod
     def parse(cls, fields: dict[bytes, bytes]) -> Request:
@@ -97,6 +106,13 @@ class Request:
         if sum(lengths) != len(pcm):
             raise ValueError(f"request carries {len(pcm)} samples, its lengths say {sum(lengths)}")
         bounds = np.cumsum([0, *lengths])
+        baseline = None
+        if b"b_count" in fields:
+            mean = np.frombuffer(fields[b"b_mean"], "<f4").copy()
+            m2 = np.frombuffer(fields[b"b_m2"], "<f4").copy()
+            if mean.shape != m2.shape:
+                raise ValueError("a baseline's mean and M2 differ in width")
+            baseline = SpeakerBaseline(int(fields[b"b_count"]), mean, m2)
         return cls(
             id=fields[b"id"].decode(),
             task=fields[b"task"].decode(),
@@ -105,6 +121,7 @@ class Request:
             waveforms=[
                 pcm[a:b].astype(np.float32) for a, b in zip(bounds, bounds[1:], strict=False)
             ],
+            baseline=baseline,
         )
 
 
@@ -116,6 +133,8 @@ class Reply:
     labels: tuple[str, ...] = ()
     rows: np.ndarray | None = None
     message: str = ""  # an error's text, for the bot's log (never shown to users as is)
+    # task "hear" on a model that embeds: each window's embedding (to update the baseline).
+    embeddings: np.ndarray | None = None
 
     def fields(self) -> dict[str, bytes | str]:
         fields: dict[str, bytes | str] = {
@@ -129,14 +148,16 @@ class Reply:
             rows = np.ascontiguousarray(self.rows, "<f4")
             fields["shape"] = f"{rows.shape[0]},{rows.shape[1]}"
             fields["rows"] = rows.tobytes()
+        if self.embeddings is not None:
+            embedded = np.ascontiguousarray(self.embeddings, "<f4")
+            fields["e_shape"] = f"{embedded.shape[0]},{embedded.shape[1]}"
+            fields["embeddings"] = embedded.tobytes()
         return fields
 
     @classmethod
     def parse(cls, fields: dict[bytes, bytes]) -> Reply:
-        rows = None
-        if b"rows" in fields:
-            height, width = (int(n) for n in fields[b"shape"].decode().split(","))
-            rows = np.frombuffer(fields[b"rows"], "<f4").reshape(height, width).copy()
+        rows = _matrix(fields, b"rows", b"shape")
+        embeddings = _matrix(fields, b"embeddings", b"e_shape")
         status = fields[b"status"].decode()
         if status not in ("ok", "busy", "error"):
             raise ValueError(f"unknown reply status {status!r}")
@@ -147,7 +168,15 @@ class Reply:
             labels=tuple(json.loads(fields.get(b"labels", b"[]"))),
             rows=rows,
             message=fields.get(b"message", b"").decode(),
+            embeddings=embeddings,
         )
+
+
+def _matrix(fields: dict[bytes, bytes], data: bytes, shape: bytes) -> np.ndarray | None:
+    if data not in fields:
+        return None
+    height, width = (int(n) for n in fields[shape].decode().split(","))
+    return np.frombuffer(fields[data], "<f4").reshape(height, width).copy()
 
 
 @dataclass(frozen=True)

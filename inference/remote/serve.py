@@ -190,9 +190,22 @@ class StreamServer:
             await self._forget(entry_id)  # its sender has stopped waiting
             return
         try:
-            rows = await self.worker.run_many(request.waveforms)
-            model = rows.model
-            reply = Reply(request.id, "ok", model.name, model.labels, rows.values)
+            if request.task == "hear":
+                # Heard against the speaker's usual voice, sent with the note; the embeddings
+                # go back so the bot can update it (the worker keeps nothing of the person).
+                heard = await self.worker.hear(request.waveforms, request.baseline)
+                reply = Reply(
+                    request.id,
+                    "ok",
+                    heard.model.name,
+                    heard.model.labels,
+                    heard.rows,
+                    embeddings=heard.embeddings,
+                )
+            else:
+                rows = await self.worker.run_many(request.waveforms)
+                model = rows.model
+                reply = Reply(request.id, "ok", model.name, model.labels, rows.values)
         except Busy as error:
             reply = Reply(request.id, "busy", self.worker.name, message=str(error))
         except Exception as error:
