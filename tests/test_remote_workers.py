@@ -247,12 +247,21 @@ async def _health(env: dict[str, str]) -> tuple[int, str]:
 ALICE = make_user(1001, "Alice", username="alice")
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path) -> str | Path:
+    """A SQLite file, or a fresh database on the tests' PostgreSQL server."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_server").fresh_database())
+    return tmp_path / "db.sqlite3"
+
+
 async def test_telegram_voice_note_is_answered_by_a_remote_worker(
-    redis_server, redis_prefix, model_dir, make_audio, tmp_path
+    redis_server, redis_prefix, model_dir, make_audio, tmp_path, database
 ):
+    """The scaled setup end to end: PTB, a remote worker over Redis, and SQLite or PostgreSQL."""
     ogg = make_audio("note.ogg", 2.0).read_bytes()
     worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)
-    store = await Store.open(tmp_path / "db.sqlite3", tmp_path / "data")
+    store = await Store.open(database, tmp_path / "data")
     try:
         async with remote(redis_server.url, redis_prefix) as client, FakeTelegram() as fake:
             service = build_service(Analyzer(client, NO_CUES), store)
@@ -273,10 +282,14 @@ async def test_telegram_voice_note_is_answered_by_a_remote_worker(
                         == message["message_id"]
                     )
                 )
+                ok = answer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                fake.press_button(private_chat(ALICE), ALICE, answer.result["message_id"], ok)
+                await fake.wait_for("answerCallbackQuery")
             finally:
                 await bot.stop()
         note_id = int(answer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"][3:])
         stored = await store.get_note(note_id)
+        votes = await store.votes(note_id)
     finally:
         await store.close()
         assert await worker.stop() == 0
@@ -284,6 +297,7 @@ async def test_telegram_voice_note_is_answered_by_a_remote_worker(
     assert any(label_name("en", label) in text for label in ("neutral", "happy", "sad", "angry"))
     assert t("en", "error.busy") not in text and t("en", "error.error") not in text
     assert stored.model == MODEL and label_name("en", stored.label) in text
+    assert [v.label for v in votes] == [stored.label]  # the 👍 confirmed it, stored once
 
 
 async def test_voicemood_run_with_a_redis_url_answers_through_a_worker_and_keeps_the_url_out_of_logs(

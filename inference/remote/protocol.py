@@ -68,8 +68,10 @@ class Keys:
 
     @property
     def heartbeats(self) -> str:
-        """The SCAN pattern of every worker's heartbeat key."""
-        return f"{self.prefix}:worker:*"
+        """The SCAN pattern of every worker's heartbeat key (the prefix's own glob characters,
+        such as a test's "[param]", are escaped, or they would match other keys or none)."""
+        escaped = "".join("\\" + c if c in "\\*?[]" else c for c in self.prefix)
+        return f"{escaped}:worker:*"
 
 
 @dataclass(frozen=True)
