@@ -69,10 +69,17 @@ async def start_worker(
         )
     worker = WorkerProcess(process, log)
     if wait:
-        async with asyncio.timeout(120):
-            while not any(w.pid == worker.pid for w in await heartbeats(url, prefix)):
-                assert process.returncode is None, worker.text()[-3000:]
-                await asyncio.sleep(0.1)
+        try:
+            async with asyncio.timeout(120):
+                while not any(w.pid == worker.pid for w in await heartbeats(url, prefix)):
+                    assert process.returncode is None, worker.text()[-3000:]
+                    await asyncio.sleep(0.1)
+        except BaseException:
+            # A worker that never showed up must not outlive the test (it would keep retrying).
+            if process.returncode is None:
+                worker.kill()
+                await process.wait()
+            raise
     return worker
 
 
