@@ -6,7 +6,6 @@ and (end to end) the real python-telegram-bot client against the fake Bot API.""
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import sys
 import time
@@ -30,6 +29,7 @@ from tests.model_factory import compact_folder
 from tests.remote_workers import heartbeats, remote, start_worker, worker_env
 from tests.servers_redis import redis_prefix, redis_server  # noqa: F401  (fixtures)
 from tests.subprocess_env import voicemood_env
+from tests.test_cli_run import _web_url
 from voicemood.wiring import build_service
 
 VERSION = "v1"
@@ -338,14 +338,3 @@ async def test_voicemood_run_with_a_redis_url_answers_through_a_worker_and_keeps
     assert process.returncode == 0, everything[-3000:]
     assert answer["model"] == MODEL and answer["label"] in ("neutral", "happy", "sad", "angry")
     assert redis_server.url not in everything  # the URL may hold a password
-
-
-async def _web_url(process: asyncio.subprocess.Process, logs: list[str]) -> str:
-    assert process.stderr is not None
-    while True:
-        line = (await process.stderr.readline()).decode(errors="replace")
-        if not line:
-            raise AssertionError("voicemood run ended early:\n" + "".join(logs))
-        logs.append(line)
-        if match := re.search(r"web page at (http://\S+)", line):
-            return match[1]
