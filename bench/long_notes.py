@@ -253,7 +253,9 @@ class _CachedEmbedding(_Cached):
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
         return self._rows("embed", batch)
 
-    def classify(self, embeddings: np.ndarray, baseline: object | None = None) -> np.ndarray:
+    def classify(
+        self, embeddings: np.ndarray, baseline: object | None = None, **_context: object
+    ) -> np.ndarray:
         return np.asarray(self.model.classify(embeddings, baseline))  # type: ignore[attr-defined]
 
 

@@ -107,10 +107,7 @@ def _labels(clips: list[Clip]) -> tuple[str, ...]:
 
 
 def _rows(embedded: EmbeddedClips, keep: Callable[[Clip], bool]) -> EmbeddedClips:
-    rows = [i for i, clip in enumerate(embedded.clips) if keep(clip)]
-    return EmbeddedClips(
-        [embedded.clips[i] for i in rows], embedded.vectors[rows], embedded.copy[rows]
-    )
+    return embedded.take([i for i, clip in enumerate(embedded.clips) if keep(clip)])
 
 
 def _align(probs: np.ndarray, labels: tuple[str, ...], every: tuple[str, ...]) -> np.ndarray:

@@ -111,6 +111,32 @@ def read_emodb(root: Path) -> list[Clip]:
     return clips
 
 
+# --- nEMO (Polish) and the Korean set: the shared copies' metadata.csv layout ------------------
+
+
+def read_nemo(root: Path) -> list[Clip]:
+    """nEMO (Christop 2024): Polish acted speech, 9 speakers, Ogg/Opus, in the shared layout."""
+    return _read_metadata(root, "nemo")
+
+
+def read_korean(root: Path) -> list[Clip]:
+    """Korean acted speech (emotiontts): 5 speakers reading the same sentences in 4 emotions."""
+    return _read_metadata(root, "korean")
+
+
+def _read_metadata(root: Path, corpus: str) -> list[Clip]:
+    root = _folder(root)
+    return [
+        Clip(
+            path=root / row["path"],
+            label=to_canonical(row["emotion"], corpus),
+            speaker=f"{corpus}:{row['speaker'].strip()}",
+            corpus=corpus,
+        )
+        for row in _csv_rows(root / "metadata.csv")
+    ]
+
+
 # --- URDU (evaluation only) ---------------------------------------------------------------------
 
 
@@ -425,7 +451,24 @@ READERS: dict[str, Callable[[Path], list[Clip]]] = {
     "aihub6": read_aihub6,
     "aihub7": read_aihub7,
     "kesdy18": read_kesdy18,
+    "nemo": read_nemo,
+    "korean": read_korean,
     "urdu": read_urdu,
+}
+
+# The language each corpus speaks (ISO 639-1): the language baselines are kept per language.
+CORPUS_LANGUAGES: dict[str, str] = {
+    "ravdess": "en",
+    "emodb": "de",
+    "crema-d": "en",
+    "tess": "en",
+    "iemocap": "en",
+    "aihub6": "ko",
+    "aihub7": "ko",
+    "kesdy18": "ko",
+    "nemo": "pl",
+    "korean": "ko",
+    "urdu": "ur",
 }
 
 

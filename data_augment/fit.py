@@ -78,6 +78,13 @@ class TrainConfig:
     head_c: float = 0.03
     encoder: str | None = None
     cache_dir: str = "~/.cache/voicemood"
+    # --arch whisper-head: which encoder stages the head reads ("all": seven, "last": the first
+    # heads' input), the short voiced crops and babble copies made of every training clip, and a
+    # weight per corpus (a small corpus of the users' own language counts more).
+    head_stages: str = "all"
+    head_crops: int = 1
+    head_babble: int = 1
+    corpus_weights: tuple[tuple[str, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -195,7 +195,7 @@ def retrain(
     timings["embed"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    both = _concat(acted_e, feedback_e)
+    both = EmbeddedClips.concat(acted_e, feedback_e)
     weights = np.where(np.arange(len(both.clips)) < len(acted_e.clips), 1.0, config.feedback_weight)
     speaker = np.array([clip.speaker for clip in both.clips])
     is_guard = np.isin(speaker, list(guard))
@@ -445,11 +445,3 @@ def _compare(old: WhisperHeadModel, new: WhisperHeadModel, clips: EmbeddedClips)
 
 def _speakers(n: int) -> str:
     return f"{n} speaker" if n == 1 else f"{n} speakers"
-
-
-def _concat(a: EmbeddedClips, b: EmbeddedClips) -> EmbeddedClips:
-    return EmbeddedClips(
-        [*a.clips, *b.clips],
-        np.concatenate([a.vectors, b.vectors]),
-        np.concatenate([a.copy, b.copy]),
-    )

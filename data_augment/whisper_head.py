@@ -21,12 +21,22 @@ from pathlib import Path
 import numpy as np
 
 from data_augment.calibrate import Calibration, fit_temperature
-from data_augment.datasets import SpeakerSplit
+from data_augment.datasets import CORPUS_LANGUAGES, SpeakerSplit
 from data_augment.embeddings import EmbeddedClips, EmbeddingCache, embed_clips
 from data_augment.scoring import Evaluation, score
-from inference.encoder import WhisperEncoder
+from inference.baseline import SpeakerBaseline
+from inference.encoder import Encoder
+from inference.encoder import open_encoder as _open_encoder
 from inference.labels import CANONICAL_LABELS
 from inference.models.whisper_head import HeadCard, Heads, LinearHead, WhisperHeadModel, save_head
+
+# `c` is the inverse penalty per this many (weighted) rows: see _fit_linear.
+ROWS_PER_C = 1000
+
+
+# Upper edges (seconds of speech) of the length buckets that get a temperature of their own; a
+# longer note uses the main temperature. Chosen where the held-out error rate changes (bench/head.py).
+LENGTH_EDGES_S = (1.0, 1.5, 2.5)
 
 
 @dataclass(frozen=True)
@@ -37,13 +47,17 @@ class HeadFit:
     labels: tuple[str, ...]
     calibration: Calibration | None
     speaker_calibration: Calibration | None
+    # (longest seconds, temperature) per length bucket, shortest first (HeadCard's).
+    length_temperatures: tuple[tuple[float, float], ...] = ()
 
 
-def open_encoder(encoder: str | None, cache_dir: Path) -> tuple[WhisperEncoder, EmbeddingCache]:
+def open_encoder(
+    encoder: str | None, cache_dir: Path, stages: str = "all"
+) -> tuple[Encoder, EmbeddingCache]:
     """The encoder and the embedding cache beside the assembled encoder."""
     cache_dir = Path(cache_dir).expanduser()
     return (
-        WhisperEncoder(encoder, cache_dir=cache_dir),
+        _open_encoder(encoder, stages=stages, cache_dir=cache_dir),
         EmbeddingCache(cache_dir / "embeddings.sqlite3"),
     )
 
@@ -71,6 +85,7 @@ def fit_heads(
     mean = train.vectors.mean(axis=0)
     std = train.vectors.std(axis=0) + 1e-6
     population = _fit_linear(train.vectors, y, mean, std, len(labels), c, weights, seed)
+    languages = language_statistics(train)
     speaker = None
     if speaker_head:
         z = per_speaker_standardised(train)
@@ -82,6 +97,7 @@ def fit_heads(
             mean.astype(np.float32), std.astype(np.float32), fitted.weight, fitted.bias
         )
     calibration = speaker_calibration = None
+    by_length: tuple[tuple[float, float], ...] = ()
     if val is not None and len(val.clips):
         known = [i for i, clip in enumerate(val.clips) if clip.label in index]
         targets = [index[val.clips[i].label] for i in known]
@@ -93,7 +109,7 @@ def fit_heads(
                     z_val[known] @ speaker.weight.T + speaker.bias, targets
                 )
     elif calibrate_folds > 1:
-        calibration, speaker_calibration = out_of_fold_temperatures(
+        calibration, speaker_calibration, by_length = out_of_fold_temperatures(
             train,
             labels,
             c=c,
@@ -102,7 +118,30 @@ def fit_heads(
             seed=seed,
             speaker_head=speaker_head,
         )
-    return HeadFit(Heads(population, speaker), tuple(labels), calibration, speaker_calibration)
+    return HeadFit(
+        Heads(population, speaker, languages),
+        tuple(labels),
+        calibration,
+        speaker_calibration,
+        by_length,
+    )
+
+
+def language_statistics(embedded: EmbeddedClips) -> dict[str, SpeakerBaseline]:
+    """Running statistics of each training language's clean clips (inference.baseline's form).
+
+    They ship with the head, so a note in a language it trained on is heard against its own
+    language's voices from the first note on.
+    """
+    clean = embedded.kind_of() == "clean"
+    languages = np.array([CORPUS_LANGUAGES.get(clip.corpus, "") for clip in embedded.clips])
+    out: dict[str, SpeakerBaseline] = {}
+    for code in sorted(set(languages[clean]) - {""}):
+        x = embedded.vectors[clean & (languages == code)].astype(np.float64)
+        mean = x.mean(axis=0)
+        m2 = np.square(x - mean).sum(axis=0)
+        out[code] = SpeakerBaseline(len(x), mean.astype(np.float32), m2.astype(np.float32))
+    return out
 
 
 def out_of_fold_temperatures(
@@ -115,8 +154,14 @@ def out_of_fold_temperatures(
     seed: int,
     speaker_head: bool = True,
     clean_only: bool = False,
-) -> tuple[Calibration | None, Calibration | None]:
+) -> tuple[Calibration | None, Calibration | None, tuple[tuple[float, float], ...]]:
     """Temperatures for both heads from logits of speakers held out of their own fit.
+
+    With several corpora, each corpus is also held out whole (a language the head never heard),
+    and its logits join the fit: the confidence must stay honest with a stranger's language too
+    (issue 20). The population head also gets a temperature per length bucket (LENGTH_EDGES_S),
+    fitted on the held-out rows of that length (crops and whole clips); the main temperature is
+    fitted on the rows longer than the last edge.
 
     The held-out speakers' voice-note copies (codec, noise, room) are scored too, unless
     `clean_only`: people send voice notes, not studio clips. Measured on 5 folds of held-out
@@ -129,11 +174,16 @@ def out_of_fold_temperatures(
     speakers = np.array([clip.speaker for clip in train.clips])
     unique = np.random.default_rng(seed).permutation(np.unique(speakers))
     if len(unique) < 2:
-        return None, None
+        return None, None, ()
     parts = np.array_split(unique, min(folds, len(unique)))
+    corpora = np.array([clip.speaker.split(":", 1)[0] for clip in train.clips])
+    by_corpus = sorted({clip.corpus for clip in train.clips})
+    if len(by_corpus) > 1:
+        parts += [np.unique(speakers[corpora == name]) for name in by_corpus]
     y = np.array([index[clip.label] for clip in train.clips])
     z_all = per_speaker_standardised(train) if speaker_head else train.vectors
-    pop_logits, spk_logits, targets = [], [], []
+    pop_logits, spk_logits, targets, lengths = [], [], [], []
+    seconds = train.seconds if train.seconds is not None else np.full(len(train.clips), 99.0)
     for part in parts:
         held = np.isin(speakers, part)
         fit_rows = np.flatnonzero(~held)
@@ -149,10 +199,22 @@ def out_of_fold_temperatures(
             spk = _fit_linear(z_all[fit_rows], y[fit_rows], zeros, ones, len(labels), c, w, seed)
             spk_logits.append(spk.logits(z_all[score_rows]))
         targets.append(y[score_rows])
+        lengths.append(seconds[score_rows])
     t = np.concatenate(targets)
+    held_logits, length = np.concatenate(pop_logits), np.concatenate(lengths)
+    long_rows = length > LENGTH_EDGES_S[-1]
+    main = fit_temperature(held_logits[long_rows], t[long_rows]) if long_rows.any() else None
+    by_length = []
+    low = 0.0
+    for edge in LENGTH_EDGES_S:
+        rows = (length > low) & (length <= edge)
+        if rows.sum() >= 50:
+            by_length.append((edge, fit_temperature(held_logits[rows], t[rows]).temperature))
+        low = edge
     return (
-        fit_temperature(np.concatenate(pop_logits), t),
+        main or fit_temperature(held_logits, t),
         fit_temperature(np.concatenate(spk_logits), t) if speaker_head else None,
+        tuple(by_length),
     )
 
 
@@ -168,7 +230,7 @@ def per_speaker_standardised(embedded: EmbeddedClips) -> np.ndarray:
 
 
 def head_model(
-    encoder: WhisperEncoder, fit: HeadFit, version: str, training: dict[str, object]
+    encoder: Encoder, fit: HeadFit, version: str, training: dict[str, object]
 ) -> WhisperHeadModel:
     """The inference model made of `encoder` and the fitted heads."""
     card = HeadCard(
@@ -178,6 +240,7 @@ def head_model(
         temperature=fit.calibration.temperature if fit.calibration else 1.0,
         speaker_temperature=fit.speaker_calibration.temperature if fit.speaker_calibration else 1.0,
         training=dict(training),
+        length_temperatures=fit.length_temperatures,
     )
     return WhisperHeadModel(encoder, fit.heads, card)
 
@@ -197,22 +260,43 @@ def train_whisper_head(
     c: float,
     seed: int,
     version: str,
+    crops: int = 0,
+    babble: int = 0,
+    stages: str = "all",
+    corpus_weights: dict[str, float] | None = None,
     progress: bool = True,
 ) -> tuple[WhisperHeadModel, HeadFit, dict[str, Evaluation | None], float]:
     """Embed the split, fit and calibrate the heads, score val/test, save the head into `out`."""
     started = time.perf_counter()
-    encoder, cache = open_encoder(encoder_spec, cache_dir)
+    encoder, cache = open_encoder(encoder_spec, cache_dir, stages)
     try:
         train = embed_clips(
-            split.train, encoder, cache, copies=copies, seed=seed, progress=progress
+            split.train,
+            encoder,
+            cache,
+            copies=copies,
+            crops=crops,
+            babble=babble,
+            seed=seed,
+            progress=progress,
         )
         val = embed_clips(split.val, encoder, cache, progress=progress) if split.val else None
         test = embed_clips(split.test, encoder, cache, progress=progress) if split.test else None
     finally:
         cache.close()
     labels = tuple(label for label in CANONICAL_LABELS if label in {c_.label for c_ in split.train})
-    fit = fit_heads(train, labels, c=c, val=val, seed=seed)
-    training = summary(split, labels, copies=copies, c=c, seed=seed)
+    weights = corpus_row_weights(train, corpus_weights or {})
+    fit = fit_heads(train, labels, c=c, val=val, seed=seed, weights=weights)
+    training = summary(
+        split,
+        labels,
+        copies=copies,
+        crops=crops,
+        babble=babble,
+        corpus_weights=dict(corpus_weights or {}),
+        c=c,
+        seed=seed,
+    )
     model = head_model(encoder, fit, version or f"{date.today():%Y.%m.%d}", training)
     save_head(model.heads, model.card, out)
     evaluations = {
@@ -220,6 +304,13 @@ def train_whisper_head(
         "test": evaluate_embedded(model, test) if test is not None else None,
     }
     return model, fit, evaluations, time.perf_counter() - started
+
+
+def corpus_row_weights(embedded: EmbeddedClips, weights: dict[str, float]) -> np.ndarray | None:
+    """Each row's loss weight: its corpus's entry in `weights` (1 for any other corpus)."""
+    if not weights:
+        return None
+    return np.array([weights.get(clip.corpus, 1.0) for clip in embedded.clips], np.float64)
 
 
 def summary(split: SpeakerSplit, labels: Sequence[str], **params: object) -> dict[str, object]:
@@ -246,28 +337,46 @@ def _fit_linear(
     weights: np.ndarray | None,
     seed: int,
 ) -> LinearHead:
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
+    """Class-balanced multinomial logistic regression on standardised `x` (L-BFGS in torch).
 
-    z = (x - mean) / std
+    The penalty is 1 / (c * ROWS_PER_C) on the mean weighted loss, so `c` regularises a head
+    fitted on a fold as strongly as one fitted on every row: with scikit-learn's C, which scales a
+    sum of losses, the smaller fold heads of the out-of-fold calibration were regularised harder,
+    their logits came out smaller and the fitted temperature too low (issue 20). torch fits the
+    7,168-wide all-stage embeddings of ~40,000 rows in seconds, where scikit-learn took minutes.
+    """
+    import torch
+
+    del seed  # the objective is convex and starts at zero: no randomness to seed
+    z = torch.from_numpy(np.ascontiguousarray((x - mean) / std, np.float32))
     counts = np.bincount(y, minlength=n_classes).astype(float)
+    present = counts > 0
     balance = counts.sum() / (np.count_nonzero(counts) * np.maximum(counts, 1.0))
     sample_weight = balance[y] * (1.0 if weights is None else weights)
-    clf = LogisticRegression(C=c, max_iter=3000, random_state=seed)
-    # One BLAS thread: these matmuls are too small to share, and OpenBLAS's spinning threads made
-    # a fit on RAVDESS 16x slower on a busy 2-core machine (20 s against 1.25 s, 157 iterations).
-    with threadpool_limits(limits=1):
-        clf.fit(z, y, sample_weight=sample_weight)
-    weight = np.zeros((n_classes, x.shape[1]), np.float32)
-    bias = np.full(n_classes, -30.0, np.float32)  # a class with no training clip is never said
-    if len(clf.classes_) == 2:
-        # scikit-learn keeps one row for two classes: the second class's logit against the first.
-        weight[clf.classes_[0]], bias[clf.classes_[0]] = 0.0, 0.0
-        weight[clf.classes_[1]], bias[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
-    else:
-        weight[clf.classes_] = clf.coef_
-        bias[clf.classes_] = clf.intercept_
-    return LinearHead(mean.astype(np.float32), std.astype(np.float32), weight, bias)
+    w = torch.from_numpy((sample_weight / sample_weight.sum()).astype(np.float32))
+    target = torch.from_numpy(np.asarray(y, np.int64))
+    weight = torch.zeros((n_classes, z.shape[1]), requires_grad=True)
+    bias = torch.zeros(n_classes, requires_grad=True)
+    penalty = 1.0 / (c * ROWS_PER_C)
+    absent = torch.from_numpy(~present)
+    optimiser = torch.optim.LBFGS(
+        [weight, bias], lr=1.0, max_iter=500, tolerance_grad=1e-6, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad()
+        logits = (z @ weight.T + bias).masked_fill(absent, -30.0)
+        loss = (torch.nn.functional.cross_entropy(logits, target, reduction="none") * w).sum()
+        loss = loss + 0.5 * penalty * weight.square().sum()
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    fitted_weight = weight.detach().numpy().astype(np.float32)
+    fitted_bias = bias.detach().numpy().astype(np.float32)
+    fitted_weight[~present] = 0.0
+    fitted_bias[~present] = -30.0  # a class with no training clip is never said
+    return LinearHead(mean.astype(np.float32), std.astype(np.float32), fitted_weight, fitted_bias)
 
 
 def cross_validate(
@@ -308,9 +417,7 @@ def cross_validate(
 
 def subset(embedded: EmbeddedClips, rows: np.ndarray) -> EmbeddedClips:
     """The rows `rows` of `embedded`."""
-    return EmbeddedClips(
-        [embedded.clips[i] for i in rows], embedded.vectors[rows], embedded.copy[rows]
-    )
+    return embedded.take(rows)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

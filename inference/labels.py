@@ -66,6 +66,17 @@ SCHEMES: Mapping[str, Mapping[str, str]] = {
         "07": "disgust",
         "08": "surprised",
     },
+    # nEMO (Christop 2024), Polish, acted: the shared copy's metadata.csv labels.
+    "nemo": {
+        "anger": "angry",
+        "fear": "fearful",
+        "happiness": "happy",
+        "neutral": "neutral",
+        "sadness": "sad",
+        "surprised": "surprised",
+    },
+    # Korean emotional speech (emotiontts open database): the shared copy's labels.
+    "korean": {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"},
     # URDU (Latif et al. 2018), evaluation only: the shared copy's folder names.
     "urdu": {"angry": "angry", "happy": "happy", "neutral": "neutral", "sad": "sad"},
     "emodb": {

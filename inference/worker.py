@@ -20,7 +20,7 @@ import numpy as np
 
 from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
-from inference.models.base import EmbeddingModel, EmotionModel
+from inference.models.base import SAMPLE_RATE, EmbeddingModel, EmotionModel
 
 # What a request asks of the model: probabilities (every model) or pooled embeddings (models
 # with an encoder and a separate head, so a per-speaker baseline can be applied to the vectors).
@@ -77,7 +77,10 @@ class SharedWorker(Protocol):
     async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows: ...
 
     async def hear(
-        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+        self,
+        waveforms: Sequence[np.ndarray],
+        baseline: SpeakerBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Heard: ...
 
     async def __aenter__(self) -> object: ...
@@ -164,11 +167,14 @@ class InferenceWorker:
         return isinstance(self.model, EmbeddingModel)
 
     async def hear(
-        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+        self,
+        waveforms: Sequence[np.ndarray],
+        baseline: SpeakerBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Heard:
         """One note's windows heard against `baseline` (a speaker's usual voice, when it fits
-        the model's embeddings), with the embeddings that update it; a model that gives no
-        embeddings answers its plain probabilities."""
+        the model's embeddings) and the voices of its `language`, with the embeddings that
+        update the baseline; a model that gives no embeddings answers its plain probabilities."""
         if not self.embeds:
             rows = await self.run_many(waveforms)
             return Heard(rows.values, None, rows.model)
@@ -176,7 +182,9 @@ class InferenceWorker:
         model = embedded.model
         assert isinstance(model, EmbeddingModel)
         usable = baseline if baseline is not None and baseline.dim == model.embedding_dim else None
-        return Heard(model.classify(embedded.values, usable), embedded.values, model)
+        seconds = np.array([len(wave) / SAMPLE_RATE for wave in waveforms], np.float32)
+        probs = model.classify(embedded.values, usable, seconds=seconds, language=language)
+        return Heard(probs, embedded.values, model)
 
     def swap(self, model: EmotionModel) -> EmotionModel:
         """Serve new requests with `model`; requests already admitted finish on the old one.

@@ -33,7 +33,9 @@ class StatsModel:
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
         return np.stack([_statistics(np.asarray(w, np.float32)) for w in batch])
 
-    def classify(self, embeddings: np.ndarray, baseline: object | None = None) -> np.ndarray:
+    def classify(
+        self, embeddings: np.ndarray, baseline: object | None = None, **_context: object
+    ) -> np.ndarray:
         if isinstance(baseline, SpeakerBaseline):
             self.baseline_counts.append(baseline.count)
             mean, std = baseline.blended(POPULATION_MEAN, POPULATION_STD)

@@ -31,7 +31,9 @@ class EmbeddingModel(EmotionModel, Protocol):
 
     `embed` (slow, in the worker's thread) turns waveforms into pooled vectors of width
     `embedding_dim`; `classify` (fast, anywhere) turns vectors into probabilities over `labels`,
-    optionally normalised against one speaker's running statistics (inference.baseline).
+    optionally normalised against one speaker's running statistics (inference.baseline) and the
+    voices of the note's language; `seconds`, each row's length of speech, lets the confidence
+    know how much it heard.
     `predict(batch)` equals `classify(embed(batch))`.
     """
 
@@ -39,4 +41,11 @@ class EmbeddingModel(EmotionModel, Protocol):
 
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray: ...
 
-    def classify(self, embeddings: np.ndarray, baseline: object | None = None) -> np.ndarray: ...
+    def classify(
+        self,
+        embeddings: np.ndarray,
+        baseline: object | None = None,
+        *,
+        seconds: np.ndarray | None = None,
+        language: object | None = None,
+    ) -> np.ndarray: ...

@@ -134,14 +134,21 @@ class RemoteWorker:
         return self._rows(reply, len(waveforms))
 
     async def hear(
-        self, waveforms: Sequence[np.ndarray], baseline: SpeakerBaseline | None = None
+        self,
+        waveforms: Sequence[np.ndarray],
+        baseline: SpeakerBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Heard:
-        """A note heard by a worker against the speaker's usual voice, sent with it; the
-        windows' embeddings come back to update it (None from a model that gives none)."""
+        """A note heard by a worker against the speaker's usual voice and its language's voices,
+        sent with it; the windows' embeddings come back to update the baseline (None from a
+        model that gives none)."""
         if len(waveforms) == 0:
             model = self._model or RemoteModel(self.name, self.labels)
             return Heard(np.zeros((0, len(model.labels)), np.float32), None, model)
-        reply = await self._ask(waveforms, "hear", baseline)
+        # A language travels by its code; running statistics of one (classify --same-language)
+        # stay in the process that made them.
+        code = language if isinstance(language, str) else None
+        reply = await self._ask(waveforms, "hear", baseline, code)
         rows = self._rows(reply, len(waveforms))
         embeddings = reply.embeddings
         if embeddings is not None and embeddings.shape[0] != len(waveforms):
@@ -151,7 +158,11 @@ class RemoteWorker:
         return Heard(rows.values, embeddings, rows.model)
 
     async def _ask(
-        self, waveforms: Sequence[np.ndarray], task: str, baseline: SpeakerBaseline | None
+        self,
+        waveforms: Sequence[np.ndarray],
+        task: str,
+        baseline: SpeakerBaseline | None,
+        language: str | None = None,
     ) -> Reply:
         """Queue one note for the workers and wait for its reply; Busy when the backlog is full."""
         if self._closing:
@@ -164,6 +175,7 @@ class RemoteWorker:
             deadline=time.time() + self.remote.request_timeout_s,
             waveforms=[np.asarray(w, np.float32) for w in waveforms],
             baseline=baseline,
+            language=language,
         )
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[request.id] = future

@@ -83,6 +83,8 @@ class Request:
     waveforms: list[np.ndarray]
     # task "hear": the speaker's usual voice (their baseline's count, mean and M2), or None.
     baseline: SpeakerBaseline | None = None
+    # task "hear": the note's language code, whose voices the worker's head hears it against.
+    language: str | None = None
 
     def fields(self) -> dict[str, bytes | str]:
         lengths = ",".join(str(len(w)) for w in self.waveforms)
@@ -99,6 +101,8 @@ class Request:
             fields["b_count"] = str(self.baseline.count)
             fields["b_mean"] = np.ascontiguousarray(self.baseline.mean, "<f4").tobytes()
             fields["b_m2"] = np.ascontiguousarray(self.baseline.m2, "<f4").tobytes()
+        if self.language:
+            fields["lang"] = self.language
         return fields
 
     @classmethod
@@ -124,6 +128,7 @@ class Request:
                 pcm[a:b].astype(np.float32) for a, b in zip(bounds, bounds[1:], strict=False)
             ],
             baseline=baseline,
+            language=fields[b"lang"].decode() if b"lang" in fields else None,
         )
 
 

@@ -193,7 +193,9 @@ class StreamServer:
             if request.task == "hear":
                 # Heard against the speaker's usual voice, sent with the note; the embeddings
                 # go back so the bot can update it (the worker keeps nothing of the person).
-                heard = await self.worker.hear(request.waveforms, request.baseline)
+                heard = await self.worker.hear(
+                    request.waveforms, request.baseline, request.language
+                )
                 reply = Reply(
                     request.id,
                     "ok",

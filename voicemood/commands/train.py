@@ -33,6 +33,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.03,
         help="whisper-head: inverse L2 strength of the logistic-regression head",
     )
+    parser.add_argument(
+        "--head-stages",
+        choices=("all", "last"),
+        default="all",
+        help="whisper-head: read all seven encoder stages (default) or only the last",
+    )
+    parser.add_argument(
+        "--head-crops",
+        type=int,
+        default=1,
+        help="whisper-head: short voiced crops (0.5-4 s) of each training clip",
+    )
+    parser.add_argument(
+        "--head-babble",
+        type=int,
+        default=1,
+        help="whisper-head: copies of each training clip with other speakers talking underneath",
+    )
+    parser.add_argument(
+        "--corpus-weight",
+        action="append",
+        default=[],
+        metavar="CORPUS=W",
+        help="whisper-head: weigh a corpus's clips by W (repeatable), e.g. korean=5",
+    )
     parser.add_argument("--init", help="checkpoint folder to fine-tune (--arch hubert)")
     parser.add_argument(
         "--epochs",
@@ -125,6 +150,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         freeze_feature_encoder=not args.no_freeze_encoder,
         version=args.version,
         head_c=args.head_c,
+        head_stages=args.head_stages,
+        head_crops=args.head_crops,
+        head_babble=args.head_babble,
+        corpus_weights=_corpus_weights(args.corpus_weight),
         encoder=settings.encoder,
         cache_dir=str(settings.cache_dir),
     )
@@ -154,3 +183,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if result.test is not None:
         print(f"test (speakers never trained on)\n{result.test.summary()}")
     return 0
+
+
+def _corpus_weights(items: list[str]) -> tuple[tuple[str, float], ...]:
+    """`--corpus-weight korean=5` as (("korean", 5.0),); a malformed one exits with a sentence."""
+    out = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not name or weight <= 0:
+            raise SystemExit(f"voicemood train: --corpus-weight takes CORPUS=W with W > 0, not {item!r}")
+        out.append((name.strip().lower(), weight))
+    return tuple(out)
