@@ -24,7 +24,8 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from bots.summary import MoodNote, render_chart, render_summary_text, summarise  # noqa: E402
+from bots.charts.summary import render_chart  # noqa: E402
+from bots.summary import MoodNote, render_summary_text, summarise  # noqa: E402
 from inference.labels import CANONICAL_LABELS  # noqa: E402
 from storage.store import Store  # noqa: E402
 

@@ -1,13 +1,16 @@
 """Every sentence VoiceMood says, in English and Korean, looked up in one place.
 
 The sentences themselves are in `texts_en.py` and `texts_ko.py`, one dictionary per language
-with the same keys (a test checks both have every key).
+with the same keys (a test checks both have every key). They are `str.format` templates, plus one
+choice for number agreement: `{count} {count:note|notes}` says "1 note" and "2 notes" (Korean
+counts need none).
 
 Replies speak of how the tone of voice *sounds*, never of what a person feels.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -76,7 +79,25 @@ def t(lang: str, key: str, **params: Any) -> str:
         return _GENERATED[key](lang)
     catalog = TEXT.get(lang, TEXT["en"])  # type: ignore[call-overload]
     template = catalog.get(key) or TEXT["en"][key]
-    return template.format(**params)
+    return _FORMATTER.format(template, **params)
+
+
+def plural(n: float, one: str, other: str) -> str:
+    """`one` for exactly one (1 note), `other` for any other number (0 notes, 1.5 minutes)."""
+    return one if n == 1 else other
+
+
+class _Formatter(string.Formatter):
+    """str.format, where a spec with a bar, `{n:note|notes}`, is the word that agrees with n."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            return plural(value, one, other)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
 
 
 def label_name(lang: str, label: str, words: Mapping[str, str] | None = None) -> str:

@@ -52,7 +52,7 @@ async def test_history_attaches_my_own_chart_in_english_and_korean(
     assert english.json["embeds"][0]["description"].startswith(
         t("en", "history.title", period=week)
     )
-    assert "1 voice notes" in english.json["embeds"][0]["description"]
+    assert "1 voice note." in english.json["embeds"][0]["description"]
     assert korean.json["embeds"][0]["description"].startswith(
         t("ko", "history.title", period=t("ko", "history.period.month"))
     )

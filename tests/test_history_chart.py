@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 from PIL import Image
 
-from bots.history import history_of, render_history_chart, render_history_text
+from bots.charts.history import render_history_chart
+from bots.history import history_of, render_history_text
 
 
 def _at(day: int, hour: int = 12) -> datetime:

@@ -238,7 +238,7 @@ async def test_forget_asks_first_and_only_the_asker_can_confirm(service, ogg):
     assert (await service.on_button(BORA, DM_ALICE, yes.data)).notice == t("ko", "forget.not_yours")
     assert await service.store.get_person("telegram", "101") is not None
     done = await service.on_button(ALICE, DM_ALICE, yes.data)
-    assert "deleted everything" in done.notice and "1 notes" in done.notice
+    assert "deleted everything" in done.notice and "1 note," in done.notice
     assert await service.store.get_person("telegram", "101") is None
 
 

@@ -4,17 +4,10 @@ from datetime import UTC, datetime, timedelta
 import matplotlib.image as mpimg
 from matplotlib.colors import to_hex
 
+from bots.charts.canvas import CHART_DPI
+from bots.charts.summary import CHART_SIZE_IN, draw_chart, render_chart
 from bots.palette import tone_colour
-from bots.summary import (
-    CHART_DPI,
-    CHART_SIZE_IN,
-    MoodNote,
-    draw_chart,
-    quadrant,
-    render_chart,
-    render_summary_text,
-    summarise,
-)
+from bots.summary import MoodNote, quadrant, render_summary_text, summarise
 
 START = datetime(2026, 11, 21, 9, tzinfo=UTC)
 

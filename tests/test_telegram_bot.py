@@ -407,7 +407,7 @@ async def test_daily_digest_is_posted_once_when_its_time_comes(bot, fake, ogg):
     await _answer_to(fake, fake.send_text(DM, ALICE, f"/digest on {now}"))
     digest = await fake.wait_for("sendPhoto")
 
-    assert digest.params["chat_id"] == ALICE["id"] and "1 voice notes" in digest.params["caption"]
+    assert digest.params["chat_id"] == ALICE["id"] and "1 voice note\n" in digest.params["caption"]
     await _answer_to(fake, fake.send_text(DM, ALICE, "/help"))  # a few more digest checks pass
     assert len(fake.calls("sendPhoto")) == 1
 

@@ -61,7 +61,7 @@ async def test_a_web_donor_forgotten_through_the_service_leaves_no_row_and_no_au
     donor, own_chat = User("web", donor_id, ""), Where("web", donor_id, is_group=False)
     ask = await site.service.on_command(donor, own_chat, "forget", [])
     done = await site.service.on_button(donor, own_chat, ask.buttons[0][0].data)
-    assert "1 notes" in done.notice and "1 audio" in done.notice
+    assert "1 note," in done.notice and "1 audio file." in done.notice
     assert site.counts() == dict.fromkeys(site.counts(), 0)
     assert site.audio_files() == []
     # Deleted rows are overwritten and the WAL emptied: the id is nowhere in the file any more.

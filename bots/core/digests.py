@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from bots.charts.summary import render_chart
 from bots.core.chats import Chats
 from bots.core.values import CommandContext, Reply, Where
 from bots.i18n import t
-from bots.summary import MoodNote, render_chart, render_summary_text, summarise
+from bots.summary import MoodNote, render_summary_text, summarise
 from storage.models import Chat, StoredNote
 
 DEFAULT_DIGEST_TIME = time(20, 0)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from bots.charts.history import render_history_chart
 from bots.core.chats import Chats
 from bots.core.values import CommandContext, Reply
 from bots.core.words import Words
-from bots.history import history_of, render_history_chart, render_history_text
+from bots.history import history_of, render_history_text
 from bots.i18n import t
 
 PERIOD_DAYS = {"week": 7, "month": 30}

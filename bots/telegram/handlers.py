@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import mimetypes
-import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from telegram.ext import ContextTypes, ExtBot
 
 from bots.core.service import VoiceMoodService
 from bots.core.values import ButtonAnswer, Reply, User, VoiceNote, Where
+from bots.telegram.admins import AdminCache
 from bots.telegram.send import answer_query, deliver, edit, send_reply
 from inference.errors import TooLarge
 
@@ -38,7 +38,6 @@ ALLOWED_UPDATES = (
 )
 ADMIN_STATUSES = frozenset({ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 _ACTION_EVERY_S = 4.5  # Telegram shows a chat action for 5 s
-_ADMIN_CACHE_S = 60.0
 
 
 class TelegramAdapter:
@@ -47,7 +46,7 @@ class TelegramAdapter:
     def __init__(self, service: VoiceMoodService, download_limit_bytes: int | None) -> None:
         self.service = service
         self.download_limit_bytes = download_limit_bytes
-        self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        self._admins = AdminCache()
 
     async def on_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A voice note, audio file, video note or audio document: analyse it and reply to it."""
@@ -187,10 +186,9 @@ class TelegramAdapter:
         """getChatMember's word, cached briefly; an anonymous admin writes as the chat itself."""
         if message.sender_chat is not None and message.sender_chat.id == message.chat_id:
             return True
-        key = (message.chat_id, sender.id)
-        cached = self._admins.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+        cached = self._admins.get(message.chat_id, sender.id)
+        if cached is not None:
+            return cached
         try:
             member = await deliver(
                 lambda: bot.get_chat_member(message.chat_id, sender.id), "checking admin rights"
@@ -199,7 +197,7 @@ class TelegramAdapter:
             log.warning("checking admin rights failed: %s", error)
             return False
         is_admin = member.status in ADMIN_STATUSES
-        self._admins[key] = (time.monotonic() + _ADMIN_CACHE_S, is_admin)
+        self._admins.put(message.chat_id, sender.id, is_admin)
         return is_admin
 
 
