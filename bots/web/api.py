@@ -50,6 +50,7 @@ async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
         answer = await request.app[VISITORS].analyse(
             form.audio, file=upload.filename, lang=lang, donor_session=token, keep_audio=form.donate
         )
+        body = Answer.model_validate(answer.to_json())
     except VoiceMoodError as error:
         return error_response(error, lang)
     except ConnectionError:
@@ -57,7 +58,7 @@ async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
     except Exception:
         log.exception("analysing a web upload failed")
         return error_response(VoiceMoodError("unexpected failure"), lang, status=500)
-    response = json_reply(Answer.model_validate(answer.to_json()))
+    response = json_reply(body)
     if token is not None and answer.note_id is not None:
         set_session(request, response, token)
     return response

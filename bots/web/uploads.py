@@ -1,6 +1,7 @@
-"""Reading an uploaded recording from a multipart form without ever holding more than the limit.
+"""Admitting an upload and reading its recording from a multipart form within the limit.
 
-A declared Content-Length over the limit is refused before any of the body is read; a body that
+The gate (bots.web.gate) admits an upload's bytes or answers "busy". A declared Content-Length
+over the limit is refused before any of the body is read, even before `100 Continue`; a body that
 declares no length (or lies) is read in chunks and dropped the moment it passes the limit, so a
 huge upload costs at most `max_bytes` of memory.
 """
