@@ -88,7 +88,7 @@ async def _bench(runs: int, models: list[str]) -> None:
 
 async def _measure(name: str, folder: Path, recording: bytes, runs: int) -> dict[str, Any]:
     from bots.core.service import VoiceMoodService
-    from bots.web import start_web
+    from bots.web.server import start_web
     from inference.analysis import AnalysisConfig, Analyzer
     from inference.labels import CANONICAL_LABELS
     from inference.models import load_model

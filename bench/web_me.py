@@ -43,7 +43,7 @@ def main() -> None:
 
 async def _bench(runs: int, notes: int, model_name: str) -> None:
     from bots.core.service import VoiceMoodService
-    from bots.web import start_web
+    from bots.web.server import start_web
     from inference.analysis import AnalysisConfig, Analyzer
     from inference.labels import CANONICAL_LABELS
     from inference.models import load_model

@@ -20,7 +20,7 @@ import pytest
 from bots.core.service import VoiceMoodService
 from bots.i18n import TEXT
 from bots.telegram.app import start_telegram
-from bots.web import start_web
+from bots.web.server import start_web
 from common.audio import RECORDING_SUFFIXES as AUDIO_EXTENSIONS
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits

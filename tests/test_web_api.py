@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 from yarl import URL
 
 from bots.i18n import LANGUAGES, TEXT, t
-from bots.web.api import GATE
+from bots.web.context import GATE
 from bots.web.gate import GateBusy, UploadGate
 from bots.web.shell import STATIC_DIR
 from tests.web_factory import RunningWeb, running_web

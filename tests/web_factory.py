@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.core.service import VoiceMoodService
-from bots.web import WebHandle, start_web
+from bots.web.server import WebHandle, start_web
 from inference.models.hf import HFAudioClassifier
 from tests.service_factory import running_service
 

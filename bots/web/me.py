@@ -10,62 +10,58 @@ box ticked (an explicit act) may create the person, as a remembered answer would
 from __future__ import annotations
 
 import base64
-import functools
-import json
-from typing import Any
 
 from aiohttp import web
 
 from bots.core.history import PERIOD_DAYS
-from bots.core.service import VoiceMoodService
 from bots.core.values import Reply, User, Where
 from bots.core.words import label_called
 from bots.i18n import t
-from bots.web import api
+from bots.web.bodies import History, Me, Words, WordsRequest
+from bots.web.context import language, read_json, service
 from bots.web.errors import BadRequest, NotRemembered, UnknownLabel
+from bots.web.responses import error_response, json_reply
+from bots.web.session import session, set_session
 from bots.web.visitors import PLATFORM, new_session, visitor
 from inference.errors import VoiceMoodError
 
-_dumps = functools.partial(json.dumps, ensure_ascii=False)
 EXPORT_TYPES = {"csv": "text/csv", "json": "application/json"}
 
 
 async def status(request: web.Request) -> web.Response:
     """GET /api/me: whether this browser is remembered, and the visitor's words for tones."""
-    lang = api.language(request)
-    user = visitor(api.session(request), lang)
-    known = user is not None and await _service(request).knows(user)
-    words = await _service(request).words_of(user) if user is not None and known else {}
+    lang = language(request)
+    user = visitor(session(request), lang)
+    known = user is not None and await service(request).knows(user)
+    words = await service(request).words_of(user) if user is not None and known else {}
     message = t(lang, "web.me.on" if known else "web.me.off")
-    return web.json_response(
-        {"remembered": known, "words": words, "message": message}, dumps=_dumps
-    )
+    return json_reply(Me(remembered=known, words=words, message=message))
 
 
 async def history(request: web.Request) -> web.Response:
     """GET /api/me/history?period=week|month: the /history caption and chart (a PNG data URL)."""
-    lang = api.language(request)
+    lang = language(request)
     try:
         period = request.query.get("period", "week")
         if period not in PERIOD_DAYS:
             raise BadRequest("period must be week or month.")
         reply = await _command(request, lang, "history", [period])
     except VoiceMoodError as error:
-        return api.error_response(error, lang)
+        return error_response(error, lang)
     chart = None
     if reply.photo is not None:
         chart = "data:image/png;base64," + base64.b64encode(reply.photo).decode()
-    return web.json_response({"text": reply.text, "chart": chart}, dumps=_dumps)
+    return json_reply(History(text=reply.text, chart=chart))
 
 
 async def export(request: web.Request) -> web.Response:
     """GET /api/me/export.{csv,json}: the /export file of that kind, as a download."""
-    lang = api.language(request)
+    lang = language(request)
     kind = request.match_info["kind"]
     try:
         reply = await _command(request, lang, "export", [])
     except VoiceMoodError as error:
-        return api.error_response(error, lang)
+        return error_response(error, lang)
     file = next(f for f in reply.files if f.mime_type == EXPORT_TYPES[kind])
     return web.Response(
         body=file.data,
@@ -84,45 +80,45 @@ async def words(request: web.Request) -> web.Response:
     A browser not yet remembered is remembered from here only when the body says "remember"
     (the page's box is ticked); its new session cookie comes with the answer.
     """
-    lang = api.language(request)
+    lang = language(request)
     try:
-        body = await api.json_object(request)
-        lang = api.language(request, body.get("lang"))
+        body = await read_json(request, WordsRequest)
+        lang = language(request, body.lang)
         args = _word_args(body)
-        session = api.session(request)
-        user = visitor(session, lang)
+        token = session(request)
+        user = visitor(token, lang)
         fresh = None
-        if user is None or not await _service(request).knows(user):
+        if user is None or not await service(request).knows(user):
             # No word is stored for a browser that has not just asked to be remembered.
-            if body.get("remember") is not True:
+            if not body.remember:
                 raise NotRemembered("Nothing is remembered for this browser.")
-            fresh = session or new_session()
+            fresh = token or new_session()
             user = visitor(fresh, lang)
         assert user is not None
-        reply = await _service(request).on_command(user, _where(user), "words", args)
-        kept = await _service(request).words_of(user)
+        reply = await service(request).on_command(user, _where(user), "words", args)
+        kept = await service(request).words_of(user)
     except VoiceMoodError as error:
-        return api.error_response(error, lang)
-    response = web.json_response({"message": reply.text, "words": kept}, dumps=_dumps)
+        return error_response(error, lang)
+    response = json_reply(Words(message=reply.text, words=kept))
     if fresh is not None:
-        api.set_session(request, response, fresh)
+        set_session(request, response, fresh)
     return response
 
 
 async def _command(request: web.Request, lang: str, name: str, args: list[str]) -> Reply:
     """Run one of the bots' personal commands for a remembered visitor, else NotRemembered."""
-    user = visitor(api.session(request), lang)
-    if user is None or not await _service(request).knows(user):
+    user = visitor(session(request), lang)
+    if user is None or not await service(request).knows(user):
         raise NotRemembered("Nothing is remembered for this browser.")
-    return await _service(request).on_command(user, _where(user), name, args)
+    return await service(request).on_command(user, _where(user), name, args)
 
 
-def _word_args(body: dict[str, Any]) -> list[str]:
+def _word_args(body: WordsRequest) -> list[str]:
     """The /words arguments the body asks for."""
-    if body.get("reset") is True:
+    if body.reset:
         return ["reset"]
-    label, word = body.get("label"), body.get("word")
-    if not isinstance(label, str) or not isinstance(word, str):
+    label, word = body.label, body.word
+    if label is None or word is None:
         raise BadRequest("Words need a string label and a string word, or reset: true.")
     canonical = label_called(label)
     if canonical is None:
@@ -133,7 +129,3 @@ def _word_args(body: dict[str, Any]) -> list[str]:
 
 def _where(user: User) -> Where:
     return Where(PLATFORM, user.id, is_group=False)
-
-
-def _service(request: web.Request) -> VoiceMoodService:
-    return request.app[api.VISITORS].service

@@ -10,9 +10,12 @@ from aiohttp import web
 
 from bots.core.service import VoiceMoodService
 from bots.web import api, me, practice
+from bots.web.context import CONFIG, GATE, VISITORS, WebConfig
 from bots.web.gate import UploadGate
 from bots.web.origin import same_site_only
+from bots.web.responses import refuse
 from bots.web.shell import ShellFile, load_shell, respond
+from bots.web.uploads import expect_upload
 from bots.web.visitors import WebVisitors
 
 # JSON bodies (feedback) are tiny; uploads are read by bots.web.uploads under their own limit.
@@ -92,19 +95,19 @@ def build_app(
     shell: dict[str, ShellFile] | None = None,
 ) -> web.Application:
     """The aiohttp application: the page shell, the API, health and the OpenAPI description."""
-    app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[same_site_only(api.refuse)])
-    app[api.VISITORS] = WebVisitors(service)
+    app = web.Application(client_max_size=_JSON_LIMIT, middlewares=[same_site_only(refuse)])
+    app[VISITORS] = WebVisitors(service)
     limit = max_bytes if max_bytes is not None else service.max_bytes
-    app[api.CONFIG] = api.WebConfig(max_bytes=limit, default_language=service.default_language)
+    app[CONFIG] = WebConfig(max_bytes=limit, default_language=service.default_language)
     budget = max_bytes_in_flight if max_bytes_in_flight is not None else UPLOAD_BUDGET * limit
-    app[api.GATE] = UploadGate(budget, max_wait_s)
+    app[GATE] = UploadGate(budget, max_wait_s)
     app[SHELL] = shell if shell is not None else load_shell()
     app.on_response_prepare.append(_common_headers)
     app.router.add_get("/", _page)
     app.router.add_get("/sw.js", _shell_file("sw.js"))
     app.router.add_get("/manifest.webmanifest", _shell_file("manifest.webmanifest"))
     app.router.add_get("/static/{name}", _static)
-    app.router.add_post("/api/analyse", api.analyse, expect_handler=api.expect_upload)
+    app.router.add_post("/api/analyse", api.analyse, expect_handler=expect_upload)
     app.router.add_post("/api/feedback", api.feedback)
     app.router.add_post("/api/forget", api.forget)
     app.router.add_get("/api/messages", api.messages)
@@ -114,7 +117,7 @@ def build_app(
     app.router.add_post("/api/me/words", me.words)
     app.router.add_get("/api/practice", practice.status)
     app.router.add_post("/api/practice/start", practice.start)
-    app.router.add_post("/api/practice/attempt", practice.attempt, expect_handler=api.expect_upload)
+    app.router.add_post("/api/practice/attempt", practice.attempt, expect_handler=expect_upload)
     app.router.add_post("/api/practice/stop", practice.stop)
     app.router.add_get("/healthz", api.health)
     app.router.add_get("/openapi.json", api.openapi_json)

@@ -1,18 +1,22 @@
-"""Reading an uploaded recording from a multipart form without ever holding more than the limit.
+"""Admitting an upload and reading its recording from a multipart form within the limit.
 
-A declared Content-Length over the limit is refused before any of the body is read; a body that
+The gate (bots.web.gate) admits an upload's bytes or answers "busy". A declared Content-Length
+over the limit is refused before any of the body is read, even before `100 Continue`; a body that
 declares no length (or lies) is read in chunks and dropped the moment it passes the limit, so a
 huge upload costs at most `max_bytes` of memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
+from bots.web.context import CONFIG, GATE, WebConfig, language
 from bots.web.errors import BadRequest, NoAudioField
+from bots.web.gate import GateBusy
+from bots.web.responses import error_response
 from common.audio import megabytes
 from inference.errors import TooLarge, VoiceMoodError
 
@@ -31,6 +35,40 @@ class Upload:
     data: bytes
     filename: str
     fields: Mapping[str, str] = field(default_factory=dict)
+
+
+async def gated(
+    request: web.Request,
+    handler: Callable[[web.Request, WebConfig], Awaitable[web.Response]],
+) -> web.Response:
+    """Run an upload's handler once the gate admits its bytes; else the polite "busy"."""
+    gate, config = request.app[GATE], request.app[CONFIG]
+    # A body that declares no length may be as large as the limit allows, so it reserves that.
+    limit = config.max_bytes + FORM_OVERHEAD
+    size = min(request.content_length or limit, limit)
+    try:
+        admission = gate.admit(size)
+    except GateBusy as error:
+        return error_response(error, language(request))
+    try:
+        return await handler(request, config)
+    finally:
+        gate.done(admission)
+
+
+async def expect_upload(request: web.Request) -> web.StreamResponse | None:
+    """`Expect: 100-continue`: refuse an upload declared too large before its body is sent."""
+    if declared_too_large(request, request.app[CONFIG].max_bytes):
+        return error_response(too_large(request.app[CONFIG].max_bytes), language(request))
+    # Otherwise what aiohttp's default expect handler does: it is private
+    # (aiohttp.web_urldispatcher._default_expect_handler) and a route takes one handler or the other.
+    expect = request.headers.get("Expect", "").lower()
+    if expect != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+    if request.version >= (1, 1):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0
+    return None
 
 
 def too_large(max_bytes: int) -> TooLarge:

@@ -150,7 +150,7 @@ async def _start_platforms(service: Any, settings: Settings) -> list[_Running]:
     else:
         log.info("Discord bot off: VOICEMOOD_DISCORD_TOKEN is not set")
     if settings.web_enabled:
-        from bots.web import start_web
+        from bots.web.server import start_web
 
         try:
             web = await start_web(service, host=settings.web_host, port=settings.web_port)
