@@ -1,6 +1,6 @@
 """A chat's settings (analysis on/off, the daily digest, language, transcript) and digest claims.
 
-Reached as `store.chat_settings`. `fold_settings` merges a chat's settings into another's inside
+Reached as `store.settings`. `fold_settings` merges a chat's settings into another's inside
 move_chat's transaction.
 """
 
