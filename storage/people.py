@@ -192,6 +192,12 @@ async def require_person(db: Transaction, person: Person) -> None:
         raise PersonNotFound("That person is not known (any more).", person_id=person.id)
 
 
+async def find_person_id(db: Transaction, platform: str, platform_user_id: str) -> int | None:
+    """The person's storage id, read inside the caller's transaction (None: not known)."""
+    row = await db.fetchone(_PERSON_BY_PLATFORM_ID_SQL, (platform, platform_user_id))
+    return int(row["p_id"]) if row is not None else None
+
+
 async def _chat_row(db: Transaction, platform: str, platform_chat_id: str) -> Chat | None:
     row = await db.fetchone(_CHAT_BY_PLATFORM_ID_SQL, (platform, platform_chat_id))
     return rows.chat(row) if row is not None else None

@@ -19,7 +19,7 @@ from storage.db import Db
 from storage.feedback import FeedbackStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
 from storage.notes import NoteStore
-from storage.people import PeopleStore
+from storage.people import PeopleStore, find_person_id
 from storage.practice import PracticeSession, PracticeStore, ToneScore
 from storage.preferences import PreferenceStore
 
@@ -113,13 +113,9 @@ class PrivacyStore:
         platform, user = values.platform(platform), values.platform_id(platform_user_id, "user id")
         async with self._db.lock:
             async with self._db.backend.transaction() as db:
-                row = await db.fetchone(
-                    "SELECT id FROM persons WHERE platform = ? AND platform_user_id = ?",
-                    (platform, user),
-                )
-                if row is None:
+                person_id = await find_person_id(db, platform, user)
+                if person_id is None:
                     return ForgetReport(found=False)
-                person_id = int(row["id"])
                 counts = {}
                 for name, sql in FORGET_STEPS:
                     counts[name] = await db.execute(sql, {"person": person_id})
