@@ -22,6 +22,8 @@ from storage.people import require_person
 _GRANT_SQL = "SELECT given_at FROM baseline_consents WHERE person_id = ?"
 _BASELINE_SQL = "SELECT * FROM baselines WHERE person_id = ? AND encoder = ?"
 _CUE_BASELINE_SQL = "SELECT stats, updated_at FROM cue_baselines WHERE person_id = ?"
+# The statistics go with the grant by the cascade (SQLite zeroes deleted rows: secure_delete).
+END_GRANT_SQL = "DELETE FROM baseline_consents WHERE person_id = :person"
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,7 @@ class BaselineStore:
     async def withdraw_consent(self, person: Person) -> bool:
         """End the grant and delete the statistics with it; True if it was in force."""
         async with self._db.write() as db:
-            # The statistics go by the cascade (SQLite zeroes deleted rows: secure_delete).
-            changed = await db.execute(
-                "DELETE FROM baseline_consents WHERE person_id = ?", (person.id,)
-            )
-            return changed > 0
+            return await db.execute(END_GRANT_SQL, {"person": person.id}) > 0
 
     async def consent(self, person: Person) -> datetime | None:
         """When the person switched their baseline on (None while it is off)."""

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from storage import audio_files, consent, rows, values
+from storage import audio_files, consent, people, rows, values
 from storage.db import Db
 from storage.errors import ChatNotFound, NotConsented, NoteNotFound, PersonNotFound
 from storage.models import Chat, Person, StoredNote
@@ -99,10 +99,7 @@ class NoteStore:
                     chat_id=chat.id,
                 )
             if chat.kind == "private" and chat.owner_id is None:
-                await db.execute(
-                    "UPDATE chats SET owner_id = ? WHERE id = ? AND owner_id IS NULL",
-                    (person.id, chat.id),
-                )
+                await people.claim_private_chat(db, chat.id, person)
             row = await db.fetchone(
                 _UPSERT_NOTE_SQL,
                 (

@@ -120,14 +120,10 @@ class PeopleStore:
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (platform, chat_id, kind, owner.id if owner else None, clock.time()),
             )
-            if owner is not None:
-                await db.execute(
-                    "UPDATE chats SET owner_id = ? WHERE platform = ? AND platform_chat_id = ?"
-                    " AND kind = 'private' AND owner_id IS NULL",
-                    (owner.id, platform, chat_id),
-                )
             found = await _chat_row(db, platform, chat_id)
-        assert found is not None
+            assert found is not None
+            if owner is not None and await claim_private_chat(db, found.id, owner):
+                found = replace(found, owner_id=owner.id)
         return _same_kind(found, kind)
 
     async def get_chat(self, chat_id: int) -> Chat:
@@ -190,6 +186,15 @@ async def require_person(db: Transaction, person: Person) -> None:
     """PersonNotFound unless the person still exists (checked inside the caller's transaction)."""
     if await db.fetchone("SELECT 1 FROM persons WHERE id = ?", (person.id,)) is None:
         raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+
+
+async def claim_private_chat(db: Transaction, chat_id: int, owner: Person) -> bool:
+    """Make `owner` the owner of a private chat that has none yet; True if they became it."""
+    changed = await db.execute(
+        "UPDATE chats SET owner_id = ? WHERE id = ? AND kind = 'private' AND owner_id IS NULL",
+        (owner.id, chat_id),
+    )
+    return changed == 1
 
 
 async def find_person_id(db: Transaction, platform: str, platform_user_id: str) -> int | None:

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import audio_files, values
+from storage import audio_files, baselines, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.db import Db
@@ -38,10 +38,10 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("chats", "DELETE FROM chats WHERE owner_id = :person"),
     ("baseline_stats", "DELETE FROM baselines WHERE person_id = :person"),
     ("cue_stats", "DELETE FROM cue_baselines WHERE person_id = :person"),
-    ("baselines", "DELETE FROM baseline_consents WHERE person_id = :person"),
-    ("words", "DELETE FROM label_words WHERE person_id = :person"),
+    ("baselines", baselines.END_GRANT_SQL),
+    ("words", preferences.RESET_WORDS_SQL),
     ("practice_session_tones", "DELETE FROM practice_session_tones WHERE person_id = :person"),
-    ("practice_sessions", "DELETE FROM practice_sessions WHERE person_id = :person"),
+    ("practice_sessions", practice.END_SESSION_SQL),
     ("practice_scores", "DELETE FROM practice_scores WHERE person_id = :person"),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )

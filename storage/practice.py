@@ -18,6 +18,8 @@ from storage.db import Db
 from storage.models import Person
 
 _SESSION_SQL = "SELECT * FROM practice_sessions WHERE person_id = :person"
+# This session's tally goes with it by the cascade.
+END_SESSION_SQL = "DELETE FROM practice_sessions WHERE person_id = :person"
 _SESSION_TONES_SQL = (
     "SELECT tone, attempts, hits FROM practice_session_tones WHERE person_id = :person"
     " ORDER BY tone"
@@ -148,7 +150,7 @@ class PracticeStore:
                 return None
             tallies = await db.fetch(_SESSION_TONES_SQL, who)
             scores = [_score(r) for r in await db.fetch(_SCORES_SQL, who)]
-            await db.execute("DELETE FROM practice_sessions WHERE person_id = :person", who)
+            await db.execute(END_SESSION_SQL, who)
         return EndedSession(_session(row, tallies), tuple(scores))
 
     async def scores(self, person: Person) -> list[ToneScore]:

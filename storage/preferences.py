@@ -15,6 +15,8 @@ from storage.db import Db
 from storage.models import Person
 from storage.people import require_person
 
+RESET_WORDS_SQL = "DELETE FROM label_words WHERE person_id = :person"
+
 
 class PreferenceStore:
     def __init__(self, db: Db) -> None:
@@ -66,4 +68,4 @@ class PreferenceStore:
     async def reset_label_words(self, person: Person) -> int:
         """Forget the person's words (back to the usual names); how many there were."""
         async with self._db.write() as db:
-            return await db.execute("DELETE FROM label_words WHERE person_id = ?", (person.id,))
+            return await db.execute(RESET_WORDS_SQL, {"person": person.id})
