@@ -1,7 +1,7 @@
 """Where the Store's SQL runs: one SQLite file (the default) or a PostgreSQL server.
 
-The Store writes its rules once, in SQL both understand, with named (`:name`) or positional (`?`)
-parameters; a backend runs that SQL, opens transactions, keeps the schema version and maps a full
+The store's features write their rules once, in SQL both understand, with named (`:name`) or
+positional (`?`) parameters; a backend runs that SQL, opens transactions, keeps the schema version and maps a full
 disk to StorageFull. `open_backend` picks one from the database setting: a `postgresql://` URL
 means PostgreSQL, anything else is the path of a SQLite file.
 """
