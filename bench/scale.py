@@ -221,9 +221,11 @@ async def _per_note_costs(folder: Path, server: Any, ogg: bytes) -> None:
     async with await Store.open(database, folder / "costs-data", labels=CANONICAL_LABELS) as store:
         for i in range(200):
             started = time.perf_counter()
-            person = await store.ensure_person("telegram", 9_000_000 + i)
-            chat = await store.ensure_chat("telegram", 9_000_000 + i, "private", owner=person)
-            await store.add_note(
+            person = await store.people.ensure_person("telegram", 9_000_000 + i)
+            chat = await store.people.ensure_chat(
+                "telegram", 9_000_000 + i, "private", owner=person
+            )
+            await store.notes.add(
                 person,
                 chat,
                 message_id=str(i),

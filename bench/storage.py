@@ -41,14 +41,14 @@ LABELS = ("happy", "sad", "angry", "calm")
 async def run_store(folder: Path, notes: int, tasks: int) -> None:
     """The burst through the Store: every task adds notes and votes on each one."""
     async with await Store.open(folder / "store.sqlite3", folder / "data") as store:
-        group = await store.ensure_chat("telegram", "-1", "group")
-        people = [await store.ensure_person("telegram", i) for i in range(tasks)]
+        group = await store.people.ensure_chat("telegram", "-1", "group")
+        people = [await store.people.ensure_person("telegram", i) for i in range(tasks)]
         for person in people:
-            await store.give_consent(person, "analyse", group)
+            await store.consent.give(person, "analyse", group)
 
         async def task(t: int) -> None:
             for k in range(t, notes, tasks):
-                note = await store.add_note(
+                note = await store.notes.add(
                     people[t],
                     group,
                     message_id=k,
@@ -58,7 +58,7 @@ async def run_store(folder: Path, notes: int, tasks: int) -> None:
                     confidence=0.6,
                     probabilities=PROBABILITIES,
                 )
-                await store.vote(people[(t + 1) % tasks], note.id, LABELS[k % len(LABELS)])
+                await store.feedback.vote(people[(t + 1) % tasks], note.id, LABELS[k % len(LABELS)])
 
         await asyncio.gather(*(task(t) for t in range(tasks)))
     _check(folder / "store.sqlite3", notes)
@@ -68,8 +68,8 @@ async def run_naive(folder: Path, notes: int, tasks: int) -> None:
     """The same rows, each write on its own new connection, rollback journal, autocommit."""
     path = folder / "naive.sqlite3"
     async with await Store.open(path, folder / "naive-data") as store:
-        group = await store.ensure_chat("telegram", "-1", "group")
-        people = [await store.ensure_person("telegram", i) for i in range(tasks)]
+        group = await store.people.ensure_chat("telegram", "-1", "group")
+        people = [await store.people.ensure_person("telegram", i) for i in range(tasks)]
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode = DELETE")
     probabilities = json.dumps(PROBABILITIES)

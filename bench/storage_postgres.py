@@ -50,11 +50,11 @@ async def burst(database: str | Path, data: Path, notes: int, tasks: int, replic
         async def task(t: int) -> None:
             store = stores[t % replicas]
             for k in range(t, notes, tasks):
-                note = await store.add_note(
+                note = await store.notes.add(
                     people[t], group, message_id=k, duration_s=3.0, model="bench",
                     label="happy", confidence=0.6, probabilities=PROBABILITIES,
                 )  # fmt: skip
-                await store.vote(people[(t + 1) % tasks], note.id, LABELS[k % len(LABELS)])
+                await store.feedback.vote(people[(t + 1) % tasks], note.id, LABELS[k % len(LABELS)])
 
         await asyncio.gather(*(task(t) for t in range(tasks)))
         kept = await first.chat_notes(group)

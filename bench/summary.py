@@ -3,7 +3,7 @@
     python bench/summary.py [--notes 10000] [--runs 5]
 
 Fills a fresh SQLite store with one group chat of `--notes` notes from 12 members, then times
-what VoiceMoodService.summary does: read the notes (store.chat_notes), aggregate (summarise),
+what VoiceMoodService.summary does: read the notes (store.notes.chat_notes), aggregate (summarise),
 word it (render_summary_text) and draw the PNG (render_chart). The baseline, measured in the same
 run, is the same path over 100 notes, so the ratio shows what the size costs.
 Target (storage issue): under 1 s for 10,000 notes.
@@ -42,7 +42,7 @@ async def main() -> None:
         for size in (100, args.notes):
             store = await _filled_store(Path(folder) / f"{size}", size)
             async with store:
-                chat = await store.ensure_chat("telegram", "-1", "group")
+                chat = await store.people.ensure_chat("telegram", "-1", "group")
                 timings = [await _one_summary(store, chat) for _ in range(args.runs)]
             medians = {k: statistics.median(t[k] for t in timings) for k in timings[0]}
             rows.append((size, medians))
@@ -59,7 +59,7 @@ async def main() -> None:
 
 async def _one_summary(store: Store, chat) -> dict[str, float]:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
-    notes = await store.chat_notes(chat, since=datetime.now(UTC) - timedelta(days=7))
+    notes = await store.notes.chat_notes(chat, since=datetime.now(UTC) - timedelta(days=7))
     t1 = time.perf_counter()
     summary = summarise(
         [
@@ -85,18 +85,19 @@ async def _one_summary(store: Store, chat) -> dict[str, float]:  # type: ignore[
 
 async def _filled_store(folder: Path, size: int) -> Store:
     store = await Store.open(folder / "db.sqlite3", folder / "data", labels=CANONICAL_LABELS)
-    chat = await store.ensure_chat("telegram", "-1", "group")
+    chat = await store.people.ensure_chat("telegram", "-1", "group")
     members = [
-        await store.ensure_person("telegram", str(i), display_name=f"member{i}") for i in range(12)
+        await store.people.ensure_person("telegram", str(i), display_name=f"member{i}")
+        for i in range(12)
     ]
     for member in members:
-        await store.give_consent(member, "analyse", chat)
+        await store.consent.give(member, "analyse", chat)
     start = datetime.now(UTC) - timedelta(days=6)
     for i in range(size):
         mood = MOODS[(i * 7 + i // 500) % len(MOODS)]
         probs = {m: 0.05 for m in MOODS}
         probs[mood] = 0.8
-        await store.add_note(
+        await store.notes.add(
             members[i % 12],
             chat,
             message_id=i,

@@ -30,7 +30,7 @@ async def export_feedback(store: Store, out_dir: str | Path) -> Path:
     `out_dir` must be new or empty: a reused folder could still hold audio whose donor has
     since withdrawn.
     """
-    clips = [clip async for clip in store.donated_clips()]
+    clips = [clip async for clip in store.feedback.donated_clips()]
     return await asyncio.to_thread(_write_export, clips, store.data_dir, Path(out_dir))
 
 

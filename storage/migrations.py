@@ -2,7 +2,19 @@
 
 The version lives in `PRAGMA user_version` (kept in the file header, so it moves inside the same
 transaction as the step that sets it). A step is never edited once released: change the schema
-by appending a step. Times are REAL unix seconds (UTC) everywhere.
+by appending a step, here and its twin in storage.migrations_postgres. Times are REAL unix
+seconds (UTC) everywhere.
+
+Why this runner and not Alembic: the steps are SQL in each engine's own words and the store uses
+no SQLAlchemy models, so Alembic's autogenerate would have nothing to compare against; what the
+project needs is three rules this runner keeps in a few lines: each step and its version commit
+together or not at all, a step that leaves a dangling reference rolls back (PRAGMA
+foreign_key_check; PostgreSQL checks keys as it goes), and a database a newer VoiceMood wrote is
+refused as SchemaTooNew instead of half-understood. On PostgreSQL an advisory lock lets replicas
+start together while one migrates. Alembic would buy downgrade scripts and batch mode for the
+table rebuilds SQLite needs to change a column: the first step that needs a rebuild is the time
+to weigh it again. The twins are held equal by tests/test_storage_schema_parity.py, which reads
+both engines' catalogues.
 """
 
 from __future__ import annotations

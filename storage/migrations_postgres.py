@@ -4,8 +4,10 @@ Step N here makes the same tables, columns, keys, checks and indexes as SQLite's
 PostgreSQL's words: BIGINT GENERATED ALWAYS AS IDENTITY for AUTOINCREMENT ids (never reused, so a
 forgotten person's audio folder name never comes back), DOUBLE PRECISION for REAL unix seconds,
 BYTEA for BLOB, COALESCE for IFNULL, a regular expression for GLOB, a jsonb cast for json_valid.
-A step exists in both lists or in neither (tests/test_storage_postgres_schema.py checks it, and
-that both give the same tables and columns). Never edit a released step: append one to both.
+A step exists in both lists or in neither (tests/test_storage_postgres.py checks it), and both
+lists make the same schema: tests/test_storage_schema_parity.py reads each engine's catalogue and
+compares types, NOT NULL, defaults, CHECKs, keys, ON DELETE rules and indexes. Never edit a
+released step: append one to both.
 
 The version is the one row of `schema_version`, changed in the same transaction as its step. A
 transaction-scoped advisory lock lets several replicas start at once: one migrates, the others

@@ -1,47 +1,50 @@
-"""Everything stored about one person, gathered in one place for their own copy (GDPR Art. 15, 20).
+"""A person's rights over what is stored about them: their own copy (GDPR Art. 15, 20) and
+"forget me" (Art. 17).
 
-Every table keyed by a person is read here; a new such table belongs here too (and in
-queries.FORGET_STEPS), so the export and "forget me" never fall behind the schema.
+Reached as `store.privacy`. The copy is gathered from each feature's own reads; "forget me"
+deletes from every table keyed by a person in one transaction. A new such table belongs in both
+(PersonData and FORGET_STEPS), so the copy and the forgetting never fall behind the schema.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage.models import Chat, Consent, Person, StoredBaseline, StoredNote, Vote
-from storage.practice import PracticeSession, ToneScore
-from storage.rows import CHAT_COLUMNS, NOTE_COLUMNS
+from storage import audio_files, baselines, practice, preferences, values
+from storage.baselines import BaselineStore, CueStatistics
+from storage.consent import ConsentStore
+from storage.db import Db
+from storage.feedback import FeedbackStore
+from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
+from storage.notes import NoteStore
+from storage.people import PeopleStore, find_person_id
+from storage.practice import PracticeSession, PracticeStore, ToneScore
+from storage.preferences import PreferenceStore
 
-# The person's notes, oldest first; :since may be -inf.
-PERSON_NOTES_SQL = f"""
-    SELECT {NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id
-    WHERE n.person_id = :person AND n.created_at >= :since
-    ORDER BY n.created_at, n.id
-"""
-# The chats the person owns (private chats) or has notes or grants in.
-PERSON_CHATS_SQL = f"""
-    SELECT {CHAT_COLUMNS} FROM chats c
-    WHERE c.owner_id = :person
-       OR c.id IN (SELECT chat_id FROM notes WHERE person_id = :person)
-       OR c.id IN (SELECT chat_id FROM consents WHERE person_id = :person)
-    ORDER BY c.id
-"""
-VOTES_CAST_SQL = "SELECT * FROM votes WHERE voter_id = :person ORDER BY created_at, id"
-CONSENTS_SQL = "SELECT * FROM consents WHERE person_id = :person ORDER BY given_at, id"
-BASELINE_GRANT_SQL = "SELECT given_at FROM baseline_consents WHERE person_id = :person"
-BASELINES_SQL = "SELECT * FROM baselines WHERE person_id = :person"
-CUE_BASELINE_SQL = "SELECT stats, updated_at FROM cue_baselines WHERE person_id = :person"
-WORDS_SQL = "SELECT label, word FROM label_words WHERE person_id = :person ORDER BY label"
-TRANSCRIPT_SQL = "SELECT given_at FROM transcript_choices WHERE person_id = :person"
+__all__ = ["CueStatistics", "PersonData", "PrivacyStore", "FORGET_STEPS"]
 
-
-@dataclass(frozen=True)
-class CueStatistics:
-    """The person's voice-cue running statistics, opaque bytes (inference.cues.CueBaseline)."""
-
-    stats: bytes
-    updated_at: datetime
+# forget's deletes, in an order that never leaves a dangling reference; names are counts.
+FORGET_STEPS: tuple[tuple[str, str], ...] = (
+    (
+        "votes_on_their_notes",
+        "DELETE FROM votes WHERE voter_id != :person"
+        " AND note_id IN (SELECT id FROM notes WHERE person_id = :person)",
+    ),
+    ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
+    ("notes", "DELETE FROM notes WHERE person_id = :person"),
+    ("consents", "DELETE FROM consents WHERE person_id = :person"),
+    ("chats", "DELETE FROM chats WHERE owner_id = :person"),
+    ("baseline_stats", "DELETE FROM baselines WHERE person_id = :person"),
+    ("cue_stats", "DELETE FROM cue_baselines WHERE person_id = :person"),
+    ("baselines", baselines.END_GRANT_SQL),
+    ("words", preferences.RESET_WORDS_SQL),
+    ("practice_session_tones", "DELETE FROM practice_session_tones WHERE person_id = :person"),
+    ("practice_sessions", practice.END_SESSION_SQL),
+    ("practice_scores", "DELETE FROM practice_scores WHERE person_id = :person"),
+    ("person", "DELETE FROM persons WHERE id = :person"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,69 @@ class PersonData:
     # Practice mode: the running score per tone, and the session open now (None: none).
     practice_scores: list[ToneScore] = field(default_factory=list)
     practice_session: PracticeSession | None = None
+
+
+class PrivacyStore:
+    def __init__(
+        self,
+        db: Db,
+        *,
+        people: PeopleStore,
+        notes: NoteStore,
+        feedback: FeedbackStore,
+        consent: ConsentStore,
+        baselines: BaselineStore,
+        preferences: PreferenceStore,
+        practice: PracticeStore,
+    ) -> None:
+        self._db = db
+        self._people, self._notes, self._feedback = people, notes, feedback
+        self._consent, self._baselines = consent, baselines
+        self._preferences, self._practice = preferences, practice
+
+    async def export(self, person: Person) -> PersonData:
+        """Everything stored about the person, from every table keyed by them (for /export)."""
+        return PersonData(
+            person=person,
+            chats=await self._people.chats_of(person),
+            notes=await self._notes.person_notes(person),
+            votes_cast=await self._feedback.votes_cast(person),
+            consents=await self._consent.consents(person),
+            baseline_granted_at=await self._baselines.consent(person),
+            baselines=await self._baselines.baselines(person),
+            cue_statistics=await self._baselines.cue_statistics(person),
+            words=await self._preferences.label_words(person),
+            transcript_on_since=await self._preferences.transcript_on_since(person),
+            practice_scores=await self._practice.scores(person),
+            practice_session=await self._practice.session(person),
+        )
+
+    async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:
+        """Delete everything the person owns, in every chat: notes, votes, consent, audio, chats,
+        voice baseline.
+
+        Other people's votes on the person's notes go with the notes; their other votes stay.
+        """
+        platform, user = values.platform(platform), values.platform_id(platform_user_id, "user id")
+        async with self._db.lock:
+            async with self._db.backend.transaction() as db:
+                person_id = await find_person_id(db, platform, user)
+                if person_id is None:
+                    return ForgetReport(found=False)
+                counts = {}
+                for name, sql in FORGET_STEPS:
+                    counts[name] = await db.execute(sql, {"person": person_id})
+            files = await asyncio.to_thread(
+                audio_files.remove_person_folder, self._db.data_dir, platform, person_id
+            )
+            await self._db.backend.after_forget()
+        return ForgetReport(
+            found=True,
+            notes=counts["notes"],
+            votes_cast=counts["votes_cast"],
+            votes_on_their_notes=counts["votes_on_their_notes"],
+            consents=counts["consents"],
+            chats=counts["chats"],
+            audio_files=files,
+            baselines=counts["baselines"],
+        )

@@ -1,8 +1,7 @@
 """Practice mode's rows: a person's open session, its tally per tone, their running score per tone.
 
 Counts and times only, never audio (schema step 9, in SQL both backends read). Each write is one
-transaction through the Store's backend, so two replicas sharing the database never half-apply
-an attempt.
+transaction on the store's Db, so two replicas sharing the database never half-apply an attempt.
 Reached as `store.practice`.
 """
 
@@ -12,24 +11,22 @@ import time as clock
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from storage import rows
 from storage.backends import Row, Transaction
+from storage.db import Db
+from storage.models import Person
 
-if TYPE_CHECKING:
-    from storage.models import Person
-    from storage.store import Store
-
-SESSION_SQL = "SELECT * FROM practice_sessions WHERE person_id = :person"
-SESSION_TONES_SQL = (
+_SESSION_SQL = "SELECT * FROM practice_sessions WHERE person_id = :person"
+# This session's tally goes with it by the cascade.
+END_SESSION_SQL = "DELETE FROM practice_sessions WHERE person_id = :person"
+_SESSION_TONES_SQL = (
     "SELECT tone, attempts, hits FROM practice_session_tones WHERE person_id = :person"
     " ORDER BY tone"
 )
-SCORES_SQL = (
-    "SELECT tone, attempts, hits, last_practised_at FROM practice_scores"
-    " WHERE person_id = :person ORDER BY tone"
-)
+_SCORES = "SELECT tone, attempts, hits, last_practised_at FROM practice_scores"
+_SCORES_SQL = f"{_SCORES} WHERE person_id = :person ORDER BY tone"
+_SCORE_SQL = f"{_SCORES} WHERE person_id = :person AND tone = :tone"
 _START_SQL = """
     INSERT INTO practice_sessions (person_id, tone, sentence, rounds, started_at, active_at)
     VALUES (:person, :tone, :sentence, 0, :now, :now)
@@ -96,16 +93,16 @@ class EndedSession:
 
 
 class PracticeStore:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, db: Db) -> None:
+        self._db = db
 
     async def session(self, person: Person) -> PracticeSession | None:
         """The person's open session, with this session's tally; None when none is open."""
         who = {"person": person.id}
-        row = await self._store._read_one(SESSION_SQL, who)
+        row = await self._db.read_one(_SESSION_SQL, who)
         if row is None:
             return None
-        tallies = await self._store._read(SESSION_TONES_SQL, who)
+        tallies = await self._db.read(_SESSION_TONES_SQL, who)
         return _session(row, tallies)
 
     async def start_round(
@@ -114,12 +111,12 @@ class PracticeStore:
         """Ask for `tone` and `sentence` now, opening a session when none is open."""
         now = at.timestamp() if at is not None else clock.time()
         who = {"person": person.id}
-        async with self._store._write() as db:
+        async with self._db.write() as db:
             await db.execute(
                 _START_SQL, {**who, "tone": tone, "sentence": int(sentence), "now": now}
             )
-            row = await _one(db, SESSION_SQL, who)
-            tallies = await db.fetch(SESSION_TONES_SQL, who)
+            row = await _one(db, _SESSION_SQL, who)
+            tallies = await db.fetch(_SESSION_TONES_SQL, who)
         return _session(row, tallies)
 
     async def record_attempt(
@@ -131,7 +128,7 @@ class PracticeStore:
         """
         now = at.timestamp() if at is not None else clock.time()
         params = {"person": person.id, "tone": tone, "hit": int(hit), "now": now}
-        async with self._store._write() as db:
+        async with self._db.write() as db:
             changed = await db.execute(
                 "UPDATE practice_sessions SET rounds = rounds + 1, active_at = :now"
                 " WHERE person_id = :person",
@@ -141,29 +138,24 @@ class PracticeStore:
                 return None
             await db.execute(_SESSION_TALLY_SQL, params)
             await db.execute(_SCORE_TALLY_SQL, params)
-            row = await _one(
-                db,
-                "SELECT tone, attempts, hits, last_practised_at FROM practice_scores"
-                " WHERE person_id = :person AND tone = :tone",
-                params,
-            )
+            row = await _one(db, _SCORE_SQL, params)
         return _score(row)
 
     async def end(self, person: Person) -> EndedSession | None:
         """Close the open session (its tally goes with it); None when none was open."""
         who = {"person": person.id}
-        async with self._store._write() as db:
-            row = await db.fetchone(SESSION_SQL, who)
+        async with self._db.write() as db:
+            row = await db.fetchone(_SESSION_SQL, who)
             if row is None:
                 return None
-            tallies = await db.fetch(SESSION_TONES_SQL, who)
-            scores = [_score(r) for r in await db.fetch(SCORES_SQL, who)]
-            await db.execute("DELETE FROM practice_sessions WHERE person_id = :person", who)
+            tallies = await db.fetch(_SESSION_TONES_SQL, who)
+            scores = [_score(r) for r in await db.fetch(_SCORES_SQL, who)]
+            await db.execute(END_SESSION_SQL, who)
         return EndedSession(_session(row, tallies), tuple(scores))
 
     async def scores(self, person: Person) -> list[ToneScore]:
         """The person's running score per tone (tones never practised are absent)."""
-        return [_score(r) for r in await self._store._read(SCORES_SQL, {"person": person.id})]
+        return [_score(r) for r in await self._db.read(_SCORES_SQL, {"person": person.id})]
 
 
 def _session(row: Row, tallies: Iterable[Row]) -> PracticeSession:

@@ -10,7 +10,7 @@ import pytest
 
 from storage.errors import InvalidLabel, InvalidValue, NoteNotFound
 from storage.models import ChatSettings
-from storage.queries import CHAT_NOTES_SQL
+from storage.notes import CHAT_NOTES_SQL
 from tests.storage_factory import add_note, at, open_store
 
 # Each test runs on SQLite and on PostgreSQL (see storage_backend in tests/conftest.py).

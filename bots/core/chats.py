@@ -44,36 +44,36 @@ class Chats:
 
     async def person(self, user: User) -> Person:
         """The stored person, created (or renamed) from what the platform tells."""
-        return await self.store.ensure_person(user.platform, user.id, display_name=user.name)
+        return await self.store.people.ensure_person(user.platform, user.id, display_name=user.name)
 
     async def known_person(self, user: User) -> Person | None:
         """Looked up, never created: for events that must leave no trace of a stranger."""
-        return await self.store.get_person(user.platform, user.id)
+        return await self.store.people.get_person(user.platform, user.id)
 
     async def chat(self, where: Where, person: Person | None) -> Chat:
         kind: ChatKind = "group" if where.is_group else "private"
         owner = person if kind == "private" else None
-        return await self.store.ensure_chat(where.platform, where.chat_id, kind, owner=owner)
+        return await self.store.people.ensure_chat(where.platform, where.chat_id, kind, owner=owner)
 
     async def set_language(self, person: Person, language: str) -> None:
-        await self.store.set_language(person, language)
+        await self.store.people.set_language(person, language)
 
     async def settings(self, chat: Chat) -> ChatSettings:
-        return await self.store.chat_settings(chat)
+        return await self.store.settings.get(chat)
 
     async def language(self, person: Person, chat: Chat, user: User) -> str:
         """The person's choice, else the chat's (groups), else the platform's hint, else default."""
         if person.language in LANGUAGES:
             return person.language
         if chat.kind == "group":
-            settings = await self.store.chat_settings(chat)
+            settings = await self.store.settings.get(chat)
             if settings.language in LANGUAGES:
                 return str(settings.language)
         return self.hinted_language(user)
 
     async def chat_language(self, chat: Chat) -> str:
         """The chat's own language, for messages to nobody in particular (intro, digest)."""
-        return (await self.store.chat_settings(chat)).language or self.default_language
+        return (await self.store.settings.get(chat)).language or self.default_language
 
     def hinted_language(self, user: User) -> str:
         """The platform's language hint when it is one we speak, else the default."""
@@ -89,7 +89,7 @@ class Chats:
 
         Consent, notes, votes and settings go with it (see Store.move_chat).
         """
-        moved = await self.store.move_chat(where.platform, where.chat_id, new_chat_id)
+        moved = await self.store.people.move_chat(where.platform, where.chat_id, new_chat_id)
         if moved:
             log.info(
                 "a %s chat moved to a new id; its consent and notes moved along", where.platform

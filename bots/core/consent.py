@@ -31,7 +31,7 @@ class Consent:
         """/optin or the intro's button: analyse this member's notes in this group."""
         if chat.kind != "group":
             return t(lang, "optin.private")
-        await self.store.give_consent(person, "analyse", chat)
+        await self.store.consent.give(person, "analyse", chat)
         if not (await self.chats.settings(chat)).analysis:
             return t(lang, "optin.off_in_chat")
         return t(lang, "optin.done", name=user.name)
@@ -42,18 +42,18 @@ class Consent:
     async def optout(self, ctx: CommandContext) -> Reply:
         if ctx.chat.kind != "group":
             return Reply(t(ctx.lang, "optin.private"))
-        withdrawn = await self.store.withdraw_consent(ctx.person, "analyse", ctx.chat)
+        withdrawn = await self.store.consent.withdraw(ctx.person, "analyse", ctx.chat)
         key = "optout.done" if withdrawn else "optout.none"
         return Reply(t(ctx.lang, key, name=ctx.user.name))
 
     async def donate(self, ctx: CommandContext) -> Reply:
         """/donate on|off: keep my audio for retraining; off deletes what was kept."""
         if ctx.args[:1] == ["on"]:
-            await self.store.give_consent(ctx.person, "donate_audio")
+            await self.store.consent.give(ctx.person, "donate_audio")
             return Reply(t(ctx.lang, "donate.on"))
         if ctx.args[:1] == ["off"]:
-            kept = await self.store.count_kept_audio(ctx.person)
-            await self.store.withdraw_consent(ctx.person, "donate_audio")
+            kept = await self.store.notes.count_kept_audio(ctx.person)
+            await self.store.consent.withdraw(ctx.person, "donate_audio")
             return Reply(t(ctx.lang, "donate.off", count=kept))
         return Reply(t(ctx.lang, "donate.usage"))
 
@@ -61,16 +61,16 @@ class Consent:
         """/baseline on|off, or alone: whether it is on and from how many notes it learned."""
         lang, person = ctx.lang, ctx.person
         if ctx.args[:1] == ["on"]:
-            await self.store.give_baseline_consent(person)
+            await self.store.baselines.give_consent(person)
             return Reply(t(lang, "baseline.on"))
         if ctx.args[:1] == ["off"]:
-            await self.store.withdraw_baseline_consent(person)
+            await self.store.baselines.withdraw_consent(person)
             return Reply(t(lang, "baseline.off"))
         if ctx.args:
             return Reply(t(lang, "baseline.usage"))
-        if await self.store.baseline_consent(person) is None:
+        if await self.store.baselines.consent(person) is None:
             return Reply(t(lang, "baseline.status_off"))
-        kept = await self.store.baseline(person, self.analyzer.worker.name)
+        kept = await self.store.baselines.baseline(person, self.analyzer.worker.name)
         return Reply(t(lang, "baseline.status_on", count=kept.count if kept else 0))
 
     async def ask_to_forget(self, ctx: CommandContext) -> Reply:
@@ -87,7 +87,7 @@ class Consent:
 
     async def forget(self, user: User, lang: str) -> str:
         """Delete everything the person owns, in every chat; the sentence that says what went."""
-        report = await self.store.forget_person(user.platform, user.id)
+        report = await self.store.privacy.forget(user.platform, user.id)
         if not report.found:
             return t(lang, "forget.nothing")
         return t(
@@ -108,5 +108,5 @@ class Consent:
             return Reply(t(ctx.lang, "analysis.usage"))
         settings = await self.chats.settings(ctx.chat)
         on = ctx.args[0] == "on"
-        await self.store.set_chat_settings(ctx.chat, replace(settings, analysis=on))
+        await self.store.settings.set(ctx.chat, replace(settings, analysis=on))
         return Reply(t(ctx.lang, "analysis.on" if on else "analysis.off"))

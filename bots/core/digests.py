@@ -57,7 +57,7 @@ class Digests:
         """
         now = now or datetime.now(UTC)
         due = []
-        for scheduled in await self.store.scheduled_digests():
+        for scheduled in await self.store.settings.scheduled_digests():
             chat, settings = scheduled.chat, scheduled.settings
             if chat.platform != platform:
                 continue
@@ -68,13 +68,13 @@ class Digests:
             where = Where(platform, chat.platform_chat_id, is_group, settings.digest_channel)
             if owns is not None and not owns(where):
                 continue
-            if await self.store.claim_digest(chat, at.date()):
+            if await self.store.settings.claim_digest(chat, at.date()):
                 due.append(DueDigest(where, at.date(), chat.id))
         return due
 
     async def digest(self, due: DueDigest) -> Reply | None:
         """The daily digest for a chat that asked for one; None when the day had no notes."""
-        chat = await self.store.get_chat(due.chat_id)
+        chat = await self.store.people.get_chat(due.chat_id)
         lang = await self.chats.chat_language(chat)
         since = datetime.now(UTC) - timedelta(days=1)
         reply = await self.summary(chat, lang, t(lang, "summary.period.today"), since=since)
@@ -90,7 +90,7 @@ class Digests:
         last: int | None = None,
     ) -> Reply:
         """The chat's mood over a period: text, plus the chart when there is anything to draw."""
-        notes = await self.store.chat_notes(chat, since=since, last=last)
+        notes = await self.store.notes.chat_notes(chat, since=since, last=last)
         summary = summarise([_mood_note(n) for n in notes], period_name)
         text = render_summary_text(summary, lang)
         if summary.count == 0:
@@ -127,10 +127,10 @@ class Digests:
             at = at or settings.digest_time or DEFAULT_DIGEST_TIME
             channel = ctx.where.channel_id
             on = replace(settings, digest=True, digest_time=at, digest_channel=channel)
-            await self.store.set_chat_settings(chat, on)
+            await self.store.settings.set(chat, on)
             return Reply(t(lang, "digest.on", time=at.strftime("%H:%M")))
         if args[:1] == ["off"]:
-            await self.store.set_chat_settings(chat, replace(settings, digest=False))
+            await self.store.settings.set(chat, replace(settings, digest=False))
             return Reply(t(lang, "digest.off"))
         return Reply(t(lang, "digest.usage"))
 

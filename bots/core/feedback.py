@@ -78,14 +78,14 @@ class Feedback:
     ) -> ButtonAnswer:
         assert action.note_id is not None
         try:
-            note = await self.store.get_note(action.note_id)
+            note = await self.store.notes.get(action.note_id)
             if note.chat_id != chat.id:  # a button can only vote on a note of its own chat
                 return ButtonAnswer(t(lang, "vote.gone"))
             label = action.label or note.label
             if label not in PICKABLE_LABELS:
                 return ButtonAnswer(t(lang, "vote.gone"))
-            await self.store.vote(voter, note.id, label)
-            votes = await self.store.votes(note.id)
+            await self.store.feedback.vote(voter, note.id, label)
+            votes = await self.store.feedback.votes(note.id)
         except StorageFull:
             return ButtonAnswer(t(lang, "error.storage_full"))
         except StorageError:
@@ -109,7 +109,7 @@ class Feedback:
         note = await self._answered_note(chat, reply_message_id)
         if note is None:
             return False
-        await self.store.vote(person, note.id, _voted_label(emoji, note))
+        await self.store.feedback.vote(person, note.id, _voted_label(emoji, note))
         return True
 
     async def on_reaction_removed(
@@ -129,7 +129,7 @@ class Feedback:
         note = await self._answered_note(chat, reply_message_id)
         if note is None:
             return False
-        return await self.store.unvote(person, note.id, _voted_label(emoji, note))
+        return await self.store.feedback.unvote(person, note.id, _voted_label(emoji, note))
 
     async def on_upload_vote(self, donor: User | None, note_id: int, label: str) -> UploadVote:
         """A vote on an uploaded note, counted only from the note's own donor."""
@@ -140,10 +140,10 @@ class Feedback:
         if person is None:
             return "refused"
         try:
-            note = await self.store.get_note(note_id)
+            note = await self.store.notes.get(note_id)
             if note.person.id != person.id:
                 return "refused"
-            await self.store.vote(person, note.id, label)
+            await self.store.feedback.vote(person, note.id, label)
         except StorageFull:
             # Not "that note is gone": it is there, only this vote could not be written.
             return "storage_full"
@@ -154,7 +154,7 @@ class Feedback:
     async def _answer_of(self, chat: Chat, note_id: int, message_text: str) -> str:
         """The answer's text as sent with the note (a note of this chat only)."""
         try:
-            note = await self.store.get_note(note_id)
+            note = await self.store.notes.get(note_id)
         except StorageError:
             note = None
         if note is not None and note.chat_id == chat.id and note.answer_text:
@@ -171,7 +171,7 @@ class Feedback:
         deadline = loop.time() + self.reply_link_wait_s
         pause = _FIRST_LINK_PAUSE_S
         while True:
-            note = await self.store.find_note_by_reply(chat, reply_message_id)
+            note = await self.store.notes.find_by_reply(chat, reply_message_id)
             left = deadline - loop.time()
             if note is not None or left <= 0:
                 return note

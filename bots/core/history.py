@@ -34,9 +34,9 @@ class OwnHistory:
         today = datetime.now(UTC).date()
         first = today - timedelta(days=PERIOD_DAYS[period] - 1)
         since = datetime.combine(first, datetime.min.time(), UTC)
-        notes = await self.store.person_notes(ctx.person, since=since)
+        notes = await self.store.notes.person_notes(ctx.person, since=since)
         # A vote corrects what the model said; the person's chart follows the correction.
-        voted = await self.store.final_labels(n.id for n in notes)
+        voted = await self.store.feedback.final_labels(n.id for n in notes)
         labelled = [(n.created_at, voted.get(n.id, n.label)) for n in notes]
         history = history_of(labelled, t(lang, f"history.period.{period}"), first, today)
         words = await self.words.of(ctx.person)

@@ -47,7 +47,7 @@ class MyData:
         """/export: the two files, in a private chat."""
         if ctx.chat.kind == "group":
             return Reply(t(ctx.lang, "private_only"))
-        data = await self.store.person_data(ctx.person)
+        data = await self.store.privacy.export(ctx.person)
         return Reply(t(ctx.lang, "export.done"), files=export_files(data))
 
 

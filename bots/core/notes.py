@@ -62,13 +62,13 @@ class Notes:
             known = await self.chats.known_person(user)
             if known is None:
                 return None
-            if not await self.store.may_analyse(known, await self.chats.chat(where, None)):
+            if not await self.store.consent.may_analyse(known, await self.chats.chat(where, None)):
                 return None
         try:
             person = await self.chats.person(user)
             chat = await self.chats.chat(where, person)
             lang = await self.chats.language(person, chat, user)
-            if not await self.store.may_analyse(person, chat):
+            if not await self.store.consent.may_analyse(person, chat):
                 return None
         except Exception as error:
             self.health.down()
@@ -166,7 +166,7 @@ class Notes:
             person = await self.chats.person(donor)
             chat = await self.chats.chat(Where(donor.platform, donor.id, is_group=False), person)
             if keep_audio:
-                await self.store.give_consent(person, "donate_audio")
+                await self.store.consent.give(person, "donate_audio")
         except Exception:
             self.health.down()
             return Heard(prediction)
@@ -189,7 +189,7 @@ class Notes:
     async def remember_reply(self, note_id: int, reply_message_id: str) -> None:
         """Link the bot's answer message to its note, so reactions on it count as votes."""
         try:
-            await self.store.set_reply_message(note_id, reply_message_id)
+            await self.store.notes.set_reply_message(note_id, reply_message_id)
         except StorageError:
             log.info("note %s vanished before its reply was linked", note_id)
 
@@ -209,7 +209,7 @@ class Notes:
         A full storage raises StorageFull, for the reply to say so.
         """
         try:
-            stored = await self.store.add_note(
+            stored = await self.store.notes.add(
                 person,
                 chat,
                 message_id=note.message_id,
@@ -238,10 +238,10 @@ class Notes:
         if person is None:
             return UsualVoice(on=False)
         try:
-            if await self.store.baseline_consent(person) is None:
+            if await self.store.baselines.consent(person) is None:
                 return UsualVoice(on=False)
-            kept = await self.store.baseline(person, self.analyzer.worker.name)
-            kept_cues = await self.store.cue_baseline(person)
+            kept = await self.store.baselines.baseline(person, self.analyzer.worker.name)
+            kept_cues = await self.store.baselines.cue_baseline(person)
             # Inside the try: unreadable statistics must not cost the person their answer.
             cues = CueBaseline.from_bytes(kept_cues) if kept_cues is not None else None
             if kept is None or kept.count == 0:
@@ -268,7 +268,7 @@ class Notes:
             return StoredBaseline(prediction.model, stats.count, stats.dim, stats.to_bytes())
 
         try:
-            await self.store.update_baseline(person, prediction.model, updated)
+            await self.store.baselines.update_baseline(person, prediction.model, updated)
         except NotConsented:
             pass  # switched off (or forgotten) while the note was being analysed
         except Exception:
@@ -285,7 +285,7 @@ class Notes:
             return usual.updated(cues).to_bytes()
 
         try:
-            await self.store.update_cue_baseline(person, updated)
+            await self.store.baselines.update_cue_baseline(person, updated)
         except NotConsented:
             pass  # switched off (or forgotten) while the note was being analysed
         except Exception:

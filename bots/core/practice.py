@@ -237,9 +237,9 @@ class Practice:
     async def _usual(self, person: Person) -> CueBaseline | None:
         """The person's own usual cues when they keep a baseline (read, never updated here)."""
         try:
-            if await self.store.baseline_consent(person) is None:
+            if await self.store.baselines.consent(person) is None:
                 return None
-            kept = await self.store.cue_baseline(person)
+            kept = await self.store.baselines.cue_baseline(person)
             return CueBaseline.from_bytes(kept) if kept is not None else None
         except Exception:
             return None  # the typical voices are the reference then

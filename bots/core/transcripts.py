@@ -43,12 +43,12 @@ class Transcripts:
             if not ctx.is_admin:
                 return Reply(t(lang, "admins_only"))
             on = state == ["on"]
-            await self.store.set_chat_settings(ctx.chat, replace(settings, transcript=on))
+            await self.store.settings.set(ctx.chat, replace(settings, transcript=on))
             return Reply(t(lang, f"transcript.chat_{'on' if on else 'off'}"))
         if not state:
-            on = await self.store.transcript_on(ctx.person)
+            on = await self.store.preferences.transcript_on(ctx.person)
             return Reply(t(lang, f"transcript.status_{'on' if on else 'off'}"))
-        await self.store.set_transcript(ctx.person, state == ["on"])
+        await self.store.preferences.set_transcript(ctx.person, state == ["on"])
         return Reply(t(lang, f"transcript.{state[0]}"))
 
     async def wanted(self, person: Person | None, chat: Chat | None) -> bool:
@@ -56,7 +56,7 @@ class Transcripts:
         if person is None or chat is None:
             return False
         try:
-            if not await self.store.transcript_on(person):
+            if not await self.store.preferences.transcript_on(person):
                 return False
             return chat.kind == "private" or (await self.chats.settings(chat)).transcript
         except Exception:

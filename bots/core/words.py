@@ -26,7 +26,7 @@ class Words:
         if person is None:
             return {}
         try:
-            return await self.store.label_words(person)
+            return await self.store.preferences.label_words(person)
         except Exception:
             self.chats.health.down()
             return {}
@@ -39,7 +39,7 @@ class Words:
         if not args:
             return Reply(await self._listed(person, lang))
         if args == ["reset"]:
-            count = await self.store.reset_label_words(person)
+            count = await self.store.preferences.reset_label_words(person)
             return Reply(t(lang, "words.reset", count=count))
         if len(args) < 2:
             return Reply(t(lang, "words.usage"))
@@ -48,13 +48,13 @@ class Words:
             labels = ", ".join(label_name(lang, known) for known in CANONICAL_LABELS)
             return Reply(t(lang, "words.bad_label", label=args[0], labels=labels))
         try:
-            word = await self.store.set_label_word(person, label, " ".join(args[1:]))
+            word = await self.store.preferences.set_label_word(person, label, " ".join(args[1:]))
         except InvalidValue:
             return Reply(t(lang, "words.bad_word", limit=MAX_WORD_LENGTH))
         return Reply(t(lang, "words.set", word=word, label=label_name(lang, label)))
 
     async def _listed(self, person: Person, lang: str) -> str:
-        words = await self.store.label_words(person)
+        words = await self.store.preferences.label_words(person)
         if not words:
             return t(lang, "words.none")
         items = ", ".join(

@@ -1,9 +1,9 @@
 """Where the Store's SQL runs: one SQLite file (the default) or a PostgreSQL server.
 
-The Store writes its rules once, in SQL both understand, with named (`:name`) or positional (`?`)
-parameters; a backend runs that SQL, opens transactions, keeps the schema version and maps a full
-disk to StorageFull. `open_backend` picks one from the database setting: a `postgresql://` URL
-means PostgreSQL, anything else is the path of a SQLite file.
+The store's features write their rules once, in SQL both understand, with named (`:name`) or
+positional (`?`) parameters; a backend runs that SQL, opens transactions, keeps the schema
+version and maps a full disk to StorageFull. `open_backend` picks one from the database setting:
+a `postgresql://` URL means PostgreSQL, anything else is the path of a SQLite file.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The default backend: one SQLite file in WAL mode, one serialised writer connection and a reader.
 
 Every write goes through one aiosqlite connection (its own thread), one BEGIN IMMEDIATE
-transaction per call; the Store's lock keeps concurrent tasks from interleaving inside one.
+transaction per call; storage.db's write lock keeps concurrent tasks from interleaving inside one.
 Reads use a second, query-only connection: in WAL mode it sees only committed data and never
 waits for the writer. Times are REAL unix seconds in the file.
 """
@@ -85,7 +85,7 @@ class SqliteBackend:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
-        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds the Store's lock.
+        """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds storage.db's write lock.
 
         A full disk, met by SQLite or by an audio file written inside, raises StorageFull.
         """

@@ -1,0 +1,242 @@
+"""Analysed notes and the donated audio kept with them (storage/audio_files.py keeps the files).
+
+Reached as `store.notes`. A note is stored only while its speaker may be analysed in its chat,
+checked inside the note's own transaction (consent.permissions), and its audio is kept only
+while the speaker's donation is in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from storage import audio_files, consent, people, rows, values
+from storage.db import Db
+from storage.errors import ChatNotFound, NotConsented, NoteNotFound, PersonNotFound
+from storage.models import Chat, Person, StoredNote
+
+log = logging.getLogger(__name__)
+
+_NOTES = f"SELECT {rows.NOTE_COLUMNS} FROM notes n JOIN persons p ON p.id = n.person_id"
+# A chat's notes, newest first, by the (chat_id, created_at) index.
+# :since may be -inf; :limit NO_LIMIT for all of them (SQLite's -1 is an error in PostgreSQL).
+NO_LIMIT = 2**63 - 1
+CHAT_NOTES_SQL = f"""
+    {_NOTES}
+    WHERE n.chat_id = :chat AND n.created_at >= :since
+    ORDER BY n.created_at DESC, n.id DESC LIMIT :limit
+"""
+# The person's notes, oldest first; :since may be -inf.
+_PERSON_NOTES_SQL = f"""
+    {_NOTES}
+    WHERE n.person_id = :person AND n.created_at >= :since
+    ORDER BY n.created_at, n.id
+"""
+# Analysing the same message again replaces the answer, only for the same speaker.
+_UPSERT_NOTE_SQL = """
+    INSERT INTO notes (person_id, chat_id, platform_message_id, created_at, duration_s, model,
+                       label, confidence, probabilities, answer_text)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (chat_id, platform_message_id) DO UPDATE SET
+        created_at = excluded.created_at, duration_s = excluded.duration_s,
+        model = excluded.model, label = excluded.label,
+        confidence = excluded.confidence, probabilities = excluded.probabilities,
+        answer_text = excluded.answer_text
+    WHERE notes.person_id = excluded.person_id
+    RETURNING id, audio_path, reply_message_id
+"""
+
+
+class NoteStore:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        person: Person,
+        chat: Chat,
+        *,
+        message_id: str | int,
+        duration_s: float,
+        model: str,
+        label: str,
+        confidence: float,
+        probabilities: Mapping[str, float],
+        at: datetime | None = None,
+        audio: bytes | None = None,
+        audio_suffix: str = "ogg",
+        answer_text: str | None = None,
+    ) -> StoredNote:
+        """Store an analysis; `audio` is kept only if its speaker's donation is in force.
+
+        Raises NotConsented when the person may not be analysed in this chat. Analysing the same
+        message again replaces the answer and keeps the note's id and votes.
+        """
+        message = values.platform_id(message_id, "message id")
+        label = self._db.label(label)
+        probs = self._db.probabilities(probabilities)
+        values.check_number(duration_s, "duration_s", 0.0, math.inf)
+        values.check_number(confidence, "confidence", 0.0, 1.0)
+        created = values.timestamp(at)
+        written: list[str] = []  # audio files written here that no committed row names yet
+        # Under the lock, so a failed note's file is gone before a later note takes its id.
+        async with self._db.lock, self._discarding(written), self._db.backend.transaction() as db:
+            allowed = await consent.permissions(db, person, chat)
+            if allowed is None:
+                raise ChatNotFound("That chat is not known.", chat_id=chat.id)
+            if not allowed["person_exists"]:
+                raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+            if not consent.allows_analysis(allowed):
+                raise NotConsented(
+                    "This person has not opted in to analysis in this chat.",
+                    person_id=person.id,
+                    chat_id=chat.id,
+                )
+            if chat.kind == "private" and chat.owner_id is None:
+                await people.claim_private_chat(db, chat.id, person)
+            row = await db.fetchone(
+                _UPSERT_NOTE_SQL,
+                (
+                    person.id,
+                    chat.id,
+                    message,
+                    created,
+                    duration_s,
+                    model,
+                    label,
+                    confidence,
+                    probs,
+                    answer_text,
+                ),
+            )
+            if row is None:
+                raise ValueError(f"message {message} in chat {chat.id} belongs to someone else")
+            note_id, audio_path = int(row["id"]), row["audio_path"]
+            if audio is not None and allowed["donate"]:
+                audio_path = audio_files.audio_relpath(
+                    person.platform, person.id, note_id, audio_suffix
+                )
+                if audio_path != row["audio_path"]:
+                    written.append(audio_path)
+                # Written before the row names it and before the commit: a crash leaves either
+                # no row or a row whose file is complete (an unnamed file is swept at open).
+                await asyncio.to_thread(
+                    audio_files.write_atomically, self._db.data_dir, audio_path, audio
+                )
+                await db.execute(
+                    "UPDATE notes SET audio_path = ? WHERE id = ?", (audio_path, note_id)
+                )
+        return StoredNote(
+            id=note_id,
+            person=person,
+            chat_id=chat.id,
+            platform_message_id=message,
+            created_at=rows.to_datetime(created),
+            duration_s=float(duration_s),
+            model=model,
+            label=label,
+            confidence=float(confidence),
+            probabilities=json.loads(probs),
+            audio_path=audio_path,
+            reply_message_id=row["reply_message_id"],
+            answer_text=answer_text,
+        )
+
+    async def get(self, note_id: int) -> StoredNote:
+        row = await self._db.read_one(f"{_NOTES} WHERE n.id = ?", (note_id,))
+        if row is None:
+            raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+        return rows.note(row)
+
+    async def find(self, chat: Chat, message_id: str | int) -> StoredNote | None:
+        """The note analysed from this platform message, if any."""
+        row = await self._db.read_one(
+            f"{_NOTES} WHERE n.chat_id = ? AND n.platform_message_id = ?",
+            (chat.id, values.platform_id(message_id, "message id")),
+        )
+        return rows.note(row) if row is not None else None
+
+    async def set_reply_message(self, note_id: int, reply_message_id: str | int) -> None:
+        """Link the bot's answer message to its note (see find_by_reply)."""
+        reply = values.platform_id(reply_message_id, "reply message id")
+        async with self._db.write() as db:
+            changed = await db.execute(
+                "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
+            )
+            if changed == 0:
+                raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+
+    async def find_by_reply(self, chat: Chat, reply_message_id: str | int) -> StoredNote | None:
+        """The note whose answer is this message of the bot's, if any."""
+        row = await self._db.read_one(
+            f"{_NOTES} WHERE n.chat_id = ? AND n.reply_message_id = ?",
+            (chat.id, values.platform_id(reply_message_id, "reply message id")),
+        )
+        return rows.note(row) if row is not None else None
+
+    async def count_kept_audio(self, person: Person) -> int:
+        """How many of the person's notes have donated audio kept."""
+        row = await self._db.read_one(
+            "SELECT COUNT(*) FROM notes WHERE person_id = ? AND audio_path IS NOT NULL",
+            (person.id,),
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def chat_notes(
+        self, chat: Chat, *, since: datetime | None = None, last: int | None = None
+    ) -> list[StoredNote]:
+        """A chat's notes since a time and/or the last N of them, oldest first (for summaries)."""
+        if last is not None and last < 0:
+            raise ValueError("last must be >= 0")
+        records = await self._db.read(
+            CHAT_NOTES_SQL,
+            {
+                "chat": chat.id,
+                "since": _since(since),
+                "limit": NO_LIMIT if last is None else last,
+            },
+        )
+        return [rows.note(row) for row in reversed(records)]
+
+    async def person_notes(
+        self, person: Person, *, since: datetime | None = None
+    ) -> list[StoredNote]:
+        """The person's own notes in every chat since a time, oldest first (for their history)."""
+        records = await self._db.read(
+            _PERSON_NOTES_SQL, {"person": person.id, "since": _since(since)}
+        )
+        return [rows.note(row) for row in records]
+
+    def audio_file(self, note: StoredNote) -> Path | None:
+        """Where a note's donated audio is on disk (None if none was kept)."""
+        return self._db.data_dir / note.audio_path if note.audio_path else None
+
+    async def sweep_audio(self) -> None:
+        """Remove audio files no note names (left by a write a crash interrupted)."""
+        records = await self._db.read("SELECT audio_path FROM notes WHERE audio_path IS NOT NULL")
+        keep = {str(row["audio_path"]) for row in records}
+        removed = await asyncio.to_thread(audio_files.sweep, self._db.data_dir, keep)
+        if removed:
+            log.info("removed %d audio files no note names (left by an interrupted write)", removed)
+
+    @asynccontextmanager
+    async def _discarding(self, written: list[str]) -> AsyncIterator[None]:
+        """Delete the audio files listed in `written` when the transaction inside fails."""
+        try:
+            yield
+        except Exception:
+            # Undone (a full disk, say), so no row names them. Not on cancellation, whose COMMIT
+            # may still land; a file left then is swept at the next open.
+            if written:
+                await asyncio.to_thread(audio_files.remove_files, self._db.data_dir, written)
+            raise
+
+
+def _since(since: datetime | None) -> float:
+    return -math.inf if since is None else values.timestamp(since)
