@@ -62,7 +62,7 @@ def embed_everything(
     lengths: tuple[float, ...] | list[float] = EVAL_LENGTHS_S,
     snr: tuple[float, ...] | list[float] = EVAL_SNR_DB,
 ) -> dict[str, EmbeddedClips]:
-    """"train" (training versions), "urdu", "cut<L>" and "babble<dB>" (held-out versions)."""
+    """ "train" (training versions), "urdu", "cut<L>" and "babble<dB>" (held-out versions)."""
     cache_dir = Path(cache_dir).expanduser()
     encoder = open_encoder(None, stages="all", cache_dir=cache_dir)
     cache = EmbeddingCache(cache_dir / "embeddings.sqlite3")

@@ -86,7 +86,9 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        # A long training run holds the write lock between its commits (every 200 vectors):
+        # another process waits for it instead of failing with "database is locked".
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=120)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, data BLOB)")
 

@@ -72,6 +72,7 @@ def fit_heads(
     speaker_head: bool = True,
     seed: int = 0,
     calibrate_folds: int = 5,
+    start: Heads | None = None,
 ) -> HeadFit:
     """Fit the population (and speaker) heads on `train`; calibrate on `val` when given.
 
@@ -79,19 +80,23 @@ def fit_heads(
     speaker folds of `train` (every training speaker's clean clips, scored by a head that never
     saw that speaker): far more clips than a few validation speakers, so a steadier temperature.
     `weights` scales each training row's loss (feedback counts more than acted clips in retrain).
+    `start` (heads fitted on more rows) only makes the fits faster: each reaches the same optimum.
     """
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[clip.label] for clip in train.clips])
     mean = train.vectors.mean(axis=0)
     std = train.vectors.std(axis=0) + 1e-6
-    population = _fit_linear(train.vectors, y, mean, std, len(labels), c, weights, seed)
+    first = start.population if start is not None else None
+    population = _fit_linear(train.vectors, y, mean, std, len(labels), c, weights, seed, first)
     languages = language_statistics(train)
     speaker = None
     if speaker_head:
         z = per_speaker_standardised(train)
-        fitted = _fit_linear(
-            z, y, np.zeros_like(mean), np.ones_like(std), len(labels), c, weights, seed
-        )
+        zeros, ones = np.zeros_like(mean), np.ones_like(std)
+        first = None
+        if start is not None and start.speaker is not None:
+            first = LinearHead(zeros, ones, start.speaker.weight, start.speaker.bias)
+        fitted = _fit_linear(z, y, zeros, ones, len(labels), c, weights, seed, first)
         # Kept with the population's statistics: they are the prior a baseline is blended with.
         speaker = LinearHead(
             mean.astype(np.float32), std.astype(np.float32), fitted.weight, fitted.bias
@@ -117,6 +122,7 @@ def fit_heads(
             folds=calibrate_folds,
             seed=seed,
             speaker_head=speaker_head,
+            start=Heads(population, speaker),
         )
     return HeadFit(
         Heads(population, speaker, languages),
@@ -154,6 +160,7 @@ def out_of_fold_temperatures(
     seed: int,
     speaker_head: bool = True,
     clean_only: bool = False,
+    start: Heads | None = None,
 ) -> tuple[Calibration | None, Calibration | None, tuple[tuple[float, float], ...]]:
     """Temperatures for both heads from logits of speakers held out of their own fit.
 
@@ -192,11 +199,17 @@ def out_of_fold_temperatures(
         sub = subset(train, fit_rows)
         mean = sub.vectors.mean(axis=0)
         std = sub.vectors.std(axis=0) + 1e-6
-        pop = _fit_linear(sub.vectors, y[fit_rows], mean, std, len(labels), c, w, seed)
+        first = start.population if start is not None else None
+        pop = _fit_linear(sub.vectors, y[fit_rows], mean, std, len(labels), c, w, seed, first)
         pop_logits.append(pop.logits(train.vectors[score_rows]))
         if speaker_head:
             ones, zeros = np.ones_like(std), np.zeros_like(mean)
-            spk = _fit_linear(z_all[fit_rows], y[fit_rows], zeros, ones, len(labels), c, w, seed)
+            first = None
+            if start is not None and start.speaker is not None:
+                first = LinearHead(zeros, ones, start.speaker.weight, start.speaker.bias)
+            spk = _fit_linear(
+                z_all[fit_rows], y[fit_rows], zeros, ones, len(labels), c, w, seed, first
+            )
             spk_logits.append(spk.logits(z_all[score_rows]))
         targets.append(y[score_rows])
         lengths.append(seconds[score_rows])
@@ -336,6 +349,7 @@ def _fit_linear(
     c: float,
     weights: np.ndarray | None,
     seed: int,
+    start: LinearHead | None = None,
 ) -> LinearHead:
     """Class-balanced multinomial logistic regression on standardised `x` (L-BFGS in torch).
 
@@ -347,7 +361,7 @@ def _fit_linear(
     """
     import torch
 
-    del seed  # the objective is convex and starts at zero: no randomness to seed
+    del seed  # the objective is convex and starts at zero (or `start`): no randomness to seed
     z = torch.from_numpy(np.ascontiguousarray((x - mean) / std, np.float32))
     counts = np.bincount(y, minlength=n_classes).astype(float)
     present = counts > 0
@@ -355,12 +369,25 @@ def _fit_linear(
     sample_weight = balance[y] * (1.0 if weights is None else weights)
     w = torch.from_numpy((sample_weight / sample_weight.sum()).astype(np.float32))
     target = torch.from_numpy(np.asarray(y, np.int64))
-    weight = torch.zeros((n_classes, z.shape[1]), requires_grad=True)
-    bias = torch.zeros(n_classes, requires_grad=True)
+    # The objective is convex: starting from a nearby solution (the head fitted on every row,
+    # for a fold's head) reaches the same optimum in a fraction of the steps.
+    weight = torch.zeros((n_classes, z.shape[1]))
+    bias = torch.zeros(n_classes)
+    if start is not None:
+        weight += torch.from_numpy(start.weight * (std / start.std)[None, :])
+        bias += torch.from_numpy(start.bias + start.weight @ ((mean - start.mean) / start.std))
+        bias.masked_fill_(torch.from_numpy(~present), 0.0)
+    weight.requires_grad_(True)
+    bias.requires_grad_(True)
     penalty = 1.0 / (c * ROWS_PER_C)
     absent = torch.from_numpy(~present)
     optimiser = torch.optim.LBFGS(
-        [weight, bias], lr=1.0, max_iter=500, tolerance_grad=1e-6, line_search_fn="strong_wolfe"
+        [weight, bias],
+        lr=1.0,
+        max_iter=300,
+        tolerance_grad=1e-5,
+        tolerance_change=1e-7,
+        line_search_fn="strong_wolfe",
     )
 
     def closure() -> torch.Tensor:

@@ -16,7 +16,6 @@ from inference.encoder import PACKAGED_ENCODER, PACKAGED_SHA256, EncoderInfo
 from inference.errors import ModelLoadError
 from inference.models.whisper_head import (
     HeadCard,
-    Heads,
     LinearHead,
     WhisperHeadModel,
     read_head,
@@ -43,9 +42,7 @@ def _toy(seed: int = 0, n: int = 400, dim: int = 16, shift: float = 0.0) -> Embe
     centres = rng.normal(scale=2.0, size=(len(LABELS), dim))
     y = rng.integers(len(LABELS), size=n)
     x = centres[y] + rng.normal(size=(n, dim)) + shift
-    clips = [
-        Clip(Path(f"{i}.wav"), LABELS[k], f"toy:{i % 8}", "toy") for i, k in enumerate(y)
-    ]
+    clips = [Clip(Path(f"{i}.wav"), LABELS[k], f"toy:{i % 8}", "toy") for i, k in enumerate(y)]
     return EmbeddedClips(clips, x.astype(np.float32), np.zeros(n, np.int64))
 
 
@@ -151,7 +148,9 @@ def test_a_language_shift_is_corrected_by_that_languages_own_unlabelled_notes():
         replace(fit.heads, languages={"xx": stats}),
         card,
     )
-    assert np.allclose(shipped.classify(foreign, language="xx"), model.classify(foreign, language=stats))
+    assert np.allclose(
+        shipped.classify(foreign, language="xx"), model.classify(foreign, language=stats)
+    )
     assert np.allclose(shipped.classify(foreign, language="zz"), model.classify(foreign))
 
 

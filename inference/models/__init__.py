@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from inference.errors import ModelNotConfigured
-from inference.models.base import SAMPLE_RATE, EmbeddingModel, EmotionModel
+from inference.models.base import (
+    COMPACT_MARKER,
+    HEAD_MARKER,
+    SAMPLE_RATE,
+    EmbeddingModel,
+    EmotionModel,
+)
 
 # The default: an emotion head over the packaged Whisper-base encoder (inference.encoder).
 BUNDLED_DIR = Path(__file__).with_name("bundled")
 # The smallest fallback, selected with VOICEMOOD_MODEL=compact: the project's own log-mel CNN.
 COMPACT_DIR = Path(__file__).with_name("bundled_compact")
-# A folder holding this file is one of the project's own compact models (data_augment trains them).
-COMPACT_MARKER = "voicemood_model.json"
-# A folder holding this file is an emotion head over a Whisper encoder.
-HEAD_MARKER = "voicemood_head.json"
 
 __all__ = [
     "BUNDLED_DIR",

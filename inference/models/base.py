@@ -8,6 +8,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 SAMPLE_RATE = 16_000
+# A folder holding this file is one of the project's own compact models (data_augment trains them).
+COMPACT_MARKER = "voicemood_model.json"
+# A folder holding this file is an emotion head over a Whisper encoder.
+HEAD_MARKER = "voicemood_head.json"
 
 
 class EmotionModel(Protocol):

@@ -21,7 +21,7 @@ from torch import nn
 from inference.errors import ModelLoadError
 from inference.features import FeatureConfig, LogMel
 from inference.labels import CANONICAL_LABELS
-from inference.models import COMPACT_MARKER
+from inference.models.base import COMPACT_MARKER
 
 WEIGHTS_FILE = "model.safetensors"
 FORMAT_VERSION = 1

@@ -33,8 +33,7 @@ from inference.baseline import PRIOR_NOTES, SpeakerBaseline
 from inference.encoder import Encoder, EncoderInfo, open_encoder
 from inference.errors import ModelLoadError
 from inference.labels import CANONICAL_LABELS
-from inference.models import HEAD_MARKER
-from inference.models.base import SAMPLE_RATE
+from inference.models.base import HEAD_MARKER, SAMPLE_RATE
 
 HEAD_WEIGHTS = "head.safetensors"
 FORMAT_VERSION = 1

@@ -195,6 +195,8 @@ def _corpus_weights(items: list[str]) -> tuple[tuple[str, float], ...]:
         except ValueError:
             weight = -1.0
         if not sep or not name or weight <= 0:
-            raise SystemExit(f"voicemood train: --corpus-weight takes CORPUS=W with W > 0, not {item!r}")
+            raise SystemExit(
+                f"voicemood train: --corpus-weight takes CORPUS=W with W > 0, not {item!r}"
+            )
         out.append((name.strip().lower(), weight))
     return tuple(out)
