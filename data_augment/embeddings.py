@@ -1,7 +1,7 @@
 """Encoder embeddings of labelled clips, computed once and cached on disk.
 
 Fitting the Whisper head takes seconds; encoding (and augmenting) the clips is what costs. Every
-vector is cached in one SQLite file under a key made of the encoder's sha256, the clip's content
+vector is cached in one SQLite file under a key made of the encoder's sha256 (and which of its stages it pools), the clip's content
 hash and the augmentation that made it, so a rerun, a retrain with new feedback or another
 split re-encodes nothing it has seen. Augmented copies are drawn from a generator seeded by the
 clip's content and the copy number, so a copy is the same whichever run asks for it.
@@ -21,7 +21,7 @@ import numpy as np
 
 from data_augment.datasets import Clip
 from data_augment.waves import load_waveform
-from inference.encoder import WhisperEncoder
+from inference.encoder import Encoder
 
 # Bump when the augmentation chain changes, so cached copies made by the old chain are not reused.
 AUGMENT_VERSION = 1
@@ -68,7 +68,7 @@ class EmbeddingCache:
 
 def embed_clips(
     clips: Sequence[Clip],
-    encoder: WhisperEncoder,
+    encoder: Encoder,
     cache: EmbeddingCache,
     *,
     copies: int = 0,
@@ -88,7 +88,8 @@ def embed_clips(
     bar = tqdm(total=len(clips) * (copies + 1), desc="embedding", unit="clip", disable=not progress)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="augment") as pool:
         pending = [
-            pool.submit(_versions, clip, encoder.info.sha256, copies, seed, cache) for clip in clips
+            pool.submit(_versions, clip, encoder.info.cache_id, copies, seed, cache)
+            for clip in clips
         ]
         for clip, future in zip(clips, pending, strict=True):
             for number, (key, vector, wave) in enumerate(future.result()):
@@ -109,12 +110,12 @@ def embed_clips(
 
 
 def _versions(
-    clip: Clip, encoder_sha: str, copies: int, seed: int, cache: EmbeddingCache
+    clip: Clip, encoder_id: str, copies: int, seed: int, cache: EmbeddingCache
 ) -> list[tuple[str, np.ndarray | None, np.ndarray | None]]:
     """(key, cached vector or None, waveform to encode or None) for the clean clip and its copies."""
     content = _content_hash(clip.path)
-    keys = [_key(encoder_sha, content, None, seed)] + [
-        _key(encoder_sha, content, n, seed) for n in range(1, copies + 1)
+    keys = [_key(encoder_id, content, None, seed)] + [
+        _key(encoder_id, content, n, seed) for n in range(1, copies + 1)
     ]
     cached = [cache.get(key) for key in keys]
     if all(vector is not None for vector in cached):
@@ -138,9 +139,10 @@ def _augmented(wave: np.ndarray, content: str, number: int, seed: int) -> np.nda
     return VoiceNoteAugmenter(seed=clip_seed)(wave)
 
 
-def _key(encoder_sha: str, content: str, number: int | None, seed: int) -> str:
+def _key(encoder_id: str, content: str, number: int | None, seed: int) -> str:
+    """`encoder_id` is EncoderInfo.cache_id: last-stage keys stay the sha256 prefix they were."""
     version = "clean" if number is None else f"aug{AUGMENT_VERSION}:{seed}:{number}"
-    return f"{encoder_sha[:16]}:{content}:{version}"
+    return f"{encoder_id}:{content}:{version}"
 
 
 def _content_hash(path: Path) -> str:
