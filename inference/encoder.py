@@ -16,7 +16,8 @@ import importlib.util
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -27,6 +28,7 @@ from inference.errors import ModelLoadError
 
 if TYPE_CHECKING:
     from faster_whisper.feature_extractor import FeatureExtractor
+    from threadpoolctl import ThreadpoolController
 
 PACKAGED_ENCODER = "whisper-base"
 PACKAGED_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -215,11 +217,32 @@ def log_mel(features: FeatureExtractor, wave: np.ndarray) -> np.ndarray:
     wave = normalise_level(np.asarray(wave, np.float32)[:MAX_SAMPLES])
     if len(wave) < SAMPLES_PER_FRAME:  # shorter than one encoder frame: padded with silence
         wave = np.pad(wave, (0, SAMPLES_PER_FRAME - len(wave)))
-    feats = features(wave, padding=0)
+    with _single_thread_blas():
+        feats = features(wave, padding=0)
     # The conv stem halves the frame count; an even count keeps the tail frame whole.
     if feats.shape[1] % 2:
         feats = feats[:, :-1]
     return np.ascontiguousarray(feats[:, :3000], dtype=np.float32)
+
+
+_BLAS_LOCK = threading.Lock()
+_blas: list[ThreadpoolController] = []
+
+
+@contextmanager
+def _single_thread_blas() -> Iterator[None]:
+    """The mel's (80 x 201) @ (201 x frames) product on one BLAS thread: same bits, no stalls.
+
+    With other processes on both cores, OpenBLAS's second thread made a 5 s note's mel take
+    69 ms instead of 3 ms. The lock keeps two callers from restoring each other's limit.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    with _BLAS_LOCK:
+        if not _blas:
+            _blas.append(ThreadpoolController())
+        with _blas[0].limit(limits=1, user_api="blas"):
+            yield
 
 
 def normalise_level(wave: np.ndarray) -> np.ndarray:
