@@ -3,12 +3,20 @@
 CTranslate2 returns only the encoder's last output, yet pooling all seven stage outputs (the six
 transformer blocks and the final layer norm) lifts a linear head's 8-class UAR on held-out
 RAVDESS actors from 0.72 to 0.83. So this module rebuilds the same encoder as an ONNX graph
-straight from the packaged CTranslate2 `model.bin` (read as named arrays), with the mean and std
-pooling inside the graph, and quantises its matrix products to int8 (dynamic, per tensor) with
-ONNX Runtime's own quantiser. The graph is made once per weight file and cached beside it.
+straight from the packaged CTranslate2 `model.bin` (inference.encoder_graph), with the mean and
+std pooling inside the graph, and quantises its matrix products to int8 with ONNX Runtime's own
+quantiser (dynamic: activations per tensor, weights per channel). The graph is made once per
+weight file (3-5 s) and cached beside it.
 
-ONNX Runtime (already a faster-whisper dependency) rather than torch: it does not import torch
-at run time (~200 MiB less resident) and `torch.ao.quantization` is deprecated.
+Why ONNX Runtime int8 (bench/encoder.py --section stages, 2026-12-06, 2 cores under a load
+average of 12-17 from other processes, so read the ratios): per batch of four 5 s notes it ran
+at 0.93x CTranslate2's last-stage-only speed, torch bf16 at 0.61x, torch fp32 at 0.33x, ONNX
+Runtime fp32 at 0.26x; its pooled vectors correlate with torch fp32's at r >= 0.998 (every stage
+>= 0.997) and its last stage with CTranslate2's at r >= 0.996 (bf16: 0.9998 and 0.9999, at
+two-thirds the speed). On a quiet moment the int8 graph alone ran 178 audio-s/s on one 5 s note.
+A fresh process that loads it and embeds one note holds 148 MiB (CTranslate2's last-stage
+encoder 182 MiB, torch 469 MiB): it never imports torch, and `torch.ao.quantization`, which the
+torch int8 path would need, is deprecated. onnxruntime comes with faster-whisper anyway.
 """
 
 from __future__ import annotations
@@ -69,6 +77,9 @@ class WhisperStagesEncoder:
         # Threads that spin between operators starve everything else on a busy CPU: a 5 s note
         # took 280 ms spinning against 140 ms not, with other processes on both cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # ONNX Runtime's own arena kept 455 MiB after a few 30 s clips (167 MiB without, at the
+        # same speed): without it, memory follows the allocator the bot tunes.
+        options.enable_cpu_mem_arena = False
         providers = ["CPUExecutionProvider"]
         if device == "cuda":
             providers.insert(0, "CUDAExecutionProvider")
