@@ -93,6 +93,24 @@ def test_cache_ids_keep_last_stage_keys_and_set_all_stages_apart():
     assert all_info.cache_id != last_info.cache_id
 
 
+def test_one_embedding_cache_keeps_last_and_all_stage_vectors_apart(
+    toy_manifest, tmp_path, stages, last
+):
+    from data_augment.datasets import read_manifest
+    from data_augment.embeddings import EmbeddingCache, embed_clips
+
+    clips = read_manifest(toy_manifest)[:3]
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite3")
+    try:
+        first = embed_clips(clips, last, cache, progress=False)
+        every = embed_clips(clips, stages, cache, progress=False)
+        again = embed_clips(clips, last, cache, progress=False)
+    finally:
+        cache.close()
+    assert first.vectors.shape == (3, 1024) and every.vectors.shape == (3, 7168)
+    assert np.array_equal(first.vectors, again.vectors)
+
+
 def test_an_unknown_stage_choice_is_refused(cache_dir):
     with pytest.raises(ValueError, match="stages"):
         open_encoder(stages="middle", cache_dir=cache_dir)
