@@ -68,7 +68,7 @@ def read_ct2(path: Path, prefix: str = "encoder/") -> dict[str, np.ndarray]:
 def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported lazily)
     """Whisper's encoder (pre-LN transformer) as an fp32 ONNX model: (mel, valid) -> pooled.
 
-    `mel` is (batch, 80, frames) with an even frame count, `valid` a 1-element int64 tensor:
+    `mel` is (batch, mels, frames) with an even frame count, `valid` a 1-element int64 tensor:
     how many output frames to pool. Output: (batch, 7 * 2 * width).
     """
     import onnx
@@ -77,6 +77,7 @@ def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported l
     heads = int(enc["num_heads"][0])
     depth = sum(k.endswith("self_attention/linear_1/weight") for k in enc)
     width = int(enc["layer_norm/gamma"].shape[0])
+    mels = int(enc["conv1/weight"].shape[1])
     nodes: list[onnx.NodeProto] = []
     inits: list[onnx.TensorProto] = []
     counter = iter(range(1_000_000))
@@ -164,7 +165,7 @@ def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported l
         nodes,
         "whisper_encoder_stages",
         [
-            helper.make_tensor_value_info("mel", TensorProto.FLOAT, ["batch", 80, "frames"]),
+            helper.make_tensor_value_info("mel", TensorProto.FLOAT, ["batch", mels, "frames"]),
             helper.make_tensor_value_info("valid", TensorProto.INT64, [1]),
         ],
         [
@@ -206,8 +207,9 @@ def build_torch_encoder(enc: dict[str, np.ndarray]):  # noqa: ANN201 (torch is i
     class Encoder(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv1 = nn.Conv1d(80, 512, 3, padding=1)
-            self.conv2 = nn.Conv1d(512, 512, 3, stride=2, padding=1)
+            width, mels = enc["conv1/weight"].shape[:2]
+            self.conv1 = nn.Conv1d(mels, width, 3, padding=1)
+            self.conv2 = nn.Conv1d(width, width, 3, stride=2, padding=1)
             for i, conv in ((1, self.conv1), (2, self.conv2)):
                 conv.weight, conv.bias = tensor(f"conv{i}/weight"), tensor(f"conv{i}/bias")
             self.positions = tensor("position_encodings/encodings")

@@ -67,10 +67,14 @@ class WhisperStagesEncoder:
         if spec is None or spec == PACKAGED_ENCODER:
             folder = packaged_encoder_dir(cache_dir)
             name, sha = PACKAGED_ENCODER, PACKAGED_SHA256
+            graph = stages_graph(folder, sha)
         else:
             folder = _resolve(spec)
             name, sha = spec, _file_sha256(folder / "model.bin")
-        graph = stages_graph(folder, sha)
+            # A folder of the user's (perhaps read-only, like a hub cache) keeps no graph of ours.
+            own = Path(cache_dir).expanduser() / "encoders" / "stages"
+            own.mkdir(parents=True, exist_ok=True)
+            graph = stages_graph(own, sha, folder / "model.bin")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
@@ -90,7 +94,8 @@ class WhisperStagesEncoder:
                 f"Could not load the Whisper encoder {spec or name}: {error}"
             ) from error
         width = int(self._session.get_outputs()[0].shape[-1])
-        self._features = FeatureExtractor(feature_size=80)
+        mels = self._session.get_inputs()[0].shape[1]
+        self._features = FeatureExtractor(feature_size=int(mels))
         self.folder = folder
         self.info = EncoderInfo(name=name, sha256=sha, dim=width, stages="all")
 
@@ -111,8 +116,8 @@ class WhisperStagesEncoder:
         return out
 
 
-def stages_graph(folder: Path, weights_sha256: str) -> Path:
-    """The cached int8 ONNX graph of the encoder in `folder`, built on first use.
+def stages_graph(folder: Path, weights_sha256: str, weights: Path | None = None) -> Path:
+    """The cached int8 ONNX graph of `weights` (default `folder`/model.bin) in `folder`.
 
     Keyed by the weight file's sha256 and GRAPH_VERSION; written under a temporary name and
     renamed, with a stamp (the graph's own sha256, size, mtime, inode) so a damaged or truncated
@@ -128,7 +133,7 @@ def stages_graph(folder: Path, weights_sha256: str) -> Path:
             return path
     partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
-        _write_int8_graph(read_ct2(folder / "model.bin"), partial)
+        _write_int8_graph(read_ct2(weights or folder / "model.bin"), partial)
         digest = _file_sha256(partial)
         partial.replace(path)
     finally:

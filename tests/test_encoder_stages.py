@@ -131,3 +131,23 @@ def test_every_stage_agrees_with_the_fp32_torch_rebuild(stages, voices):
             pooled = torch.cat([kept.mean(0), kept.std(0, correction=0)]).numpy()
             # int8 against fp32: 0.997-0.9999 per stage, measured.
             assert np.corrcoef(ours[i * 1024 : (i + 1) * 1024], pooled)[0, 1] > 0.99, i
+
+
+def test_an_encoder_folder_of_the_users_gets_its_graph_in_the_cache_not_beside_it(stages, tmp_path):
+    import os
+
+    folder = tmp_path / "my-whisper"
+    folder.mkdir()
+    for item in stages.folder.iterdir():
+        if item.name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+            os.symlink(item, folder / item.name)
+    mine = open_encoder(str(folder), stages="all", cache_dir=tmp_path / "cache", threads=2)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "model.bin",
+        "tokenizer.json",
+        "vocabulary.txt",
+    ]
+    assert list((tmp_path / "cache" / "encoders" / "stages").glob("stages-*.onnx"))
+    clip = audio_factory.speechlike(1.5, seed=4)
+    assert np.array_equal(mine.embed([clip]), stages.embed([clip]))
