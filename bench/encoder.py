@@ -15,10 +15,11 @@ speed over today's; the agreement of each all-stages path with torch fp32 (r of 
 vectors, the worst of 8 RAVDESS clips) and of its last stage with CTranslate2's; the worker's
 throughput on a burst of 5 s notes with a random head over each encoder; and the resident memory
 of a fresh process that loads the encoder and embeds one note (RSS, and whether torch is loaded).
-Measured 2026-12-06 (--runs 9 --notes 20, load average 12-17 on 2 cores: ratios, not speeds):
-4 notes x today ONNX Runtime int8 0.93, torch bf16 0.61, torch fp32 0.33, ONNX Runtime fp32 0.26;
-r against fp32 0.9984 (int8), 0.9998 (bf16); worker burst 26 audio-s/s against today's 35; RSS
-148 MiB (int8, no torch) against 182 (CTranslate2) and 469 (torch fp32).
+Measured 2026-12-06 (--runs 9 --notes 20, load average 5 on 2 cores: ratios, not speeds):
+4 notes x today ONNX Runtime int8 1.16 (1 note 0.87), torch bf16 0.81, torch fp32 0.42, ONNX
+Runtime fp32 0.34; r against fp32 0.9984 (int8), 0.9998 (bf16); last stage against CTranslate2
+0.9958 (int8); worker burst 74 audio-s/s against today's 83; RSS 146 MiB (int8, no torch)
+against 182 (CTranslate2) and 471 (torch fp32). Under a load of 12-17 int8 was 0.93x today.
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ def _medians_in_turn(calls: dict[str, Callable[[], object]], runs: int) -> dict[
         call()
     for _ in range(runs):
         for name, call in calls.items():
+            time.sleep(0.05)  # the last backend's idle threads stop spinning first
             started = time.perf_counter()
             call()
             times[name].append(time.perf_counter() - started)

@@ -8,15 +8,16 @@ std pooling inside the graph, and quantises its matrix products to int8 with ONN
 quantiser (dynamic: activations per tensor, weights per channel). The graph is made once per
 weight file (3-5 s) and cached beside it.
 
-Why ONNX Runtime int8 (bench/encoder.py --section stages, 2026-12-06, 2 cores under a load
-average of 12-17 from other processes, so read the ratios): per batch of four 5 s notes it ran
-at 0.93x CTranslate2's last-stage-only speed, torch bf16 at 0.61x, torch fp32 at 0.33x, ONNX
-Runtime fp32 at 0.26x; its pooled vectors correlate with torch fp32's at r >= 0.998 (every stage
->= 0.997) and its last stage with CTranslate2's at r >= 0.996 (bf16: 0.9998 and 0.9999, at
-two-thirds the speed). On a quiet moment the int8 graph alone ran 178 audio-s/s on one 5 s note.
-A fresh process that loads it and embeds one note holds 148 MiB (CTranslate2's last-stage
-encoder 182 MiB, torch 469 MiB): it never imports torch, and `torch.ao.quantization`, which the
-torch int8 path would need, is deprecated. onnxruntime comes with faster-whisper anyway.
+Why ONNX Runtime int8 (bench/encoder.py --section stages, 2026-12-06, 2 cores shared with other
+processes at a load average of 5, so read the ratios): per batch of four 5 s notes it ran at
+1.16x the speed of CTranslate2 pooling only the last stage (0.87x on one note; the worker's
+burst 74 audio-s/s against 83), torch bf16 at 0.81x, torch fp32 at 0.42x, ONNX Runtime fp32 at
+0.34x. Its pooled vectors correlate with torch fp32's at r >= 0.998 (every stage >= 0.997) and
+its last stage with CTranslate2's at r >= 0.996 (bf16: 0.9998 and 0.9999, but slower). On a
+quiet moment the int8 graph alone ran 178 audio-s/s on one 5 s note. A fresh process that loads
+it and embeds one note holds 146 MiB (CTranslate2's last-stage encoder 182 MiB, torch 471 MiB):
+it never imports torch, and `torch.ao.quantization`, which torch int8 would need, is deprecated.
+onnxruntime comes with faster-whisper anyway.
 """
 
 from __future__ import annotations
