@@ -1,21 +1,40 @@
 """Speed of the default model (Whisper-base encoder + head) against the compact CNN, in one run.
 
-    python bench/encoder.py [--runs 5] [--notes 40]
+    python bench/encoder.py [--runs 5] [--notes 40] [--section model|stages|both]
 
 Per clip length: the median wall time of `predict` on one clip and the audio seconds handled per
 wall second. Then the worker's throughput: a burst of `--notes` 5 s notes through the real
 InferenceWorker (equal lengths batched), audio seconds per wall second, median of `--runs`
 bursts. The last column is the Whisper head's figure over the compact model's, measured here.
 Also the process's resident memory after loading each. Other processes slow both alike.
+
+Section `stages`: the encoder alone, CTranslate2 int8 pooling its last output (today) against
+the all-stages encoder (inference.encoder_stages: ONNX Runtime int8) and the torch fp32 / bf16
+rebuild of it (and ONNX Runtime fp32): ms per batch of 1 and of 4 five-second notes, audio-s/s,
+speed over today's; the agreement of each all-stages path with torch fp32 (r of the pooled
+vectors, the worst of 8 RAVDESS clips) and of its last stage with CTranslate2's; the worker's
+throughput on a burst of 5 s notes with a random head over each encoder; and the resident memory
+of a fresh process that loads the encoder and embeds one note (RSS, and whether torch is loaded).
+Measured 2026-12-06 (--runs 9 --notes 20, load average 5 on 2 cores: ratios, not speeds):
+4 notes x today ONNX Runtime int8 1.16 (1 note 0.87), torch bf16 0.81, torch fp32 0.42, ONNX
+Runtime fp32 0.34; r against fp32 0.9984 (int8), 0.9998 (bf16); last stage against CTranslate2
+0.9958 (int8); worker burst 74 audio-s/s against today's 83; RSS 146 MiB (int8, no torch)
+against 182 (CTranslate2) and 471 (torch fp32). Under a load of 12-17 int8 was 0.93x today.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from samples import SR, median_s, speech
@@ -27,7 +46,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--notes", type=int, default=40)
+    parser.add_argument("--section", choices=("model", "stages", "both"), default="both")
+    parser.add_argument("--cache-dir", type=Path, default=Path("~/.cache/voicemood"))
+    parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # the fresh process of one RSS line
     args = parser.parse_args()
+    if args.rss_of:
+        print(json.dumps(_rss_after_one_note(args.rss_of, args.cache_dir.expanduser())))
+        return
+    if args.section in ("model", "both"):
+        model_section(args)
+    if args.section in ("stages", "both"):
+        stages_section(args)
+
+
+def model_section(args: argparse.Namespace) -> None:
+    """The default model against the compact CNN: per clip length, then a worker burst."""
 
     from inference.models import load_model
 
@@ -63,6 +96,208 @@ def main() -> None:
     for model in (head, compact):
         rates = [asyncio.run(_burst(model, notes)) for _ in range(args.runs)]
         print(f"{model.name:>22} | {statistics.median(rates):>9.0f}", flush=True)
+
+
+def stages_section(args: argparse.Namespace) -> None:
+    """The encoder alone: last stage (CTranslate2) against every stage (ONNX Runtime, torch)."""
+    import onnxruntime as ort
+    import torch
+
+    from inference.encoder import WhisperEncoder, open_encoder
+    from inference.encoder_graph import build_graph, build_torch_encoder, read_ct2
+
+    torch.set_num_threads(2)
+    cache_dir = args.cache_dir.expanduser()
+    print(f"\nencoder stages (load average {_load()}); runs per cell: {args.runs} (median)")
+    ct2 = WhisperEncoder(cache_dir=cache_dir, threads=2)
+    stages = open_encoder(stages="all", cache_dir=cache_dir, threads=2)
+    weights = read_ct2(ct2.folder / "model.bin")
+    reference = _TorchStages(build_torch_encoder(weights), torch.float32)
+    ort_fp32 = _OrtStages(
+        stages, ort.InferenceSession(build_graph(weights).SerializeToString(), _ort_options())
+    )
+    encoders: dict[str, object] = {
+        "CTranslate2 int8, last (today)": ct2,
+        "ONNX Runtime int8, all": stages,
+        "ONNX Runtime fp32, all": ort_fp32,
+        "torch fp32, all": reference,
+        "torch bf16, all": _TorchStages(build_torch_encoder(weights), torch.bfloat16),
+    }
+    source = speech(8)
+    notes = [np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(4)]
+    clips = _ravdess_clips(8) or [np.roll(source, 7000 * i)[: 3 * SR] for i in range(8)]
+    truth, today = reference.embed(clips), ct2.embed(clips)
+    header = (
+        f"{'encoder, 5 s notes':30} | {'1 note ms':>9} | {'audio-s/s':>9} | {'4 notes ms':>10} | "
+        f"{'audio-s/s':>9} | {'x today':>7} | {'r fp32':>6} | {'r last/CT2':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    # Other processes come and go: the backends take turns, so each sees the same load.
+    ones = _medians_in_turn({name: _call(e, notes[:1]) for name, e in encoders.items()}, args.runs)
+    fours = _medians_in_turn({name: _call(e, notes) for name, e in encoders.items()}, args.runs)
+    base = fours["CTranslate2 int8, last (today)"]
+    for name, encoder in encoders.items():
+        one, four = ones[name], fours[name]
+        agreement, last = "", ""
+        if encoder is not ct2:
+            vectors = encoder.embed(clips)  # type: ignore[attr-defined]
+            agreement = f"{min(_corr(a, b) for a, b in zip(vectors, truth, strict=True)):.4f}"
+            last = f"{min(_corr(a[-1024:], b) for a, b in zip(vectors, today, strict=True)):.4f}"
+        print(
+            f"{name:30} | {one * 1000:>9.0f} | {5 / one:>9.0f} | {four * 1000:>10.0f} | "
+            f"{20 / four:>9.0f} | {base / four:>7.2f} | {agreement:>6} | {last:>10}",
+            flush=True,
+        )
+
+    burst = [
+        np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(args.notes)
+    ]
+    print(f"\nworker burst: {args.notes} notes of 5 s at once (max batch 4), a random 8-class head")
+    print(f"{'encoder':30} | {'audio-s/s':>9}")
+    names = ("CTranslate2 int8, last (today)", "ONNX Runtime int8, all")
+    models = {name: _random_head(encoders[name]) for name in names}
+    rates = {name: [] for name in names}  # type: dict[str, list[float]]
+    for _ in range(args.runs):
+        for name, model in models.items():
+            rates[name].append(asyncio.run(_burst(model, burst)))
+    for name in names:
+        print(f"{name:30} | {statistics.median(rates[name]):>9.0f}", flush=True)
+
+    print("\nresident memory of a fresh process: load the encoder, embed one 5 s note")
+    for backend in ("ct2", "ort-int8", "torch-fp32"):
+        run = subprocess.run(
+            [sys.executable, __file__, "--rss-of", backend, "--cache-dir", str(cache_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        facts = json.loads(run.stdout.strip().splitlines()[-1])
+        print(
+            f"RSS {backend:10} {facts['rss_mib']:6.0f} MiB (before loading {facts['start_mib']:.0f}; "
+            f"torch imported: {facts['torch']})"
+        )
+    print(f"load average at the end {_load()}")
+
+
+def _call(encoder: object, batch: list[np.ndarray]) -> Callable[[], object]:
+    return lambda: encoder.embed(batch)  # type: ignore[attr-defined]
+
+
+def _medians_in_turn(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median wall seconds of each call, the calls taking turns run after run (one warm-up)."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        call()
+    for _ in range(runs):
+        for name, call in calls.items():
+            time.sleep(0.05)  # the last backend's idle threads stop spinning first
+            started = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+class _TorchStages:
+    """The torch rebuild with the production front end and pooling; equal lengths batched."""
+
+    def __init__(self, model: object, dtype: object) -> None:
+        from faster_whisper.feature_extractor import FeatureExtractor
+
+        self._model = model.to(dtype)  # type: ignore[attr-defined]
+        self._dtype = dtype
+        self._features = FeatureExtractor(feature_size=80)
+
+    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
+        if len({len(wave) for wave in batch}) > 1:
+            return np.concatenate([self.embed([wave]) for wave in batch])
+        import torch
+
+        from inference.encoder import SAMPLES_PER_FRAME, log_mel
+
+        mel = np.stack([log_mel(self._features, wave) for wave in batch])
+        valid = max(1, min(mel.shape[-1] // 2, -(-len(batch[0]) // SAMPLES_PER_FRAME)))
+        outputs = self._model(torch.from_numpy(mel).to(self._dtype))[1:]
+        kept = [o[:, :valid].float() for o in outputs]
+        return torch.cat([t for o in kept for t in (o.mean(1), o.std(1, correction=0))], 1).numpy()
+
+
+class _OrtStages:
+    """The all-stages encoder's front end and pooling over another ONNX session (fp32)."""
+
+    def __init__(self, encoder: object, session: object) -> None:
+        import copy
+
+        self._encoder = copy.copy(encoder)
+        self._encoder._session = session  # type: ignore[attr-defined]
+
+    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
+        return self._encoder.embed(batch)  # type: ignore[attr-defined]
+
+
+def _ort_options() -> object:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+    return options
+
+
+def _random_head(encoder: object) -> object:
+    from inference.models.whisper_head import HeadCard, Heads, LinearHead, WhisperHeadModel
+
+    info = encoder.info  # type: ignore[attr-defined]
+    rng = np.random.default_rng(0)
+    head = LinearHead(
+        mean=np.zeros(info.dim, np.float32),
+        std=np.ones(info.dim, np.float32),
+        weight=rng.normal(0, 0.01, (8, info.dim)).astype(np.float32),
+        bias=np.zeros(8, np.float32),
+    )
+    labels = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+    return WhisperHeadModel(encoder, Heads(head), HeadCard(labels, "bench", info))  # type: ignore[arg-type]
+
+
+def _rss_after_one_note(backend: str, cache_dir: Path) -> dict[str, object]:
+    start = _rss_mib()
+    if backend == "torch-fp32":
+        import torch
+
+        from inference.encoder import WhisperEncoder
+        from inference.encoder_graph import build_torch_encoder, read_ct2
+
+        torch.set_num_threads(2)
+        folder = WhisperEncoder(cache_dir=cache_dir, threads=2).folder
+        encoder: object = _TorchStages(
+            build_torch_encoder(read_ct2(folder / "model.bin")), torch.float32
+        )
+    else:
+        from inference.encoder import open_encoder
+
+        stages = "last" if backend == "ct2" else "all"
+        encoder = open_encoder(stages=stages, cache_dir=cache_dir, threads=2)
+    encoder.embed([np.resize(speech(2), 5 * SR).astype(np.float32)])  # type: ignore[attr-defined]
+    return {"rss_mib": _rss_mib(), "start_mib": start, "torch": "torch" in sys.modules}
+
+
+def _ravdess_clips(count: int) -> list[np.ndarray]:
+    from samples import SHARED_DATA
+
+    folder = SHARED_DATA / "ravdess"
+    paths = sorted(folder.glob("Actor_0[1-4]/*.flac"))[::23][:count]
+    if not paths:
+        return []
+    import soundfile as sf
+
+    return [sf.read(path, dtype="float32")[0] for path in paths]
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 async def _burst(model: object, notes: list[np.ndarray]) -> float:

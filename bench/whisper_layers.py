@@ -4,7 +4,7 @@
 
 The default model pools only the encoder's last output, because CTranslate2 returns nothing
 else. This bench rebuilds the same Whisper-base encoder in torch from the packaged CTranslate2
-weights (model.bin read as is: fp16 arrays by name), checks that its last output matches
+weights (inference.encoder_graph: model.bin read as is, fp16 arrays by name), checks that its last output matches
 CTranslate2's, then:
   1. embeds every RAVDESS clip of actors 1-20 once per layer (mean and std over time, as the
      default model pools), and scores a plain linear head (standardise + logistic regression,
@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import struct
 import time
 from pathlib import Path
 
 import numpy as np
 from samples import SHARED_DATA, SR, median_s
 
-# CTranslate2's variable dtypes in model.bin (bfloat16 is 5).
-_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 _C = 0.03
 
 
@@ -44,11 +41,12 @@ def main() -> None:
     import torch
 
     from inference.encoder import WhisperEncoder
+    from inference.encoder_graph import build_torch_encoder, read_ct2
 
     torch.set_num_threads(2)
     ct2 = WhisperEncoder(cache_dir=args.cache_dir.expanduser(), threads=2)
     weights = read_ct2(ct2.folder / "model.bin")
-    model = build_encoder(weights)
+    model = build_torch_encoder(weights)
 
     clip = args.data / "ravdess" / "Actor_01" / "03-01-05-02-01-01-01.flac"
     mel = _mels(ct2, [np.resize(_load(clip), 5 * SR)] * 4)
@@ -65,7 +63,7 @@ def main() -> None:
     side_by_side = layers[:, 1:].reshape(len(layers), -1)
     print(f"{'all outputs side by side':28} {_uar(side_by_side, speakers, labels):14.3f}")
     quantised = torch.ao.quantization.quantize_dynamic(
-        build_encoder(weights), {torch.nn.Linear}, dtype=torch.qint8
+        build_torch_encoder(weights), {torch.nn.Linear}, dtype=torch.qint8
     )
     layers, speakers, labels = embed_ravdess(ct2, quantised, args.data / "ravdess")
     side_by_side = layers[:, 1:].reshape(len(layers), -1)
@@ -84,109 +82,6 @@ def main() -> None:
     print(f"{'encoder, 4 x 5 s notes':28} {'median ms':>10} {'audio-s/s':>10} {'x today':>8}")
     for name, seconds in medians.items():
         print(f"{name:28} {seconds * 1000:10.0f} {20 / seconds:10.0f} {base / seconds:8.2f}")
-
-
-def read_ct2(path: Path) -> dict[str, np.ndarray]:
-    """The named arrays of a CTranslate2 model.bin (version 6 layout), as float32 or ints."""
-    raw = path.read_bytes()
-    at = 0
-
-    def number(fmt: str) -> int:
-        nonlocal at
-        (value,) = struct.unpack_from(fmt, raw, at)
-        at += struct.calcsize(fmt)
-        return int(value)
-
-    def text() -> str:
-        nonlocal at
-        size = number("<H")
-        value = raw[at : at + size].decode().rstrip("\0")
-        at += size
-        return value
-
-    number("<I")  # binary version
-    text()  # spec name
-    number("<I")  # spec revision
-    arrays = {}
-    for _ in range(number("<I")):
-        name = text()
-        shape = [number("<I") for _ in range(number("<B"))]
-        dtype, size = number("<B"), number("<I")
-        data = raw[at : at + size]
-        at += size
-        if dtype == 5:  # bfloat16: the high half of a float32
-            array = (np.frombuffer(data, np.uint16).astype(np.uint32) << 16).view(np.float32)
-        else:
-            array = np.frombuffer(data, _DTYPES[dtype])
-        array = array.reshape(shape) if shape else array
-        arrays[name] = array.astype(np.float32) if array.dtype == np.float16 else array
-    return arrays
-
-
-def build_encoder(arrays: dict[str, np.ndarray]):  # noqa: ANN201 (torch is imported lazily)
-    """Whisper's encoder (pre-LN transformer) returning every layer's output and the last."""
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-
-    enc = {k.removeprefix("encoder/"): v for k, v in arrays.items() if k.startswith("encoder/")}
-    heads = int(enc["num_heads"][0])
-    depth = sum(k.endswith("self_attention/linear_1/weight") for k in enc)
-
-    def tensor(name: str) -> nn.Parameter:
-        return nn.Parameter(torch.from_numpy(np.ascontiguousarray(enc[name])), requires_grad=False)
-
-    def linear(prefix: str) -> nn.Linear:
-        weight = enc[f"{prefix}/weight"]
-        layer = nn.Linear(weight.shape[1], weight.shape[0])
-        layer.weight, layer.bias = tensor(f"{prefix}/weight"), tensor(f"{prefix}/bias")
-        return layer
-
-    def norm(prefix: str) -> nn.LayerNorm:
-        layer = nn.LayerNorm(enc[f"{prefix}/gamma"].shape[0])
-        layer.weight, layer.bias = tensor(f"{prefix}/gamma"), tensor(f"{prefix}/beta")
-        return layer
-
-    class Encoder(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv1d(80, 512, 3, padding=1)
-            self.conv2 = nn.Conv1d(512, 512, 3, stride=2, padding=1)
-            for i, conv in ((1, self.conv1), (2, self.conv2)):
-                conv.weight, conv.bias = tensor(f"conv{i}/weight"), tensor(f"conv{i}/bias")
-            self.positions = torch.from_numpy(enc["position_encodings/encodings"])
-            self.blocks = nn.ModuleList(
-                nn.ModuleDict(
-                    {
-                        "norm1": norm(f"layer_{i}/self_attention/layer_norm"),
-                        "qkv": linear(f"layer_{i}/self_attention/linear_0"),
-                        "out": linear(f"layer_{i}/self_attention/linear_1"),
-                        "norm2": norm(f"layer_{i}/ffn/layer_norm"),
-                        "up": linear(f"layer_{i}/ffn/linear_0"),
-                        "down": linear(f"layer_{i}/ffn/linear_1"),
-                    }
-                )
-                for i in range(depth)
-            )
-            self.final = norm("layer_norm")
-
-        @torch.no_grad()
-        def forward(self, mel: torch.Tensor) -> list[torch.Tensor]:
-            x = F.gelu(self.conv2(F.gelu(self.conv1(mel)))).transpose(1, 2)
-            x = x + self.positions[: x.shape[1]]
-            outputs = [x]
-            batch, frames, width = x.shape
-            for block in self.blocks:
-                q, k, v = block["qkv"](block["norm1"](x)).split(width, -1)
-                q, k, v = (t.reshape(batch, frames, heads, -1).transpose(1, 2) for t in (q, k, v))
-                attended = F.scaled_dot_product_attention(q, k, v)
-                x = x + block["out"](attended.transpose(1, 2).reshape(batch, frames, width))
-                x = x + block["down"](F.gelu(block["up"](block["norm2"](x))))
-                outputs.append(x)
-            outputs.append(self.final(x))
-            return outputs
-
-    return Encoder().eval()
 
 
 def embed_ravdess(ct2, model, folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001

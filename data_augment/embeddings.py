@@ -1,7 +1,7 @@
 """Encoder embeddings of labelled clips, computed once and cached on disk.
 
 Fitting the Whisper head takes seconds; encoding (and augmenting) the clips is what costs. Every
-vector is cached in one SQLite file under a key made of the encoder's sha256, the clip's content
+vector is cached in one SQLite file under a key made of the encoder's sha256 (and which of its stages it pools), the clip's content
 hash and the augmentation that made it, so a rerun, a retrain with new feedback or another
 split re-encodes nothing it has seen. Augmented copies are drawn from a generator seeded by the
 clip's content and the copy number, so a copy is the same whichever run asks for it.
