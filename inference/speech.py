@@ -21,15 +21,18 @@ Pauses shorter than 300 ms count as part of the speech around them (the gaps bet
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 SAMPLE_RATE = 16_000
-THRESHOLD = 0.4
-MIN_SPEECH_MS = 100
+THRESHOLD = 0.3
+MIN_SPEECH_MS = 300
 MIN_SILENCE_MS = 300
+# The detector decides per 512-sample frame; Opus's fade-in costs a voice note its first one.
+FRAME_S = 512 / SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,9 @@ def _load_model() -> None:
         return
     with _loading:
         if not _loaded:
+            # onnxruntime 1.32 writes a telemetry session file (.ses) into $TMPDIR when imported
+            # unless told not to (microsoft/onnxruntime#32476); nothing of ours may litter there.
+            os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
             from faster_whisper.vad import get_vad_model
 
             get_vad_model()
