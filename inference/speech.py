@@ -3,19 +3,22 @@
 Loud sounds that are not speech (a song, street noise, applause) pass the silence check, and the
 emotion model answered them with confident verdicts (issue 24). Silero is used because it is
 already installed with the default encoder (`faster_whisper/assets/silero_vad_v6.onnx`), needs no
-download, and separates speech from such sounds cleanly. `python bench/speech.py`, with the options
-below: 0 of 240 held-out RAVDESS clips (actors 17-20), 0 of 100 Korean, 0 of 300 nEMO (Polish) and
-1 of 400 Urdu talk-show clips are found to hold no speech, while every generated chord, white and
-pink noise, applause, sine sweep and music-like clip (10 of each) is. It costs about 2 ms per
-second of audio on one thread (13 ms for a 5 s note, 140 ms for 60 s), so the analyser calls it
-in a thread, off the event loop.
+download, and tells speech from such sounds cleanly. Measured with the options below
+(`python bench/speech.py`): no speech at all in any generated chord, white or pink noise,
+applause, sine sweep or music-like clip; speech in all 240 held-out RAVDESS clips (actors 17-20),
+100 Korean and 4481 nEMO (Polish) clips, and in 399 of 400 Urdu talk-show clips; speech still
+found in the RAVDESS clips under pink noise, music-like tones or four-voice babble at 0 dB SNR
+(1 of 720 lost). It costs 14 ms for a 5 s note and 145 ms for 60 s (about 2.5 ms per second of
+audio, one thread, on a loaded 2-core machine), so the analyser calls it in a thread.
 
-The options were chosen on those sets: the largest speech probability a non-speech clip reached
-was 0.44 (music-like), the smallest a speech clip's peak reached 0.63 (RAVDESS) and 0.29 (one
-Urdu clip); threshold 0.4 with 100 ms minimum speech refuses none of the speech and all of the
-non-speech, where Silero's own 250 ms minimum refused 2 RAVDESS clips. Noise mixed into speech at
-0 dB SNR (white, pink, music-like, four-voice babble) never made a held-out clip read as no speech.
-Pauses shorter than 300 ms count as part of the speech around them (the gaps between words).
+The options were chosen on those sets (30 clips of each generated sound): the largest speech
+probability a non-speech frame reached was 0.44 (music-like), while shouted speech stays low
+(actor 18's angry sentences peak at 0.63 and fall to 0.02-0.1 mid-shout). Threshold 0.3 with a
+300 ms minimum refuses none of the speech and all of the non-speech; threshold 0.4 found less than
+1 s of speech in 5 RAVDESS clips instead of 2, and a 100 ms minimum let 2 of 30 music-like clips
+through with ~0.3 s of "speech". Pauses shorter than 300 ms count as part of the speech around
+them (the gaps between words). A shout is this detector's weak spot: 2 of the 240 RAVDESS clips
+(actor 18's strong anger) hold less than 1 s of speech to it.
 """
 
 from __future__ import annotations
