@@ -51,8 +51,8 @@ class AnalysisConfig:
     switch_penalty: float = 1.0
     # Measure the voice cues (inference.cues) of every note, beside the model's work.
     cues: bool = True
-    # Hear only speech: refuse notes without enough of it, and cut out what is not speech.
-    # Off only where a test feeds a model tones to check something else.
+    # Hear only speech: refuse notes without enough of it, and leave a long note's windows
+    # without speech unheard. Off only where a test feeds a model tones to check something else.
     speech_gate: bool = True
     # Less speech than this is refused as too little to hear a tone in.
     min_speech_s: float = 1.0
@@ -185,7 +185,6 @@ class Analyzer:
         waves, spans = [], []
         for a, b in split_windows(Audio(only.samples), config.window_s, config.silence_db):
             span = (only.original(a), only.original(b))
-            # Each window of a long note follows the note's rule: no speech, no answer from it.
             if speech.within(*span) > 0:
                 waves.append(only.samples[a:b])
                 spans.append(span)
