@@ -26,6 +26,8 @@ EN: dict[str, str] = {
     "error.no_audio": "That file has no sound track, so there is no voice to listen to.",
     "error.silent": "I couldn't hear any voice in that recording: it is silent or almost silent.",
     "error.too_short": "That recording is too short to tell a tone of voice. Please send at least a second of speech.",
+    "error.no_speech": "I can't hear speech in this note, only other sounds, so there's no tone of voice for me to read. Send me a few spoken words and I'll gladly listen.",
+    "error.too_little_speech": "This note is too short to hear a tone of voice; try a few words more and I'll listen again.",
     "error.too_large": "That file is too large for me (the limit is {limit_mb:g} MB).",
     "error.too_long": "That recording is too long for me (the limit is {limit_min:g} {limit_min:minute|minutes}). Please send a shorter one.",
     "error.busy": "I'm busy with many voice notes right now. Please try again in a minute.",

@@ -46,6 +46,8 @@ class Prediction:
     timeline: list[Segment] = field(default_factory=list)
     # The voice cues behind the tone (pitch, loudness, rate, pauses); None when not measured.
     cues: Cues | None = None
+    # Seconds of speech the speech detector heard in the note; None when it did not listen.
+    speech_s: float | None = None
     # The note's pooled encoder embedding (models that embed), for updating a speaker baseline;
     # never serialised, never stored as such.
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -61,6 +63,7 @@ class Prediction:
             "valence": self.valence,
             "arousal": self.arousal,
             "duration_s": round(self.duration_s, 3),
+            "speech_s": round(self.speech_s, 2) if self.speech_s is not None else None,
             "model": self.model,
             "timeline": [
                 {
@@ -86,6 +89,7 @@ def make_prediction(
     timeline: Sequence[Segment] = (),
     embedding: np.ndarray | None = None,
     cues: Cues | None = None,
+    speech_s: float | None = None,
 ) -> Prediction:
     """Build the answer from canonical probabilities (normalised here to sum to one)."""
     total = sum(probabilities.values())
@@ -108,4 +112,5 @@ def make_prediction(
         timeline=list(timeline),
         embedding=embedding,
         cues=cues,
+        speech_s=speech_s,
     )

@@ -40,6 +40,18 @@ class TooShort(AudioError):
     code = "too_short"
 
 
+class NoSpeech(AudioError):
+    """Sound, but no speech in it: a song, street noise, applause."""
+
+    code = "no_speech"
+
+
+class TooLittleSpeech(AudioError):
+    """Speech, but less of it than a tone of voice can be heard in."""
+
+    code = "too_little_speech"
+
+
 class TooLarge(AudioError):
     code = "too_large"
 

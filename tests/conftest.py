@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,15 @@ def make_audio(ffmpeg, tmp_path):
     """make_audio("note.ogg", seconds=3.0) -> Path of a real encoded file."""
 
     def make(
-        name: str, seconds: float = 3.0, *, seed: int = 0, samples: np.ndarray | None = None
+        name: str,
+        seconds: float = 3.0,
+        *,
+        seed: int = 0,
+        samples: np.ndarray | None = None,
+        spoken: bool = False,
     ) -> Path:
+        if samples is None and spoken:
+            samples = spoken_samples(seconds, seed=seed)
         if samples is None:
             samples = audio_factory.speechlike(seconds, seed=seed)
         path = tmp_path / name
@@ -35,6 +43,20 @@ def make_audio(ffmpeg, tmp_path):
         return audio_factory.encode(ffmpeg, samples, path)
 
     return make
+
+
+def spoken_samples(seconds: float, *, seed: int = 0, lang: str = "en") -> np.ndarray:
+    """A real synthetic voice (espeak-ng), for notes longer than speechlike() reads as speech.
+
+    Without espeak-ng the test skips, naming the package, except in CI (CI=true), where its
+    absence is a failure.
+    """
+    if audio_factory.espeak() is None:
+        message = "espeak-ng is not installed (apt-get install espeak-ng)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return audio_factory.spoken(seconds, seed=seed, lang=lang)
 
 
 @pytest.fixture(scope="session")

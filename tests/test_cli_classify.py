@@ -196,13 +196,13 @@ def test_three_hundred_files_are_all_answered_in_input_order_and_none_busy(
     tiny_hubert_dir, make_audio, tmp_path, capsys
 ):
     # In-process with a tiny model: the console command's own run(), 300 real files. Every 7th
-    # is a 14 s note of four windows (answered later than the short ones around it), every 50th
+    # is a 14 s spoken note of several windows (answered later than the short ones around it), every 50th
     # is missing (answered at once), and the queue holds only 8 clips: all starting at once
     # would be refused as "busy", and answers printed as they finish would come out of order.
     from voicemood.commands import classify
 
     short = make_audio("short.ogg", 2.0)
-    long = make_audio("long.ogg", 14.0, seed=3)
+    long = make_audio("long.ogg", 14.0, seed=3, spoken=True)
     files = []
     for i in range(300):
         path = tmp_path / f"note-{i:03d}.ogg"

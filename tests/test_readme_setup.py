@@ -22,7 +22,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_the_readme_installs_what_ci_installs_before_the_tests():
     install = _readme_blocks()[0]
     ci = (ROOT / ".ci" / "run").read_text()
-    for package in ("chromium", "chromium-driver"):
+    for package in ("chromium", "chromium-driver", "espeak-ng"):
         assert re.search(rf"apt-get install .*\b{package}\b", install), package
         assert re.search(rf"apt-get install .*\b{package}\b", ci), package
     # torch first, pinned, in both: any other version pulls gigabytes of CUDA packages.

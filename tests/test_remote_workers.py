@@ -56,7 +56,10 @@ async def _expected(model_dir: Path, waves: list[np.ndarray]) -> list[np.ndarray
 async def test_remote_answers_match_the_in_process_workers(
     redis_server, redis_prefix, model_dir, make_audio, tmp_path
 ):
-    notes = [make_audio("short.ogg", 2.0, seed=1), make_audio("long.ogg", 13.0, seed=2)]
+    notes = [
+        make_audio("short.ogg", 2.0, seed=1),
+        make_audio("long.ogg", 13.0, seed=2, spoken=True),
+    ]
     async with InferenceWorker(load_model(str(model_dir), precision="fp32")) as local:
         expected = [await Analyzer(local, NO_CUES).analyse(n) for n in notes]
     worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)

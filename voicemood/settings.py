@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     max_duration_s: float = Field(600.0, gt=0, le=24 * 3600)
     min_duration_s: float = Field(0.3, ge=0, le=60)
     decode_timeout_s: float = Field(30.0, gt=0, le=3600)
+    min_speech_s: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="a note with less speech than this (the speech detector's count) is refused as"
+        " too little to hear a tone in; a note with none is always refused",
+    )
 
     # Worker
     queue_size: int = Field(64, ge=1, le=100_000)

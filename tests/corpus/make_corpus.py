@@ -206,7 +206,9 @@ def _random_ogg(path: Path, ffmpeg: str) -> None:
 
 def _truncated(fraction: float | None, *, offset: int | None = None) -> Callable[[Path, str], None]:
     def make(path: Path, ffmpeg: str) -> None:
-        data = _ogg(ffmpeg, 3.0)
+        # 5 s: ffmpeg writes a page a second, and half of the file must still hold more than
+        # VOICEMOOD_MIN_SPEECH_S of speech (half of a 3 s note decodes to 0.99 s).
+        data = _ogg(ffmpeg, 5.0)
         cut = offset if offset is not None else int(len(data) * (fraction or 0))
         path.write_bytes(data[:cut])
 
