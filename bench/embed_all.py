@@ -27,7 +27,7 @@ from data_augment.embeddings import (
     with_babble_at,
 )
 from data_augment.waves import load_waveform
-from inference.encoder import open_encoder
+from inference.encoders import open_encoder
 
 EVAL_LENGTHS_S = (0.5, 1.0, 1.5, 2.0, 3.0)
 EVAL_SNR_DB = (20.0, 10.0, 5.0, 0.0)

@@ -103,8 +103,9 @@ def stages_section(args: argparse.Namespace) -> None:
     import onnxruntime as ort
     import torch
 
-    from inference.encoder import WhisperEncoder, open_encoder
+    from inference.encoder import WhisperEncoder
     from inference.encoder_graph import build_graph, build_torch_encoder, read_ct2
+    from inference.encoders import open_encoder
 
     torch.set_num_threads(2)
     cache_dir = args.cache_dir.expanduser()
@@ -272,7 +273,7 @@ def _rss_after_one_note(backend: str, cache_dir: Path) -> dict[str, object]:
             build_torch_encoder(read_ct2(folder / "model.bin")), torch.float32
         )
     else:
-        from inference.encoder import open_encoder
+        from inference.encoders import open_encoder
 
         stages = "last" if backend == "ct2" else "all"
         encoder = open_encoder(stages=stages, cache_dir=cache_dir, threads=2)

@@ -74,24 +74,6 @@ class Encoder(Protocol):
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray: ...
 
 
-def open_encoder(
-    spec: str | None = None,
-    *,
-    stages: str = "last",
-    cache_dir: Path = Path("~/.cache/voicemood"),
-    device: str = "cpu",
-    threads: int = 0,
-) -> Encoder:
-    """The encoder that pools `stages` ("last": CTranslate2, "all": every stage via ONNX Runtime)."""
-    if stages == "last":
-        return WhisperEncoder(spec, cache_dir=cache_dir, device=device, threads=threads)
-    if stages == "all":
-        from inference.encoder_stages import WhisperStagesEncoder
-
-        return WhisperStagesEncoder(spec, cache_dir=cache_dir, device=device, threads=threads)
-    raise ValueError(f"stages must be 'last' or 'all', not {stages!r}")
-
-
 def packaged_encoder_dir(cache_dir: Path) -> Path:
     """The packaged Whisper-base folder, assembled into `cache_dir` on first use.
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.encoder import PACKAGED_SHA256, EncoderInfo, WhisperEncoder, open_encoder
+from inference.encoder import PACKAGED_SHA256, EncoderInfo, WhisperEncoder
 from inference.encoder_stages import WhisperStagesEncoder, stages_graph
+from inference.encoders import open_encoder
 from tests import audio_factory
 
 # Measured on RAVDESS clips: 0.997-0.999 (int8 against CTranslate2's int8). A graph with one

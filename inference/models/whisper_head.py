@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from inference.baseline import PRIOR_NOTES, SpeakerBaseline
-from inference.encoder import Encoder, EncoderInfo, open_encoder
+from inference.encoder import Encoder, EncoderInfo
+from inference.encoders import open_encoder
 from inference.errors import ModelLoadError
 from inference.labels import CANONICAL_LABELS
 from inference.models.base import HEAD_MARKER, SAMPLE_RATE

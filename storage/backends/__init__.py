@@ -8,49 +8,13 @@ a `postgresql://` URL means PostgreSQL, anything else is the path of a SQLite fi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Literal, Protocol
 
-Dialect = Literal["sqlite", "postgres"]
+from storage.backends.base import Backend, Dialect, Row, Transaction
+
+__all__ = ["Backend", "Dialect", "Row", "Transaction", "is_postgres_url", "open_backend"]
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-class Row(Protocol):
-    """A result row: sqlite3.Row and asyncpg.Record both read by column name or position."""
-
-    def __getitem__(self, key: str | int, /) -> Any: ...
-
-
-class Transaction(Protocol):
-    """SQL inside one open transaction."""
-
-    async def fetch(self, sql: str, params: Any = ()) -> list[Row]: ...
-
-    async def fetchone(self, sql: str, params: Any = ()) -> Row | None: ...
-
-    async def execute(self, sql: str, params: Any = ()) -> int:
-        """Run a statement; returns how many rows it changed."""
-        ...
-
-
-class Backend(Protocol):
-    dialect: Dialect
-
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """One write transaction that no other writer (task or process) interleaves with."""
-        ...
-
-    async def read(self, sql: str, params: Any = ()) -> list[Row]: ...
-
-    def stream(self, sql: str, params: Any = ()) -> AsyncIterator[Row]: ...
-
-    async def after_forget(self) -> None:
-        """Push deleted rows' old bytes out of the database's files, as far as the engine can."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 def is_postgres_url(database: str | Path) -> bool:

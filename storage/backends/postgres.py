@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from storage import migrations_postgres
-from storage.backends import Dialect, Row
+from storage.backends.base import Dialect, Row
 from storage.errors import DatabaseUnavailable, StorageFull
 
 # pg_advisory_xact_lock's key for "a VoiceMood write is running" (any fixed bigint will do).

@@ -21,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from storage import migrations
-from storage.backends import Dialect, Row
+from storage.backends.base import Dialect, Row
 from storage.errors import StorageFull
 
 log = logging.getLogger(__name__)
