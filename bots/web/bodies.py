@@ -153,6 +153,7 @@ class Answer(BaseModel):
     valence: Affect
     arousal: Affect
     duration_s: float
+    speech_s: float | None = Field(description="Seconds of speech heard (the speech detector's).")
     model: str
     timeline: list[Segment]
     cues: Cues

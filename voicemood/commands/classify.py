@@ -46,6 +46,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "learned (unlabelled) from the other files",
     )
     parser.add_argument(
+        "--same-language",
+        action="store_true",
+        help="the files are notes in one language: hear each against the voices of that "
+        "language, learned (unlabelled) from the other files",
+    )
+    parser.add_argument(
+        "--language",
+        metavar="CODE",
+        help="the language spoken (en, ko, de, pl: those the model ships voices of); "
+        "without it the note is heard against every training voice",
+    )
+    parser.add_argument(
         "--transcript",
         action="store_true",
         help="also write down the words (Whisper-base, English or Korean); adds `transcript` "
@@ -92,6 +104,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             as_json=args.json,
             lang=lang,
             same_speaker=args.same_speaker,
+            same_language=args.same_language,
+            language=args.language,
             transcriber=transcriber,
         )
     )
@@ -105,13 +119,22 @@ async def _print_all(
     as_json: bool,
     lang: str,
     same_speaker: bool = False,
+    same_language: bool = False,
+    language: str | None = None,
     transcriber: Transcriber | None = None,
 ) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
     failures = 0
     async with analyzer.worker:
-        baselines = await _speaker_baselines(analyzer, files) if same_speaker else None
-        classifying = _classify_all(analyzer, files, baselines, transcriber)
+        others = await _leave_one_out(analyzer, files) if same_speaker or same_language else None
+        contexts = [
+            _Context(
+                baseline=others[i] if others is not None and same_speaker else None,
+                language=others[i] if others is not None and same_language else language,
+            )
+            for i in range(len(files))
+        ]
+        classifying = _classify_all(analyzer, files, contexts, transcriber)
         async with contextlib.aclosing(classifying) as outcomes:
             async for path, outcome in outcomes:
                 print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
@@ -119,11 +142,20 @@ async def _print_all(
     return failures
 
 
-async def _speaker_baselines(analyzer: Analyzer, files: list[Path]) -> list[Any]:
-    """A first pass over one speaker's files: each file's baseline is made of the others.
+@dataclass(frozen=True)
+class _Context:
+    """What a file is heard against: its speaker's usual voice, and its language's voices."""
+
+    baseline: Any = None
+    language: Any = None
+
+
+async def _leave_one_out(analyzer: Analyzer, files: list[Path]) -> list[Any]:
+    """A first pass over the files: each file's running statistics are made of the others.
 
     Leaving the file itself out is what the bot does too (a note is heard against the notes
-    before it), so a file is never normalised by its own voice.
+    before it), so a file is never normalised by its own voice (--same-speaker) or counted in
+    its own language's voices (--same-language).
     """
     from inference.baseline import SpeakerBaseline
 
@@ -137,7 +169,10 @@ async def _speaker_baselines(analyzer: Analyzer, files: list[Path]) -> list[Any]
             index += 1
     if not embeddings:
         if not analyzer.worker.embeds:
-            log.warning("--same-speaker needs a model that embeds (the default Whisper head)")
+            log.warning(
+                "--same-speaker and --same-language need a model that embeds "
+                "(the default Whisper head)"
+            )
         return [None] * len(files)
     import numpy as np
 
@@ -151,7 +186,7 @@ async def _speaker_baselines(analyzer: Analyzer, files: list[Path]) -> list[Any]
 async def _classify_all(
     analyzer: Analyzer,
     files: list[Path],
-    baselines: list[Any] | None = None,
+    contexts: list[_Context] | None = None,
     transcriber: Transcriber | None = None,
 ) -> AsyncGenerator[tuple[Path, Any], None]:
     """Each file's outcome, in input order, with a bounded number of files in flight.
@@ -167,8 +202,8 @@ async def _classify_all(
     pending: deque[tuple[Path, asyncio.Task[Any]]] = deque()
     try:
         for i, path in enumerate(files):
-            baseline = baselines[i] if baselines is not None else None
-            task = asyncio.create_task(_one(analyzer, path, budget, baseline, transcriber))
+            context = contexts[i] if contexts is not None else _Context()
+            task = asyncio.create_task(_one(analyzer, path, budget, context, transcriber))
             pending.append((path, task))
             while pending and (len(pending) >= limit or pending[0][1].done()):
                 first, task = pending.popleft()
@@ -216,7 +251,7 @@ async def _one(
     analyzer: Analyzer,
     path: Path,
     budget: _ClipBudget,
-    baseline: Any = None,
+    context: _Context | None = None,
     transcriber: Transcriber | None = None,
 ) -> Any:
     from inference.errors import VoiceMoodError
@@ -227,7 +262,10 @@ async def _one(
         audio = await analyzer.decode(path)
         words = asyncio.create_task(transcriber.transcribe(audio.samples)) if transcriber else None
         async with budget.hold(analyzer.clips_of(audio)):
-            prediction = await analyzer.analyse_audio(audio, baseline=baseline)
+            context = context or _Context()
+            prediction = await analyzer.analyse_audio(
+                audio, baseline=context.baseline, language=context.language
+            )
         if words is None:
             return prediction
         transcript = await words
