@@ -57,6 +57,9 @@ class RetrainConfig:
     feedback_weight: float = 3.0  # loss weight of a feedback row against an acted one
     heldout_share: float = 1 / 3  # of feedback speakers, kept out of the new head to score it
     copies: int = 2  # augmented copies per clip, as `train` makes
+    # Short voiced crops per clip, so the retrained head (and its per-length confidence) still
+    # knows short notes, as the bundled head does.
+    crops: int = 1
     c: float = 0.03
     seed: int = 0
     encoder: str | None = None
@@ -185,10 +188,22 @@ def retrain(
     encoder, cache = open_encoder(config.encoder, config.cache_dir)
     try:
         acted_e = embed_clips(
-            acted, encoder, cache, copies=config.copies, seed=config.seed, progress=progress
+            acted,
+            encoder,
+            cache,
+            copies=config.copies,
+            crops=config.crops,
+            seed=config.seed,
+            progress=progress,
         )
         feedback_e = embed_clips(
-            feedback, encoder, cache, copies=config.copies, seed=config.seed, progress=progress
+            feedback,
+            encoder,
+            cache,
+            copies=config.copies,
+            crops=config.crops,
+            seed=config.seed,
+            progress=progress,
         )
     finally:
         cache.close()
@@ -268,6 +283,7 @@ def retrain(
         "guard": {"speakers": sorted(guard), "margin": config.guard_margin},
         "retrained_from": config.retrained_from,
         "copies": config.copies,
+        "crops": config.crops,
         "c": config.c,
         "seed": config.seed,
     }

@@ -54,14 +54,16 @@ class AnalysisConfig:
     # Hear only speech: refuse notes without enough of it, and leave a long note's windows
     # without speech unheard. Off only where a test feeds a model tones to check something else.
     speech_gate: bool = True
-    # Less speech than this is refused as too little to hear a tone in.
+    # Less speech than this is refused as too little to hear a tone in. Measured on held-out
+    # RAVDESS actors cut to their speech (bench/head.py, section 2): at 0.5 s the bundled head's
+    # answers given at >= 80 % were wrong 28 % of the time, at 1 s 6.6 % (UAR 0.41 and 0.60).
     min_speech_s: float = 1.0
     # Pool over speech only: cut out what is not speech and join the rest before windowing.
-    # Off until the head is trained on speech-only pooling: the bundled head, trained on whole
-    # clips, fell from 0.975 to 0.513 accuracy on RAVDESS actors 17-20 (clips 46 % speech; it
-    # heard them in training) and lost 2.1 points on Urdu and 1.1 on nEMO (bench/speech.py
-    # --answers). Off, the gate still refuses, and still drops a long note's speechless windows.
-    pool_speech_only: bool = False
+    # The bundled head (2026.12.06) was trained on the voiced part of every clip, so it hears
+    # notes this way; the head before it, trained on whole clips, fell from 0.975 to 0.513
+    # accuracy on RAVDESS actors 17-20 when pooled so (bench/speech.py --answers). Off, the gate
+    # still refuses, and still drops a long note's speechless windows.
+    pool_speech_only: bool = True
     # Sound kept each side of a stretch of speech when the rest is cut out, so words keep edges.
     speech_pad_s: float = 0.1
 
@@ -89,15 +91,18 @@ class Analyzer:
         *,
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Prediction:
         """Decode and classify one recording; raises the typed errors of inference.errors.
 
         With a speaker's `baseline` (and a model that embeds), the note is heard against that
         speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
         `usual_cues`, the speaker's own cue statistics, is what the note's cues are read against.
+        `language` (a code, or running statistics of a language's notes) is heard against the
+        voices of that language, where the model knows them.
         """
         return await self.analyse_audio(
-            await self.decode(source), baseline=baseline, usual_cues=usual_cues
+            await self.decode(source), baseline=baseline, usual_cues=usual_cues, language=language
         )
 
     async def decode(self, source: bytes | str | Path) -> Audio:
@@ -121,6 +126,7 @@ class Analyzer:
         *,
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Prediction:
         """Classify decoded audio; raises NoSpeech or TooLittleSpeech for notes without enough speech."""
         # The cues run in a thread beside the worker, so they cost the event loop nothing and
@@ -134,7 +140,7 @@ class Analyzer:
         )
         try:
             listening = await self._listen(audio)
-            heard = await self.worker.hear(listening.waves, baseline)
+            heard = await self.worker.hear(listening.waves, baseline, language)
             model, rows = heard.model, heard.rows
             embedding = (
                 _note_embedding(heard.embeddings, [len(w) for w in listening.waves])

@@ -32,7 +32,8 @@ def test_compact_setting_loads_the_bundled_compact_fallback():
 
 
 def test_bundled_weights_are_small_and_the_model_cards_state_data_and_licences():
-    assert (BUNDLED_DIR / HEAD_WEIGHTS).stat().st_size < 500_000
+    # Two heads over 7,168 numbers (all seven encoder stages) and four languages' statistics.
+    assert (BUNDLED_DIR / HEAD_WEIGHTS).stat().st_size < 1_000_000
     assert (COMPACT_DIR / WEIGHTS_FILE).stat().st_size < 5_000_000
     for folder in (BUNDLED_DIR, COMPACT_DIR):
         card = (folder / "MODEL_CARD.md").read_text("utf-8")
