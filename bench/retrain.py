@@ -29,6 +29,7 @@ from data_augment.evaluate import score
 from data_augment.retrain import RetrainConfig, retrain
 from data_augment.whisper_head import fit_heads, open_encoder
 from inference.labels import CANONICAL_LABELS
+from inference.probability import softmax
 
 
 def main() -> None:
@@ -88,7 +89,7 @@ def main() -> None:
             held = _rows(emodb_e, lambda c, t=triple: c.speaker not in t)
             labels = _labels([*ravdess, *emodb])
             base_probs = _align(
-                _softmax(base.heads.population.logits(held.vectors)), base_labels, labels
+                softmax(base.heads.population.logits(held.vectors)), base_labels, labels
             )
             new_probs = _align(result.model.classify(held.vectors), result.model.labels, labels)
             k0 = score(held.clips, base_probs, labels, classes=known).overall.uar
@@ -116,11 +117,6 @@ def _align(probs: np.ndarray, labels: tuple[str, ...], every: tuple[str, ...]) -
     for j, label in enumerate(labels):
         out[:, every.index(label)] = probs[:, j]
     return out
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _line(name: str, r: tuple[float, ...]) -> str:

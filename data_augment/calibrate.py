@@ -15,6 +15,9 @@ import numpy as np
 import torch
 
 from data_augment.metrics import expected_calibration_error
+from inference.probability import softmax
+
+__all__ = ["Calibration", "fit_temperature", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,6 @@ def fit_temperature(logits: np.ndarray, targets: Sequence[int] | np.ndarray) -> 
         nll_before=_nll(before, y.numpy()),
         nll_after=_nll(after, y.numpy()),
     )
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of logits / temperature."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _nll(probabilities: np.ndarray, targets: np.ndarray) -> float:

@@ -29,6 +29,7 @@ from inference.encoder import Encoder
 from inference.encoders import open_encoder as _open_encoder
 from inference.labels import CANONICAL_LABELS
 from inference.models.whisper_head import HeadCard, Heads, LinearHead, WhisperHeadModel, save_head
+from inference.probability import softmax
 
 # `c` is the inverse penalty per this many (weighted) rows: see _fit_linear.
 ROWS_PER_C = 1000
@@ -436,7 +437,7 @@ def cross_validate(
         test_rows = np.flatnonzero(held & (embedded.copy == 0))
         temperature = fit.calibration.temperature if fit.calibration else 1.0
         logits = fit.heads.population.logits(embedded.vectors[test_rows])
-        probs.append(_softmax(logits / temperature))
+        probs.append(softmax(logits, temperature))
         rows.extend(test_rows.tolist())
     return np.concatenate(probs), rows
 
@@ -444,9 +445,3 @@ def cross_validate(
 def subset(embedded: EmbeddedClips, rows: np.ndarray) -> EmbeddedClips:
     """The rows `rows` of `embedded`."""
     return embedded.take(rows)
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)

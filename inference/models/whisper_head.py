@@ -35,6 +35,7 @@ from inference.encoders import open_encoder
 from inference.errors import ModelLoadError
 from inference.labels import CANONICAL_LABELS
 from inference.models.base import HEAD_MARKER, SAMPLE_RATE
+from inference.probability import softmax
 
 HEAD_WEIGHTS = "head.safetensors"
 FORMAT_VERSION = 1
@@ -193,7 +194,7 @@ class WhisperHeadModel:
         """
         pop = self.heads.population
         temperature = self.card.temperatures_for(seconds, len(embeddings))[:, None]
-        probs = _softmax(pop.logits(embeddings) / temperature)
+        probs = softmax(pop.logits(embeddings) / temperature)
         relative = temperature / self.card.temperature
         others = self.heads.speaker or pop
         other_t = self.card.speaker_temperature if self.heads.speaker else self.card.temperature
@@ -205,12 +206,12 @@ class WhisperHeadModel:
             and stats.dim == pop.mean.shape[0]
         ):
             mean, std = stats.blended(others.mean, others.std, LANGUAGE_PRIOR_NOTES)
-            own = _softmax(others.logits(embeddings, mean, std) / (other_t * relative))
+            own = softmax(others.logits(embeddings, mean, std) / (other_t * relative))
             w = stats.count / (stats.count + LANGUAGE_PRIOR_NOTES)
             probs = w * own + (1.0 - w) * probs
         if isinstance(baseline, SpeakerBaseline) and baseline.count > 0:
             mean, std = baseline.blended(others.mean, others.std)
-            own = _softmax(others.logits(embeddings, mean, std) / (other_t * relative))
+            own = softmax(others.logits(embeddings, mean, std) / (other_t * relative))
             w = baseline.count / (baseline.count + PRIOR_NOTES)
             probs = w * own + (1.0 - w) * probs
         return probs.astype(np.float32)
@@ -291,9 +292,3 @@ def _language_codes(arrays: Mapping[str, np.ndarray]) -> list[str]:
         for name in arrays
         if name.startswith("languages.") and name.endswith(".count")
     ]
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
