@@ -1,11 +1,13 @@
 """Embed every corpus the head bench needs, once, into the embedding cache (and an .npz).
 
-    python bench/embed_all.py --data ../shared/data [--out runs/embedded.npz]
+    cd bench && python embed_all.py --data ../../shared/data [--out runs/embedded.npz]
 
-Training versions of the acted corpora (clean, one voice-note copy, two short crops, one with
-babble underneath), then evaluation versions of every clip: cut to 0.5, 1, 1.5, 2 and 3 s of
-speech, and mixed with babble at 20, 10, 5 and 0 dB SNR. URDU clean and cut. Everything goes
-through the all-stages encoder the default model uses; a rerun re-encodes nothing.
+The training versions the bundled head learns from: the voiced part of every RAVDESS, EmoDB and
+Korean clip and of every second nEMO clip, one short voiced crop of each, and babble under every
+RAVDESS clip; URDU (evaluation only) clean; and held-out versions of every RAVDESS clip, cut to
+0.5, 1, 1.5, 2 and 3 s of speech and under babble at 20, 10, 5 and 0 dB SNR. Everything goes
+through the all-stages encoder the default model uses; a rerun re-encodes nothing. bench/head.py
+calls `embed_everything` itself; this command only writes the vectors to an .npz as well.
 """
 
 from __future__ import annotations
