@@ -61,6 +61,7 @@ def embed_everything(
     cache_dir: Path,
     *,
     nemo_every: int = 2,
+    copies: int = 0,
     lengths: tuple[float, ...] | list[float] = EVAL_LENGTHS_S,
     snr: tuple[float, ...] | list[float] = EVAL_SNR_DB,
 ) -> dict[str, EmbeddedClips]:
@@ -76,9 +77,15 @@ def embed_everything(
     try:
         parts = {
             "train": EmbeddedClips.concat(
-                embed_clips(ravdess, encoder, cache, crops=1, babble=1),
-                embed_clips([c for c in small if c.corpus != "ravdess"], encoder, cache, crops=1),
-                embed_clips(nemo, encoder, cache, crops=1),
+                embed_clips(ravdess, encoder, cache, copies=copies, crops=1, babble=1),
+                embed_clips(
+                    [c for c in small if c.corpus != "ravdess"],
+                    encoder,
+                    cache,
+                    copies=copies,
+                    crops=1,
+                ),
+                embed_clips(nemo, encoder, cache, copies=copies, crops=1),
             ),
             "urdu": embed_clips(urdu, encoder, cache),
         }
