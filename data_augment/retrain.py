@@ -187,23 +187,17 @@ def retrain(
     mark = time.perf_counter()
     encoder, cache = open_encoder(config.encoder, config.cache_dir)
     try:
-        acted_e = embed_clips(
-            acted,
-            encoder,
-            cache,
-            copies=config.copies,
-            crops=config.crops,
-            seed=config.seed,
-            progress=progress,
-        )
-        feedback_e = embed_clips(
-            feedback,
-            encoder,
-            cache,
-            copies=config.copies,
-            crops=config.crops,
-            seed=config.seed,
-            progress=progress,
+        acted_e, feedback_e = (
+            embed_clips(
+                clips,
+                encoder,
+                cache,
+                copies=config.copies,
+                crops=config.crops,
+                seed=config.seed,
+                progress=progress,
+            )
+            for clips in (acted, feedback)
         )
     finally:
         cache.close()
