@@ -21,7 +21,12 @@ ENV PATH=/opt/venv/bin:$PATH
 # torch first, pinned, from the chosen index, so the package install below never pulls another.
 RUN --mount=type=secret,id=pip_cert \
     pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+# The dependencies alone first (an empty README stands in until the real one comes with the code),
+# so a change to the code rebuilds from its COPY down in seconds instead of reinstalling them all.
+RUN --mount=type=secret,id=pip_cert \
+    touch README.md && pip install --no-cache-dir . && pip uninstall -y -q voicemood
+COPY README.md ./
 COPY voicemood voicemood
 # inference carries the bundled model as package data (inference/models/bundled/).
 COPY inference inference
@@ -31,7 +36,8 @@ COPY storage storage
 # slim image needs no font packages for the page to render Korean and the tone emoji.
 COPY bots bots
 COPY data_augment data_augment
-RUN --mount=type=secret,id=pip_cert pip install --no-cache-dir .
+# (pip still fetches setuptools to build the package, hence the secret again.)
+RUN --mount=type=secret,id=pip_cert pip install --no-cache-dir --no-deps .
 
 FROM ${BASE_IMAGE}
 RUN groupadd --gid 10001 voicemood \
