@@ -11,7 +11,7 @@ and /forget deletes them. Songs come with a search link and nothing is fetched.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bots.core.buttons import ButtonAction
@@ -62,11 +62,17 @@ class Music:
             return Reply(t(lang, "music.no_note", mode=await self._mode_name(ctx.person, lang)))
         return await self.for_note(ctx.person, note, lang)
 
+    def pick(
+        self, place: tuple[float, float], mode: Mode, avoid: Collection[str] = ()
+    ) -> list[Song]:
+        """Three songs for a place on the plane, none in `avoid`; nothing is stored (the web page)."""
+        return suggest(aim(*place, mode), avoid=avoid, rng=self.rng)
+
     async def for_note(self, person: Person, note: StoredNote, lang: str) -> Reply:
         """Three songs for the note, in the person's mode, none of their last three."""
         mode, last = await self._choice(person)
         place = valence_arousal(note.probabilities) if note.probabilities else (0.0, 0.0)
-        songs = suggest(aim(*place, mode), avoid=last, rng=self.rng)
+        songs = self.pick(place, mode, last)
         try:
             await self.store.music.remember(person, [s.key for s in songs])
         except Exception:
@@ -106,16 +112,29 @@ def render_songs(
     not_sure: bool = False,
 ) -> str:
     """The suggestion as one message: where the note sits, the songs with links, why these."""
-    valence, arousal = place
-    where = t(lang, f"quadrant.{quadrant(valence, arousal)}")
-    lines = [t(lang, f"music.header.{mode}", quadrant=where, valence=valence, arousal=arousal)]
+    lines = [music_header(mode, place, lang)]
     if not_sure:
         lines.append(t(lang, "music.not_sure"))
     lines.append("")
     for number, song in enumerate(songs, 1):
-        key = "music.film" if song.is_film else "music.song"
-        lines.append(
-            t(lang, key, number=number, title=song.title, artist=song.artist, link=song.link)
-        )
-    lines += ["", t(lang, f"music.footer.{mode}")]
+        lines.append(song_line(number, song, lang))
+    lines += ["", f"{t(lang, 'music.why')} {t(lang, f'music.footer.{mode}')}"]
     return "\n".join(lines)
+
+
+def music_header(mode: Mode, place: tuple[float, float], lang: str) -> str:
+    """Where the songs aim: near the note's place, or a step from it toward calm and pleasant."""
+    valence, arousal = place
+    where = t(lang, f"quadrant.{quadrant(valence, arousal)}")
+    return t(lang, f"music.header.{mode}", quadrant=where, valence=valence, arousal=arousal)
+
+
+def song_line(number: int, song: Song, lang: str) -> str:
+    """ "1. Title – Artist" and its search link below."""
+    return t(lang, "music.song", number=number, name=song_name(song, lang), link=song.link)
+
+
+def song_name(song: Song, lang: str) -> str:
+    """ "Title – Artist", or a film excerpt's film named as such."""
+    key = "music.name.film" if song.is_film else "music.name.song"
+    return t(lang, key, title=song.title, artist=song.artist)

@@ -367,8 +367,6 @@ class _Songs:
 
 def _song_line(number: int, song: Song, lang: str) -> str:
     """A song as the bots word it ("1. Title – Artist" and its link), on one line."""
-    from bots.i18n import t
+    from bots.core.music import song_line
 
-    key = "music.film" if song.is_film else "music.song"
-    text = t(lang, key, number=number, title=song.title, artist=song.artist, link=song.link)
-    return "🎵 " + " ".join(text.split("\n")).replace("    ", "  ")
+    return "🎵 " + "  ".join(part.strip() for part in song_line(number, song, lang).split("\n"))
