@@ -85,8 +85,10 @@ async def test_match_stays_near_the_mood_and_lift_moves_a_step_toward_calm_and_p
 
     assert lifted_reply.text == t("en", "music.set.lift")
     assert not {s.key for s in matched} & {s.key for s in lifted}
-    assert all(distance(s, match_aim) < distance(s, lift_aim) for s in matched)
-    assert all(distance(s, lift_aim) < distance(s, match_aim) for s in lifted)
+    assert sum(distance(s, match_aim) for s in matched) < sum(
+        distance(s, lift_aim) for s in matched
+    )
+    assert sum(distance(s, lift_aim) for s in lifted) < sum(distance(s, match_aim) for s in lifted)
     assert sum(s.valence for s in lifted) > sum(s.valence for s in matched)
 
 
@@ -147,3 +149,18 @@ async def test_export_shows_the_choice_and_forget_deletes_it(service):
     assert await service.store.people.get_person("telegram", "101") is None
     again = await service.store.people.ensure_person("telegram", "101")
     assert await service.store.music.choice(again) is None
+
+
+async def test_a_groups_week_summary_ends_with_one_song_near_its_mood_and_today_has_none(service):
+    await service.on_command(ALICE, GROUP, "optin", [])
+    for _ in range(2):
+        await _note(service, ALICE, GROUP)
+
+    week = await service.on_command(ALICE, GROUP, "summary", ["week"])
+    today = await service.on_command(ALICE, GROUP, "summary", ["today"])
+
+    last_line = week.text.splitlines()[-1]
+    assert last_line.startswith("🎵 A song for the chat's week: ")
+    (song,) = [s for s in SONGS.values() if last_line.endswith(" " + s.link)][:1]
+    assert distance(song, valence_arousal(SAD)) < 0.5
+    assert "🎵" not in today.text and week.photo is not None
