@@ -1,10 +1,12 @@
 """The songs music suggestions come from, each placed on the valence/arousal plane.
 
 `catalogue.csv` beside this file is made from the two rated sets in `../shared/data/music/` (both
-MIT; their licences are beside it) by `python -m inference.music.catalogue ../shared/data/music`:
+MIT; their licences are beside it) by `python -m inference.music ../shared/data/music`:
 
 - PMEmo (Zhang et al., ICMR 2018): 767 chart songs, each rated by listeners for valence and
   arousal on 0..1; placed at 2x - 1. Ten title/artist pairs appear twice: the first is kept.
+  Two songs whose titles are a slur or a sexual word are left out (_LEFT_OUT): the bots show
+  titles to anyone who taps, in any chat.
 - Film-music excerpts (Eerola & Vuoskoski 2011): 110 excerpts from 40 films, rated 1..9 for
   valence and energy; placed at (x - 5) / 4, energy as arousal. They name a film, not a track,
   so their artist is empty; obvious typos in the film names are mended (_FILM_NAMES).
@@ -29,6 +31,8 @@ COLUMNS = ("source", "id", "title", "artist", "valence", "arousal")
 SOURCES = ("pmemo", "film")
 SEARCH_URL = "https://www.youtube.com/results?search_query="
 
+# PMEmo ids of songs whose titles should not pop up under someone's voice note.
+_LEFT_OUT = frozenset({"4", "398"})
 # Misspellings and leftovers in the film excerpts' soundtrack names, as the shared copy has them.
 _FILM_NAMES = {
     "Crouching Tiger": "Crouching Tiger, Hidden Dragon",
@@ -98,7 +102,7 @@ def convert(folder: Path) -> list[Song]:
     with (folder / "pmemo.csv").open(encoding="utf-8", newline="") as file:
         for row in csv.DictReader(file):
             title, artist = row["title"].strip(), row["artist"].strip()
-            if (title.lower(), artist.lower()) in seen:
+            if (title.lower(), artist.lower()) in seen or row["id"] in _LEFT_OUT:
                 continue
             seen.add((title.lower(), artist.lower()))
             songs.append(
@@ -159,7 +163,3 @@ def main(argv: list[str] | None = None) -> None:
     songs = convert(args.folder)
     write(songs, args.out)
     print(f"{len(songs)} songs -> {args.out}")
-
-
-if __name__ == "__main__":
-    main()
