@@ -11,6 +11,9 @@
 # size, build time, time to healthy, stop time.
 #   --fresh   build without Docker's layer cache (the target: builds from a clean cache).
 #   --scaled  then the compose file's `scaled` profile (see scaled_smoke below).
+# VOICEMOOD_SMOKE_WORKERS: --scaled's worker containers (default 2); VOICEMOOD_SMOKE_PYTHON: a Python
+# with the project's dependencies, for the fake Telegram and Discord (default: .venv's, python3);
+# VOICEMOOD_SMOKE_CACHE: the bookworm root and dockerd's log (default /var/cache/voicemood-docker).
 #
 # Needs root (it installs Debian's docker.io, debootstrap and docker-compose when absent and
 # starts dockerd when none answers). Docker Hub need not be reachable: the base is a Debian
