@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import audio_files, baselines, practice, preferences, values
+from storage import audio_files, audio_rows, baselines, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.db import Db
@@ -33,6 +33,8 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
         " AND note_id IN (SELECT id FROM notes WHERE person_id = :person)",
     ),
     ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
+    # Donated audio kept in the database (PostgreSQL); the notes' delete would cascade to it.
+    ("audio_rows", audio_rows.DELETE_PERSON_SQL),
     ("notes", "DELETE FROM notes WHERE person_id = :person"),
     ("consents", "DELETE FROM consents WHERE person_id = :person"),
     ("chats", "DELETE FROM chats WHERE owner_id = :person"),
@@ -67,6 +69,8 @@ class PersonData:
     # Practice mode: the running score per tone, and the session open now (None: none).
     practice_scores: list[ToneScore] = field(default_factory=list)
     practice_session: PracticeSession | None = None
+    # Donated audio kept (/donate on), by note id: the recordings themselves.
+    audio: dict[int, bytes] = field(default_factory=dict)
 
 
 class PrivacyStore:
@@ -89,10 +93,16 @@ class PrivacyStore:
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
+        notes = await self._notes.person_notes(person)
+        audio = {}
+        for note in notes:
+            kept = await self._notes.audio(note)
+            if kept is not None:
+                audio[note.id] = kept
         return PersonData(
             person=person,
             chats=await self._people.chats_of(person),
-            notes=await self._notes.person_notes(person),
+            notes=notes,
             votes_cast=await self._feedback.votes_cast(person),
             consents=await self._consent.consents(person),
             baseline_granted_at=await self._baselines.consent(person),
@@ -102,6 +112,7 @@ class PrivacyStore:
             transcript_on_since=await self._preferences.transcript_on_since(person),
             practice_scores=await self._practice.scores(person),
             practice_session=await self._practice.session(person),
+            audio=audio,
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:
@@ -130,6 +141,6 @@ class PrivacyStore:
             votes_on_their_notes=counts["votes_on_their_notes"],
             consents=counts["consents"],
             chats=counts["chats"],
-            audio_files=files,
+            audio_files=files + counts["audio_rows"],
             baselines=counts["baselines"],
         )
