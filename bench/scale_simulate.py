@@ -1,7 +1,8 @@
 """`bench/scale.py --simulate`: how throughput grows with 1 to 32 workers when workers cost no CPU.
 
     python bench/scale.py --simulate [--workers 1,2,4,8,16,32] [--service-ms MS] [--runs 3]
-                          [--notes-per-worker 60] [--workers-per-replica 4] [--note-s 5]
+                          [--notes-per-worker 100] [--workers-per-replica 4] [--note-s 5]
+                          [--write-lock rows|single] [--ceiling-notes 2400] [--ceiling-replicas 4]
 
 On two cores, real workers share the cores, so more of them cannot show what more machines buy.
 Here each worker process is the real `voicemood worker` loop (inference.remote.serve.StreamServer
@@ -25,9 +26,14 @@ over N x (1 / service time): 1.0 is linear.
 
 Besides the table: what a note costs each shared server (Redis's own CPU per note from INFO,
 PostgreSQL's from its processes' CPU times), the ceiling that puts on one server, and the write
-lock's: a note's write transactions one at a time, whose sum is how long a note holds the
-lock (storage.db), so 1 / that is the most notes per second the lock lets through. The last
-line is a JSON object with `efficiency_16` and `efficiency_32` (null if not measured).
+lock's: a note's write transactions one at a time, whose sum is how long a note held the single
+lock (storage.db), so 1 / that is the most notes per second it let through. Then storage alone
+(`--ceiling-notes` notes from `--ceiling-replicas` processes, no Redis, no model) with every
+write under the one lock, as before row-safe writes, against the store as it is, alternating in
+each run. `--write-lock single` runs the table itself the old way. The columns "CPU" (the share
+of the machine's cores the whole bench used during the burst) and "lock q" (sessions waiting for
+the write lock, sampled every 20 ms) tell the machine's limit from the lock's. The last line is a
+JSON object with `efficiency_16` and `efficiency_32` (null if not measured).
 """
 
 from __future__ import annotations
@@ -85,11 +91,19 @@ def simulate(argv: list[str]) -> None:
     parser.add_argument("--workers", default="1,2,4,8,16,32")
     parser.add_argument("--service-ms", type=float, default=None, help="unset: measured")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--notes-per-worker", type=int, default=60)
+    parser.add_argument("--notes-per-worker", type=int, default=100)
     parser.add_argument("--workers-per-replica", type=int, default=4)
     parser.add_argument("--note-s", type=float, default=5.0)
+    parser.add_argument(
+        "--write-lock",
+        choices=("rows", "single"),
+        default="rows",
+        help="the store's PostgreSQL writes as they are (rows) or all under one lock (single)",
+    )
+    parser.add_argument("--ceiling-notes", type=int, default=2400, help="0: skip that part")
+    parser.add_argument("--ceiling-replicas", type=int, default=4)
     args = parser.parse_args(argv)
-    counts = [int(n) for n in args.workers.split(",")]
+    counts = [int(n) for n in args.workers.split(",") if n.strip()]
     service_ms = args.service_ms
     measured = service_ms is None
     if service_ms is None:
@@ -108,12 +122,42 @@ def simulate(argv: list[str]) -> None:
             lock_ms = asyncio.run(_lock_hold_ms(server.fresh_database(), Path(tmp) / "lock"))
         finally:
             redis.stop()
+        ceiling = _storage_ceiling(args, server, Path(tmp)) if args.ceiling_notes else {}
     how = "measured: default Whisper head, one note" if measured else "given"
     print(
         f"\nservice time {service_ms:.1f} ms per {args.note_s:g} s note ({how}); "
         f"CPUs {os.cpu_count()}; medians of {args.runs} runs"
     )
-    _report(results, service_ms, lock_ms)
+    _report(results, service_ms, lock_ms, ceiling)
+
+
+def _storage_ceiling(
+    args: argparse.Namespace, server: Any, tmp: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Storage alone, as fast as it goes: `--ceiling-replicas` bot processes, 16 notes in flight
+    each, every note's storage steps and nothing else (no Redis, no model), under the one write
+    lock and with row-safe writes, alternating within each run (the same machine load)."""
+    found: dict[str, list[dict[str, Any]]] = {"single": [], "rows": []}
+    for run in range(args.runs):
+        for lock in found:
+            found[lock].append(
+                _one_burst(
+                    args,
+                    0,
+                    None,
+                    "",
+                    server.fresh_database(),
+                    server.data_dir,
+                    [],
+                    tmp / f"ceiling-{lock}-{run}",
+                    lock=lock,
+                    replicas=args.ceiling_replicas,
+                    total=args.ceiling_notes,
+                    in_flight=16,
+                )  # fmt: skip
+            )
+        print(f"  storage ceiling, run {run + 1}/{args.runs} done", file=sys.stderr)
+    return found
 
 
 def measure_service_ms(note_s: float) -> float:
@@ -155,7 +199,17 @@ def _all_configs(
                 folder = tmp / f"{n}-{run}"
                 pids = [w.pid for w in workers]
                 config.runs.append(
-                    _one_burst(args, n, url, prefix, database, server.data_dir, pids, folder)
+                    _one_burst(
+                        args,
+                        n,
+                        url,
+                        prefix,
+                        database,
+                        server.data_dir,
+                        pids,
+                        folder,
+                        lock=args.write_lock,
+                    )  # fmt: skip
                 )
                 print(f"  {n} workers, run {run + 1}/{args.runs} done", file=sys.stderr)
         finally:
@@ -197,22 +251,30 @@ def _start_workers(
 def _one_burst(
     args: argparse.Namespace,
     n: int,
-    url: str,
+    url: str | None,
     prefix: str,
     database: str,
     server_dir: Path,
     worker_pids: list[int],
     folder: Path,
+    *,
+    lock: str = "rows",
+    replicas: int | None = None,
+    total: int | None = None,
+    in_flight: int | None = None,
 ) -> dict[str, Any]:
+    """One burst; with `url` None, storage alone (no Redis, no workers): `replicas`, `total`
+    notes and `in_flight` per replica given."""
     import redis
 
-    replicas = max(1, math.ceil(n / args.workers_per_replica))
-    total = args.notes_per_worker * n
-    in_flight = math.ceil((_notes_at_once() + 2) * n / replicas)
+    replicas = replicas or max(1, math.ceil(n / args.workers_per_replica))
+    total = total or args.notes_per_worker * n
+    in_flight = in_flight or math.ceil((_notes_at_once() + 2) * n / replicas)
     children = []
     for r in range(replicas):
         share = total // replicas + (1 if r < total % replicas else 0)
         spec = {
+            "lock": lock,
             "redis": url,
             "prefix": prefix,
             "database": database,
@@ -229,7 +291,7 @@ def _one_burst(
         assert child.stdout is not None
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("a replica failed to start")
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url) if url is not None else None
     redis_cpu = _redis_cpu(client)
     pg_cpu = _postgres_cpu(server_dir)
     worker_cpu = _processes_cpu(worker_pids)
@@ -247,7 +309,8 @@ def _one_burst(
     redis_cpu = _redis_cpu(client) - redis_cpu
     pg_cpu = _postgres_cpu(server_dir) - pg_cpu
     worker_cpu = _processes_cpu(worker_pids) - worker_cpu
-    client.close()
+    if client is not None:
+        client.close()
     start = min(o["start"] for o in outputs)
     end = max(o["end"] for o in outputs)
     latencies = [x for o in outputs for x in o["latencies"]]
@@ -279,6 +342,8 @@ def _notes_at_once() -> int:
 
 
 def _redis_cpu(client: Any) -> float:
+    if client is None:
+        return 0.0
     info = client.info("cpu")
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
 
@@ -375,7 +440,12 @@ async def _lock_hold_ms(database: str, data: Path) -> float:
     return statistics.median(times) * 1000
 
 
-def _report(results: list[Config], service_ms: float, lock_ms: float) -> None:
+def _report(
+    results: list[Config],
+    service_ms: float,
+    lock_ms: float,
+    ceiling: dict[str, list[dict[str, Any]]],
+) -> None:
     print(
         f"{'workers':>7} {'replicas':>8} {'notes':>6} {'wall s':>7} {'notes/s':>8} "
         f"{'linear':>7} {'efficiency':>10} {'p50 s':>6} {'p95 s':>6} {'Redis ms':>8} "
@@ -384,39 +454,48 @@ def _report(results: list[Config], service_ms: float, lock_ms: float) -> None:
     efficiency: dict[int, float] = {}
     for config in results:
         runs = config.runs
-
-        def med(key: str, runs: list[dict[str, Any]] = runs) -> float:
-            return float(statistics.median(r[key] for r in runs))
-
         linear = config.workers * 1000 / service_ms
-        efficiency[config.workers] = med("throughput") / linear
+        efficiency[config.workers] = _med(runs, "throughput") / linear
         print(
-            f"{config.workers:>7} {runs[0]['replicas']:>8} {med('done'):>6.0f} "
-            f"{med('wall_s'):>7.2f} {med('throughput'):>8.1f} {linear:>7.1f} "
-            f"{efficiency[config.workers]:>10.2f} {med('p50'):>6.2f} {med('p95'):>6.2f} "
-            f"{med('redis_ms'):>8.2f} {med('pg_ms'):>6.2f} {med('bot_ms'):>6.2f} "
-            f"{med('worker_ms'):>6.2f} {med('cpu_share'):>5.0%} {med('lock_waiting'):>6.1f} "
-            f"{med('load'):>5.1f}"
+            f"{config.workers:>7} {runs[0]['replicas']:>8} {_med(runs, 'done'):>6.0f} "
+            f"{_med(runs, 'wall_s'):>7.2f} {_med(runs, 'throughput'):>8.1f} {linear:>7.1f} "
+            f"{efficiency[config.workers]:>10.2f} {_med(runs, 'p50'):>6.2f} "
+            f"{_med(runs, 'p95'):>6.2f} {_med(runs, 'redis_ms'):>8.2f} "
+            f"{_med(runs, 'pg_ms'):>6.2f} {_med(runs, 'bot_ms'):>6.2f} "
+            f"{_med(runs, 'worker_ms'):>6.2f} {_med(runs, 'cpu_share'):>5.0%} "
+            f"{_med(runs, 'lock_waiting'):>6.1f} {_med(runs, 'load'):>5.1f}"
         )
     costs = [r for c in results for r in c.runs]
-    redis_ms = statistics.median(r["redis_ms"] for r in costs)
-    pg_ms = statistics.median(r["pg_ms"] for r in costs)
-    bot_ms = statistics.median(r["bot_ms"] for r in costs)
-    worker_ms = statistics.median(r["worker_ms"] for r in costs)
+    if costs:
+        parts = {k: _med(costs, k) for k in ("redis_ms", "pg_ms", "bot_ms", "worker_ms")}
+        every = sum(parts.values())
+        print(
+            f"\nper note (CPU, medians over every run): Redis {parts['redis_ms']:.2f} ms -> one "
+            f"Redis (one thread) tops out near {1000 / parts['redis_ms']:.0f} notes/s; PostgreSQL "
+            f"{parts['pg_ms']:.2f} ms -> {1000 / parts['pg_ms']:.0f} notes/s per server core; a bot "
+            f"replica {parts['bot_ms']:.2f} ms -> {1000 / parts['bot_ms']:.0f} notes/s per core; a "
+            f"simulated worker's own loop {parts['worker_ms']:.2f} ms. All together {every:.1f} ms "
+            f"of CPU a note: this machine's {os.cpu_count()} cores carry at most "
+            f"{1000 * (os.cpu_count() or 1) / every:.0f} notes/s."
+        )
     print(
-        f"\nper note (CPU, medians over every run): Redis {redis_ms:.2f} ms -> one Redis "
-        f"(one thread) tops out near {1000 / redis_ms:.0f} notes/s; PostgreSQL {pg_ms:.2f} ms -> "
-        f"{1000 / pg_ms:.0f} notes/s per server core; a bot replica {bot_ms:.2f} ms -> "
-        f"{1000 / bot_ms:.0f} notes/s per replica core; a simulated worker's own loop "
-        f"{worker_ms:.2f} ms. All together {redis_ms + pg_ms + bot_ms + worker_ms:.1f} ms of CPU "
-        f"a note: this machine's {os.cpu_count()} cores carry at most "
-        f"{1000 * (os.cpu_count() or 1) / (redis_ms + pg_ms + bot_ms + worker_ms):.0f} notes/s."
-    )
-    print(
-        f"write lock: a note's write transactions (2: the note, its reply link) hold it {lock_ms:.2f} ms one at a time -> "
-        f"at most {1000 / lock_ms:.0f} notes/s through the lock, "
+        f"one write lock: a note's two write transactions (the note, its reply link) hold it "
+        f"{lock_ms:.2f} ms one at a time -> at most {1000 / lock_ms:.0f} notes/s through it, "
         f"{1000 / lock_ms * service_ms / 1000:.0f} workers' worth at {service_ms:.0f} ms a note."
     )
+    rates = {}
+    if ceiling:
+        print("\nstorage alone (every note's storage steps, no Redis, no model), medians:")
+        print(f"{'writes':<22} {'notes/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'lock q':>6} {'CPU':>5}")
+        for lock, runs in ceiling.items():
+            rates[lock] = _med(runs, "throughput")
+            name = "one lock (before)" if lock == "single" else "row-safe (now)"
+            print(
+                f"{name:<22} {rates[lock]:>8.0f} {1000 * _med(runs, 'p50'):>7.1f} "
+                f"{1000 * _med(runs, 'p95'):>7.1f} {_med(runs, 'lock_waiting'):>6.1f} "
+                f"{_med(runs, 'cpu_share'):>5.0%}"
+            )
+        print(f"row-safe / one lock: {rates['rows'] / rates['single']:.2f}x")
     print(
         json.dumps(
             {
@@ -424,9 +503,14 @@ def _report(results: list[Config], service_ms: float, lock_ms: float) -> None:
                 "efficiency_32": round(efficiency[32], 3) if 32 in efficiency else None,
                 "service_ms": round(service_ms, 1),
                 "efficiency": {str(k): round(v, 3) for k, v in efficiency.items()},
+                "storage_notes_per_s": {k: round(v) for k, v in rates.items()},
             }
         )
     )
+
+
+def _med(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in runs))
 
 
 # --- the children: a simulated worker, a bot replica ---------------------------------------------
@@ -455,13 +539,17 @@ async def _replica(spec: dict[str, Any]) -> None:
     from inference.remote.client import RemoteConfig, RemoteWorker
     from storage.store import Store
 
+    if spec["lock"] == "single":
+        _single_write_lock()
     store = await Store.open(spec["database"], spec["data"], labels=CANONICAL_LABELS)
-    remote = RemoteWorker(
-        RemoteConfig(
-            url=spec["redis"], prefix=spec["prefix"], max_backlog=100_000, request_timeout_s=600
+    remote = None
+    if spec["redis"] is not None:
+        remote = RemoteWorker(
+            RemoteConfig(
+                url=spec["redis"], prefix=spec["prefix"], max_backlog=100_000, request_timeout_s=600
+            )
         )
-    )
-    await remote.start()
+        await remote.start()
     rng = np.random.default_rng(spec["replica"])
     pcm = (0.05 * rng.standard_normal(int(spec["note_s"] * SR))).astype(np.float32)
     users = [10_000_000 * (spec["replica"] + 1) + u for u in range(50)]
@@ -489,16 +577,21 @@ async def _replica(spec: dict[str, Any]) -> None:
     await asyncio.gather(*(note(i) for i in range(spec["notes"])))
     end = time.time()
     cpu = _own_cpu() - cpu
-    await remote.close()
+    if remote is not None:
+        await remote.close()
     await store.close()
     out = {"start": start, "end": end, "latencies": latencies, "failed": failed, "cpu_s": cpu}
     print(json.dumps(out), flush=True)
 
 
 async def _bot_note(store: Any, remote: Any, user: int, i: int, pcm: np.ndarray) -> bool:
-    """What bots.core.notes does for a private voice note, less decoding and the platform."""
-    heard = await remote.hear([pcm])
-    probs = {label: float(p) for label, p in zip(heard.model.labels, heard.rows[0], strict=True)}
+    """What bots.core.notes does for a private voice note, less decoding and the platform;
+    with no `remote` (the storage ceiling), the model's answer is a fixed one."""
+    if remote is None:
+        probs = dict(zip(LABELS, PROBS.tolist(), strict=True))
+    else:
+        heard = await remote.hear([pcm])
+        probs = {k: float(p) for k, p in zip(heard.model.labels, heard.rows[0], strict=True)}
     await _store_note(store, user, i, probs)
     return True
 
@@ -521,6 +614,21 @@ async def _store_note(store: Any, user: int, i: int, probs: dict[str, float]) ->
         probabilities=probs,
     )
     await store.notes.set_reply_message(stored.id, 1_000_000 + i)
+
+
+def _single_write_lock() -> None:
+    """The store as it was before row-safe writes: every write takes the one lock, exclusive
+    (the baseline the storage ceiling is measured against, in the same run)."""
+    from storage.backends.postgres import PostgresBackend
+    from storage.db import Db
+
+    transaction = PostgresBackend.transaction
+
+    def exclusive(self: PostgresBackend, *, row_safe: bool = False) -> Any:
+        return transaction(self, row_safe=False)
+
+    PostgresBackend.transaction = exclusive  # type: ignore[method-assign]
+    Db.holding = lambda self, *, row_safe=False: self.lock  # type: ignore[method-assign]
 
 
 def _own_cpu() -> float:
