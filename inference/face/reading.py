@@ -1,0 +1,184 @@
+"""How a face looks over a video note or in a photo: detect, crop, read, and average over frames.
+
+The face is read as fer reads it (the weights were trained so): the detector's box made square,
+10 px added around it, cut out of the frame (padded with its own bottom rows' grey where the box
+runs off an edge), resized to 64x64 and scaled to [-1, 1]. Of several faces in a frame only the
+largest is read, and the reading says so. The seven expressions are named on the canonical label
+set (inference.labels: fear -> fearful, surprise -> surprised), so the plane and the replies are
+shared with the voice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.face.detector import Box, FaceDetector
+from inference.face.frames import image_frame, video_frames
+from inference.face.network import FACE_SIZE, FER_LABELS
+from inference.labels import to_canonical
+
+FACE_LABELS: tuple[str, ...] = tuple(to_canonical(label) for label in FER_LABELS)
+# fer's defaults (fer.FER: offsets=(10, 10), PADDING=40).
+_OFFSET = 10
+_PADDING = 40
+
+
+@dataclass(frozen=True)
+class FaceReading:
+    """A face's expression over a video (or in one photo); `label` is None when no face was seen.
+
+    `probabilities` are the mean over the frames with a face, on canonical labels;
+    `confidence` is the likeliest one's. `several_faces`: some frame held more than one face, and
+    only the largest was read.
+    """
+
+    label: str | None
+    confidence: float
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    frames: int = 0
+    frames_with_face: int = 0
+    several_faces: bool = False
+
+    @property
+    def found(self) -> bool:
+        return self.label is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `face` object of `classify --json` and the web answer."""
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "probabilities": {label: round(p, 4) for label, p in self.probabilities.items()},
+            "frames": self.frames,
+            "frames_with_face": self.frames_with_face,
+            "several_faces": self.several_faces,
+        }
+
+
+class FaceModel:
+    """The detector and the expression network, loaded once per process and shared by threads.
+
+    Loading checks the weights' sha256 (inference.face.weights); one lock serialises the reads,
+    as OpenCV's cascade is not thread safe and each read takes milliseconds.
+    """
+
+    def __init__(self, weights: Path | None = None) -> None:
+        import torch
+
+        from inference.face.network import from_keras
+        from inference.face.weights import load_weights
+
+        self._torch = torch
+        self._network = from_keras(load_weights(weights))
+        self._detector = FaceDetector()
+        self._lock = threading.Lock()
+
+    def read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
+        """The largest face of each grey frame read, and the mean over the frames that had one."""
+        crops: list[np.ndarray] = []
+        several = False
+        with self._lock:
+            for frame in frames:
+                boxes = self._detector.faces(frame)
+                if boxes:
+                    several = several or len(boxes) > 1
+                    crops.append(_crop(frame, boxes[0]))
+            probabilities = self._classify(crops)
+        return _reading(probabilities, frames=len(frames), several_faces=several)
+
+    def read_faces(self, faces: Sequence[np.ndarray]) -> FaceReading:
+        """Grey images that are already cropped faces (no detector), read and averaged."""
+        crops = [_resize(face) for face in faces]
+        with self._lock:
+            probabilities = self._classify(crops)
+        return _reading(probabilities, frames=len(faces), several_faces=False)
+
+    def probabilities(self, faces: np.ndarray) -> np.ndarray:
+        """(N, 64, 64) uint8 faces in, (N, 7) probabilities out in FER_LABELS order (the raw network)."""
+        with self._lock:
+            return self._classify(list(faces))
+
+    def _classify(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        if not crops:
+            return np.zeros((0, len(FER_LABELS)), np.float32)
+        batch = np.stack(crops).astype(np.float32)
+        batch = (batch / 255.0 - 0.5) * 2.0
+        with self._torch.inference_mode():
+            out = self._network(self._torch.from_numpy(batch[:, None]))
+        return out.numpy()
+
+
+_model: FaceModel | None = None
+_model_lock = threading.Lock()
+
+
+def face_model() -> FaceModel:
+    """The process's one FaceModel, loaded on first use (about 0.1 s)."""
+    global _model
+    with _model_lock:
+        if _model is None:
+            _model = FaceModel()
+        return _model
+
+
+def read_video(path: Path | bytes, *, fps: float = 3.0, max_frames: int = 60) -> FaceReading:
+    """The face in a video (a path or its bytes): `fps` frames a second, at most `max_frames`.
+
+    Raises UndecodableVideo (corrupt or not a video) and NoVideoStream (sound only).
+    """
+    frames = video_frames(path, fps=fps, max_frames=max_frames)
+    return face_model().read_frames(frames)
+
+
+def read_image(path: Path | bytes, *, cropped: bool = False) -> FaceReading:
+    """The face in a photo; `cropped`: the photo is already just the face (no detector)."""
+    frame = image_frame(path)
+    if cropped:
+        return face_model().read_faces([frame])
+    return face_model().read_frames([frame])
+
+
+def _crop(frame: np.ndarray, box: Box) -> np.ndarray:
+    """fer's crop: the box made square, `_OFFSET` px around it, padded with the frame's bottom grey."""
+    x, y, width, height = box.x, box.y, box.width, box.height
+    if height > width:
+        x -= (height - width) // 2
+        width = height
+    elif width > height:
+        y -= (width - height) // 2
+        height = width
+    fill = float(frame[-2:].mean())
+    padded = np.pad(frame, _PADDING, mode="constant", constant_values=round(fill))
+    x1 = max(0, x - _OFFSET + _PADDING)
+    y1 = max(0, y - _OFFSET + _PADDING)
+    x2 = x + width + _OFFSET + _PADDING
+    y2 = y + height + _OFFSET + _PADDING
+    return _resize(padded[y1:y2, x1:x2])
+
+
+def _resize(face: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(face, (FACE_SIZE, FACE_SIZE))
+
+
+def _reading(probabilities: np.ndarray, *, frames: int, several_faces: bool) -> FaceReading:
+    if len(probabilities) == 0:
+        return FaceReading(label=None, confidence=0.0, frames=frames)
+    mean = probabilities.mean(axis=0)
+    by_label = {label: float(p) for label, p in zip(FACE_LABELS, mean, strict=True)}
+    best = max(by_label, key=by_label.__getitem__)
+    return FaceReading(
+        label=best,
+        confidence=by_label[best],
+        probabilities=by_label,
+        frames=frames,
+        frames_with_face=len(probabilities),
+        several_faces=several_faces,
+    )
