@@ -3,8 +3,9 @@
 The same ffmpeg as the audio (inference.audio.find_ffmpeg), for the same reasons: it reads every
 container people send, and a hostile file can at worst crash the child, which a time limit also
 kills. Frames come back as PGM images on a pipe, whose small headers carry each frame's size, so
-nothing has to be probed first. They are scaled to fit 480x480: Telegram's round notes are
-384-640 pixels wide, and the detector finds faces down to 30 pixels at that size.
+nothing has to be probed first. Video frames are scaled to fit 320x320 (Telegram's round notes
+are 384-640 pixels wide and a face fills much of them; the detector's cost grows with the
+pixels, bench/face.py), photos to fit 480x480.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 from inference.audio import find_ffmpeg
 from inference.errors import NoVideoStream, UndecodableVideo
 
-MAX_SIDE = 480
+VIDEO_SIDE = 320
+PHOTO_SIDE = 480
 # Video containers, as inference.audio accepts them, and single images; never a playlist,
 # concat list or image sequence, which would make ffmpeg open other files.
 _VIDEO_DEMUXERS = "matroska,webm,mov,mp4,m4a,3gp,avi,flv,mpegts,mpeg,ogg,asf,gif"
@@ -42,7 +44,7 @@ def video_frames(
     return _decode(
         source,
         demuxers=f"{_VIDEO_DEMUXERS},{_IMAGE_DEMUXERS}",
-        filters=f"fps={fps:g},{_SCALE}",
+        filters=f"fps={fps:g},{_scale(VIDEO_SIDE)}",
         max_frames=max_frames,
         timeout_s=timeout_s,
         ffmpeg=ffmpeg,
@@ -56,14 +58,15 @@ def image_frame(
     return _decode(
         source,
         demuxers=f"{_IMAGE_DEMUXERS},{_VIDEO_DEMUXERS}",
-        filters=_SCALE,
+        filters=_scale(PHOTO_SIDE),
         max_frames=1,
         timeout_s=timeout_s,
         ffmpeg=ffmpeg,
     )[0]
 
 
-_SCALE = f"scale={MAX_SIDE}:{MAX_SIDE}:force_original_aspect_ratio=decrease"
+def _scale(side: int) -> str:
+    return f"scale={side}:{side}:force_original_aspect_ratio=decrease"
 
 
 def _decode(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ FACE_LABELS: tuple[str, ...] = tuple(to_canonical(label) for label in FER_LABELS
 # fer's defaults (fer.FER: offsets=(10, 10), PADDING=40).
 _OFFSET = 10
 _PADDING = 40
+# The whole frame is scanned again every this many frames (3 s at 3 frames a second), to see
+# other faces that came into view; in between the face is followed where it was.
+_RESCAN_EVERY = 9
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,11 @@ class FaceReading:
 class FaceModel:
     """The detector and the expression network, loaded once per process and shared by threads.
 
-    Loading checks the weights' sha256 (inference.face.weights); one lock serialises the reads,
-    as OpenCV's cascade is not thread safe and each read takes milliseconds.
+    Loading checks the weights' sha256 (inference.face.weights). Every read runs on the model's
+    own single thread, in turn: OpenCV's cascade is not thread safe, and that thread runs torch
+    with one intra-op thread (a per-thread setting), since the network's tiny convolutions lose
+    more to two threads' hand-offs than they gain (30 faces: 0.1 s of CPU on one thread, 0.5 s
+    on two, on a busy 2-core machine; bench/face.py).
     """
 
     def __init__(self, weights: Path | None = None) -> None:
@@ -77,32 +84,41 @@ class FaceModel:
         self._torch = torch
         self._network = from_keras(load_weights(weights))
         self._detector = FaceDetector()
-        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="voicemood-face", initializer=_one_torch_thread
+        )
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
         """The largest face of each grey frame read, and the mean over the frames that had one."""
-        crops: list[np.ndarray] = []
-        several = False
-        with self._lock:
-            for frame in frames:
-                boxes = self._detector.faces(frame)
-                if boxes:
-                    several = several or len(boxes) > 1
-                    crops.append(_crop(frame, boxes[0]))
-            probabilities = self._classify(crops)
-        return _reading(probabilities, frames=len(frames), several_faces=several)
+        return self._thread.submit(self._read_frames, frames).result()
 
     def read_faces(self, faces: Sequence[np.ndarray]) -> FaceReading:
         """Grey images that are already cropped faces (no detector), read and averaged."""
         crops = [_resize(face) for face in faces]
-        with self._lock:
-            probabilities = self._classify(crops)
+        probabilities = self._thread.submit(self._classify, crops).result()
         return _reading(probabilities, frames=len(faces), several_faces=False)
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """(N, 64, 64) uint8 faces in, (N, 7) probabilities out in FER_LABELS order (the raw network)."""
-        with self._lock:
-            return self._classify(list(faces))
+        return self._thread.submit(self._classify, list(faces)).result()
+
+    def _read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
+        crops: list[np.ndarray] = []
+        several = False
+        last: Box | None = None
+        for i, frame in enumerate(frames):
+            face = None
+            if last is not None and i % _RESCAN_EVERY:
+                face = self._detector.face_near(frame, last)
+            if face is None:
+                boxes = self._detector.faces(frame)
+                several = several or len(boxes) > 1
+                face = boxes[0] if boxes else None
+            if face is not None:
+                crops.append(_crop(frame, face))
+            last = face
+        probabilities = self._classify(crops)
+        return _reading(probabilities, frames=len(frames), several_faces=several)
 
     def _classify(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if not crops:
@@ -112,6 +128,12 @@ class FaceModel:
         with self._torch.inference_mode():
             out = self._network(self._torch.from_numpy(batch[:, None]))
         return out.numpy()
+
+
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
 
 
 _model: FaceModel | None = None
