@@ -17,9 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from common.audio import suffix_of
 from inference.audio import find_ffmpeg
 from inference.errors import NoVideoStream, UndecodableVideo
 
+# What `voicemood classify` (and the bots) read a face in, by the file's name: photos are read
+# for a face alone, videos for a voice and a face.
+PHOTO_SUFFIXES = frozenset({"jpg", "jpeg", "png", "webp", "bmp"})
+VIDEO_SUFFIXES = frozenset({"mp4", "m4v", "mov", "webm", "mkv", "avi", "3gp"})
 VIDEO_SIDE = 320
 PHOTO_SIDE = 480
 # Video containers, as inference.audio accepts them, and single images; never a playlist,
@@ -28,6 +33,14 @@ _VIDEO_DEMUXERS = "matroska,webm,mov,mp4,m4a,3gp,avi,flv,mpegts,mpeg,ogg,asf,gif
 _IMAGE_DEMUXERS = "png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,tiff_pipe,gif"
 _PGM_HEADER = re.compile(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s")
 _KINDS = "a video (mp4, webm, mov) or a photo (jpeg, png, webp)"
+
+
+def is_photo_name(file_name: str) -> bool:
+    return suffix_of(file_name) in PHOTO_SUFFIXES
+
+
+def is_video_name(file_name: str) -> bool:
+    return suffix_of(file_name) in VIDEO_SUFFIXES
 
 
 def video_frames(
