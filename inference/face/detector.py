@@ -47,11 +47,12 @@ class Box:
 class FaceDetector:
     """The Haar cascade, loaded once. Not thread safe: OpenCV's classifier keeps scratch state."""
 
-    def __init__(self) -> None:
+    def __init__(self, cascade: str = CASCADE_FILE) -> None:
+        """`cascade`: another of the wheel's frontal-face cascades (bench/face.py compares them)."""
         import cv2
 
         # cv2.data is a plain folder package the wheel adds; OpenCV's type stubs do not list it.
-        path = f"{cv2.data.haarcascades}{CASCADE_FILE}"  # type: ignore[attr-defined]
+        path = f"{cv2.data.haarcascades}{cascade}"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             from inference.errors import ModelLoadError

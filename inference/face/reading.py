@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ _PADDING = 40
 # The whole frame is scanned again every this many frames (3 s at 3 frames a second), to see
 # other faces that came into view; in between the face is followed where it was.
 _RESCAN_EVERY = 9
+_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -68,72 +68,54 @@ class FaceReading:
 class FaceModel:
     """The detector and the expression network, loaded once per process and shared by threads.
 
-    Loading checks the weights' sha256 (inference.face.weights). Every read runs on the model's
-    own single thread, in turn: OpenCV's cascade is not thread safe, and that thread runs torch
-    with one intra-op thread (a per-thread setting), since the network's tiny convolutions lose
-    more to two threads' hand-offs than they gain (30 faces: 0.1 s of CPU on one thread, 0.5 s
-    on two, on a busy 2-core machine; bench/face.py).
+    Loading checks the weights' sha256 (inference.face.weights). One lock serialises the reads:
+    OpenCV's cascade is not thread safe, and a read takes a few milliseconds a frame.
     """
 
-    def __init__(self, weights: Path | None = None) -> None:
-        import torch
-
-        from inference.face.network import from_keras
+    def __init__(self, weights: Path | None = None, detector: FaceDetector | None = None) -> None:
+        from inference.face.network import MiniXception
         from inference.face.weights import load_weights
 
-        self._torch = torch
-        self._network = from_keras(load_weights(weights))
-        self._detector = FaceDetector()
-        self._thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="voicemood-face", initializer=_one_torch_thread
-        )
+        self._network = MiniXception(load_weights(weights))
+        self._detector = detector or FaceDetector()
+        self._lock = threading.Lock()
 
     def read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
         """The largest face of each grey frame read, and the mean over the frames that had one."""
-        return self._thread.submit(self._read_frames, frames).result()
+        crops: list[np.ndarray] = []
+        several = False
+        last: Box | None = None
+        with self._lock:
+            for i, frame in enumerate(frames):
+                face = None
+                if last is not None and i % _RESCAN_EVERY:
+                    face = self._detector.face_near(frame, last)
+                if face is None:
+                    boxes = self._detector.faces(frame)
+                    several = several or len(boxes) > 1
+                    face = boxes[0] if boxes else None
+                if face is not None:
+                    crops.append(_crop(frame, face))
+                last = face
+        probabilities = self._classify(crops)
+        return _reading(probabilities, frames=len(frames), several_faces=several)
 
     def read_faces(self, faces: Sequence[np.ndarray]) -> FaceReading:
         """Grey images that are already cropped faces (no detector), read and averaged."""
-        crops = [_resize(face) for face in faces]
-        probabilities = self._thread.submit(self._classify, crops).result()
+        probabilities = self._classify([_resize(face) for face in faces])
         return _reading(probabilities, frames=len(faces), several_faces=False)
 
     def probabilities(self, faces: np.ndarray) -> np.ndarray:
         """(N, 64, 64) uint8 faces in, (N, 7) probabilities out in FER_LABELS order (the raw network)."""
-        return self._thread.submit(self._classify, list(faces)).result()
-
-    def _read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
-        crops: list[np.ndarray] = []
-        several = False
-        last: Box | None = None
-        for i, frame in enumerate(frames):
-            face = None
-            if last is not None and i % _RESCAN_EVERY:
-                face = self._detector.face_near(frame, last)
-            if face is None:
-                boxes = self._detector.faces(frame)
-                several = several or len(boxes) > 1
-                face = boxes[0] if boxes else None
-            if face is not None:
-                crops.append(_crop(frame, face))
-            last = face
-        probabilities = self._classify(crops)
-        return _reading(probabilities, frames=len(frames), several_faces=several)
+        return self._classify(list(faces))
 
     def _classify(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        if not crops:
-            return np.zeros((0, len(FER_LABELS)), np.float32)
-        batch = np.stack(crops).astype(np.float32)
-        batch = (batch / 255.0 - 0.5) * 2.0
-        with self._torch.inference_mode():
-            out = self._network(self._torch.from_numpy(batch[:, None]))
-        return out.numpy()
-
-
-def _one_torch_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)
+        outputs = [np.zeros((0, len(FER_LABELS)), np.float32)]
+        # A few faces at a time: activations stay small (~0.5 MB a face), at no cost in speed.
+        for start in range(0, len(crops), _BATCH):
+            batch = np.stack(crops[start : start + _BATCH]).astype(np.float32)
+            outputs.append(self._network((batch / 255.0 - 0.5) * 2.0))
+        return np.concatenate(outputs)
 
 
 _model: FaceModel | None = None
