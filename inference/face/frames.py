@@ -129,6 +129,12 @@ def _run(
         "file",
         "-format_whitelist",
         demuxers,
+        # One decoding thread and no deblocking: a third less CPU for frames that are scaled
+        # down and read for a face (bench/face.py); the voice's model needs the other core.
+        "-threads",
+        "1",
+        "-skip_loop_filter",
+        "all",
         "-i",
         f"file:{path}",
         "-an",
