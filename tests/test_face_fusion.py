@@ -6,8 +6,9 @@ import math
 
 import pytest
 
+from inference.affect import valence_arousal
 from inference.face import DISAGREE_DISTANCE, FaceReading, fuse
-from inference.labels import AFFECT, affect_of
+from inference.labels import AFFECT
 
 
 def _face(label: str, confidence: float) -> FaceReading:
@@ -35,9 +36,9 @@ def test_each_side_weighs_as_much_as_it_is_sure():
     assert fused.face_weight == pytest.approx(0.4)
     assert fused.label == "calm"
     # The fused place is the weighted mean of the two sides' places.
-    heard, seen = affect_of(voice), affect_of(face.probabilities)
-    assert fused.valence == pytest.approx(0.6 * heard.valence + 0.4 * seen.valence, abs=1e-3)
-    assert fused.arousal == pytest.approx(0.6 * heard.arousal + 0.4 * seen.arousal, abs=1e-3)
+    heard, seen = valence_arousal(voice), valence_arousal(face.probabilities)
+    assert fused.valence == pytest.approx(0.6 * heard[0] + 0.4 * seen[0], abs=1e-3)
+    assert fused.arousal == pytest.approx(0.6 * heard[1] + 0.4 * seen[1], abs=1e-3)
     assert not fused.disagree  # calm and happy are both pleasant
     assert fused.to_json()["quadrant"] == fused.quadrant
 

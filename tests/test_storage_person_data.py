@@ -66,6 +66,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "practice_sessions",
         "practice_session_tones",
         "practice_scores",
+        "music_choices",
     }
 
 

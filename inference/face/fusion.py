@@ -1,7 +1,7 @@
 """Voice and face as one reading on the valence/arousal plane, or a plain "they disagree".
 
 Each side's probabilities (canonical labels) are placed on the plane by the one table of
-positions (inference.labels.AFFECT, through `affect_of`) and mixed, weighted by each side's
+positions (inference.labels.AFFECT, through inference.affect.valence_arousal) and mixed, weighted by each side's
 confidence: the fused probabilities are the weighted mean of both sides' probabilities, and the
 fused point is their place, which is the weighted mean of the two points. When the two points lie
 farther apart than DISAGREE_DISTANCE, the answer says the voice and the face disagree rather than
@@ -15,16 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inference.affect import quadrant, valence_arousal
 from inference.face.reading import FaceReading
-from inference.labels import AffectPoint, affect_of
 
 # On the plane's [-1, 1] axes: happy and sad lie 1.8 apart, happy and angry 1.43, sad and angry
 # 1.30, calm and angry 1.72; calm and happy (1.17), calm and sad (1.10) and anything against
 # neutral (at most 0.94) do not count. Probability-weighted points lie nearer the middle, so an
 # unsure side rarely reaches it.
 DISAGREE_DISTANCE = 1.2
-# Around the middle of the plane the mood has no quadrant (bots.summary.quadrant's dead zone).
-_DEAD_ZONE = 0.1
 
 
 @dataclass(frozen=True)
@@ -71,31 +69,19 @@ def fuse(
         for label, p in side.items():
             mixed[label] = mixed.get(label, 0.0) + weight * p / total
     best = max(mixed, key=mixed.__getitem__)
-    place = affect_of(mixed)
+    valence, arousal = valence_arousal(mixed)
     distance = 0.0
     if face.found:
-        distance = _distance(affect_of(voice_probabilities), affect_of(face.probabilities))
+        heard, seen = valence_arousal(voice_probabilities), valence_arousal(face.probabilities)
+        distance = math.dist(heard, seen)
     return FusedReading(
         label=best,
         confidence=mixed[best],
-        valence=place.valence,
-        arousal=place.arousal,
-        quadrant=quadrant(place.valence, place.arousal),
+        valence=valence,
+        arousal=arousal,
+        quadrant=quadrant(valence, arousal),
         disagree=distance > DISAGREE_DISTANCE,
         distance=distance,
         voice_weight=voice_weight / total,
         face_weight=face_weight / total,
     )
-
-
-def quadrant(valence: float, arousal: float) -> str:
-    """upbeat / relaxed / tense / low, or neutral near the middle."""
-    if abs(valence) < _DEAD_ZONE and abs(arousal) < _DEAD_ZONE:
-        return "neutral"
-    if valence >= 0:
-        return "upbeat" if arousal >= 0 else "relaxed"
-    return "tense" if arousal >= 0 else "low"
-
-
-def _distance(a: AffectPoint, b: AffectPoint) -> float:
-    return math.hypot(a.valence - b.valence, a.arousal - b.arousal)

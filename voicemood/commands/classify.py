@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only 
     from inference.answer import Prediction
     from inference.errors import VoiceMoodError
     from inference.face import FaceReading
+    from inference.music import Mode, Song
     from inference.transcript import Transcriber, Transcript
 
 NAME = "classify"
@@ -70,6 +71,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write down the words (Whisper-base, English or Korean); adds `transcript` "
         "and `language` to the JSON",
+    )
+    parser.add_argument(
+        "--music",
+        action="store_true",
+        help="also suggest three songs near each answer's place on the valence/arousal plane; "
+        "adds `music` to the JSON",
+    )
+    parser.add_argument(
+        "--lift",
+        action="store_true",
+        help="with --music: songs a step toward calm and pleasant instead of the mood itself",
     )
 
 
@@ -129,6 +141,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             language=args.language,
             transcriber=transcriber,
             face_crop=args.face_crop,
+            songs=_Songs("lift" if args.lift else "match") if args.music or args.lift else None,
         )
     )
     return 1 if failures == len(args.files) else 0
@@ -145,6 +158,7 @@ async def _print_all(
     language: str | None = None,
     transcriber: Transcriber | None = None,
     face_crop: bool = False,
+    songs: _Songs | None = None,
 ) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
     failures = 0
@@ -160,7 +174,7 @@ async def _print_all(
         classifying = _classify_all(analyzer, files, contexts, transcriber, face_crop)
         async with contextlib.aclosing(classifying) as outcomes:
             async for path, outcome in outcomes:
-                print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
+                print(_format(path, outcome, as_json=as_json, lang=lang, songs=songs), flush=True)
                 failures += _failed(outcome)
     return failures
 
@@ -384,7 +398,11 @@ def _missing(path: Path) -> OSError | None:
     return FileNotFoundError(f"No such file: {path}")
 
 
-def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
+def _format(
+    path: Path, outcome: Any, *, as_json: bool, lang: str, songs: _Songs | None = None
+) -> str:
+    prediction = _prediction_of(outcome.voice if isinstance(outcome, _Seen) else outcome)
+    suggested = songs.next(prediction) if songs and prediction is not None else None
     if as_json:
         record: dict[str, Any] = {"file": str(path)}
         if isinstance(outcome, _Seen):
@@ -393,6 +411,8 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             record.update(_face_record(outcome, lang))
         else:
             record.update(_voice_record(outcome, lang))
+        if suggested is not None:
+            record.update(music=[song.to_json() for song in suggested])
         line = json.dumps(record, ensure_ascii=False)
         try:
             line.encode("utf-8")
@@ -401,11 +421,14 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             # escapes the line stays valid UTF-8 JSON, and os.fsencode gives the name back.
             line = json.dumps(record)
         return line
+    music = "".join(
+        "\n  " + _song_line(number, song, lang) for number, song in enumerate(suggested or (), 1)
+    )
     if isinstance(outcome, _Seen):
         lines = [] if outcome.voice is None else [_voice_text(outcome.voice, lang)]
         lines += _face_text(outcome, lang)
-        return f"{path}: " + "\n".join(lines)
-    return f"{path}: {_voice_text(outcome, lang)}"
+        return f"{path}: " + "\n".join(lines) + music
+    return f"{path}: {_voice_text(outcome, lang)}{music}"
 
 
 def _voice_record(outcome: Any, lang: str) -> dict[str, Any]:
@@ -483,3 +506,25 @@ def _prediction_of(voice: Any) -> Prediction | None:
     if isinstance(voice, _Heard):
         return voice.prediction
     return voice if isinstance(voice, Prediction) else None
+
+
+class _Songs:
+    """--music: three songs per answer, never the previous answer's three."""
+
+    def __init__(self, mode: Mode) -> None:
+        self.mode: Mode = mode
+        self._last: list[str] = []
+
+    def next(self, prediction: Prediction) -> list[Song]:
+        from inference.music import aim, suggest
+
+        songs = suggest(aim(prediction.valence, prediction.arousal, self.mode), avoid=self._last)
+        self._last = [song.key for song in songs]
+        return songs
+
+
+def _song_line(number: int, song: Song, lang: str) -> str:
+    """A song as the bots word it ("1. Title – Artist" and its link), on one line."""
+    from bots.core.music import song_line
+
+    return "🎵 " + "  ".join(part.strip() for part in song_line(number, song, lang).split("\n"))
