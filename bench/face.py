@@ -72,7 +72,7 @@ def detector(ffmpeg: str, work: Path) -> None:
 
     from inference.face import FaceModel
     from inference.face.detector import FaceDetector
-    from inference.face.frames import video_frames
+    from inference.face.frames import image_frame, video_frames
 
     flower = Path(sklearn.__file__).parent / "datasets" / "images" / "flower.jpg"
     videos = {
@@ -98,6 +98,18 @@ def detector(ffmpeg: str, work: Path) -> None:
             ms = 1000 * (time.process_time() - started) / len(grey)
             cells.append(f"{reading.frames_with_face:>3}/{reading.frames} {ms:>6.1f} ms")
         print(f"{name:<20}" + "".join(f"{cell:>18}" for cell in cells))
+    photos = {"Hopper": hopper(), "temple": china(), "flower": flower}
+    grey_photos = {name: image_frame(path) for name, path in photos.items()}
+    print("\nPhotos (480 px): faces found; the Hopper face's reading from that cascade's box")
+    print(f"{'cascade':<20}{'Hopper':>8}{'temple':>8}{'flower':>8}  reading of the Hopper face")
+    for cascade, model in models.items():
+        found = [len(model._detector.faces(grey)) for grey in grey_photos.values()]
+        reading = model.read_frames([grey_photos["Hopper"]])
+        print(
+            f"{cascade[19:-4]:<20}"
+            + "".join(f"{n:>8}" for n in found)
+            + f"  {reading.label} {reading.confidence:.2f}"
+        )
     print()
 
 
