@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests import audio_factory
 from tests.face_factory import HOPPER_FACE, china, grey, hopper, moving_photo_video
@@ -41,10 +42,7 @@ def test_a_video_gives_the_voice_the_face_and_both_fused(ffmpeg, tiny_hubert_dir
     assert face["label"] in face["probabilities"]
     fused = record["fused"]
     assert set(fused) >= {"label", "confidence", "valence", "arousal", "quadrant", "disagree"}
-    assert (
-        fused["voice_weight"] + fused["face_weight"] == 1.0
-        or abs(fused["voice_weight"] + fused["face_weight"] - 1.0) < 1e-3
-    )
+    assert fused["voice_weight"] + fused["face_weight"] == pytest.approx(1.0, abs=1e-3)
     assert fused["face_weight"] > 0
 
     text = _classify(str(video), model=tiny_hubert_dir, cwd=tmp_path)
