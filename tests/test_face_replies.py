@@ -60,5 +60,11 @@ def test_voice_and_face_together_or_in_disagreement():
 def test_every_face_sentence_exists_in_both_languages():
     keys = [key for key in TEXT["en"] if key.startswith("face.")]
     assert len(keys) >= 8
-    for key in [*keys, "error.undecodable_video", "error.no_video", "error.face"]:
+    for key in [
+        *keys,
+        "error.undecodable_video",
+        "error.no_video",
+        "error.face",
+        "error.face_model",
+    ]:
         assert TEXT["ko"][key] and TEXT["ko"][key] != TEXT["en"][key], key

@@ -58,9 +58,9 @@ class FaceDetector:
         path = f"{cv2.data.haarcascades}{cascade}"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
-            from inference.errors import ModelLoadError
+            from inference.errors import FaceModelError
 
-            raise ModelLoadError(
+            raise FaceModelError(
                 f"OpenCV's face detector ({path}) could not be loaded: reinstall "
                 "opencv-python-headless (a 4.x wheel; 5.x no longer ships the cascade).",
                 path=path,

