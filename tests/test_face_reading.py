@@ -106,3 +106,26 @@ def test_readings_from_several_threads_at_once_match_one_at_a_time(face_video):
         assert reading.frames_with_face == alone.frames_with_face
         for label in FACE_LABELS:
             assert reading.probabilities[label] == pytest.approx(alone.probabilities[label])
+
+
+def test_a_face_that_leaves_and_comes_back_is_counted_only_while_in_view(ffmpeg, tmp_path):
+    import subprocess
+
+    parts = [
+        moving_photo_video(ffmpeg, hopper(), tmp_path / "a.mp4", seconds=2.0),
+        moving_photo_video(ffmpeg, china(), tmp_path / "b.mp4", seconds=2.0),
+        moving_photo_video(ffmpeg, hopper(), tmp_path / "c.mp4", seconds=2.0),
+    ]
+    joined = tmp_path / "joined.mp4"
+    inputs = [arg for part in parts for arg in ("-i", str(part))]
+    subprocess.run(
+        [ffmpeg, "-y", *inputs, "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1[v]"]
+        + ["-map", "[v]", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(joined)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    reading = read_video(joined)
+    assert reading.frames == 18
+    # 6 frames of each part; a frame on either side of a cut may hold either picture.
+    assert 10 <= reading.frames_with_face <= 13, reading.frames_with_face
