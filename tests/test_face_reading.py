@@ -68,6 +68,22 @@ def test_a_voice_note_has_no_picture_to_read(make_audio):
     assert refused.value.code == "no_video"
 
 
+def test_an_album_cover_in_an_audio_file_is_not_read_as_a_face(ffmpeg, make_audio, tmp_path):
+    import subprocess
+
+    song = make_audio("song.m4a", 2.0)
+    covered = tmp_path / "covered.mp4"  # a portrait as its cover art
+    subprocess.run(
+        [ffmpeg, "-y", "-i", str(song), "-i", str(hopper()), "-map", "0:a", "-map", "1:v"]
+        + ["-c:a", "copy", "-c:v", "mjpeg", "-disposition:v", "attached_pic", str(covered)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with pytest.raises(NoVideoStream):
+        read_video(covered)
+
+
 def test_a_photo_is_read_and_a_cropped_face_needs_no_detector(tmp_path):
     import cv2
 

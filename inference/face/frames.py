@@ -138,8 +138,9 @@ def _run(
         "-i",
         f"file:{path}",
         "-an",
+        # "V": a real picture stream, never an album cover attached to an audio file.
         "-map",
-        "0:v:0",
+        "0:V:0",
         "-vf",
         filters,
         "-frames:v",
