@@ -86,7 +86,7 @@ def detector(ffmpeg: str, work: Path) -> None:
         "no face: temple": moving_photo_video(ffmpeg, china(), work / "d.mp4", seconds=10),
         "no face: flower": moving_photo_video(ffmpeg, flower, work / "e.mp4", seconds=10),
     }
-    frames = {name: video_frames(path) for name, path in videos.items()}
+    frames = {name: list(video_frames(path)) for name, path in videos.items()}
     print("Detector: frames with a face found (of 30), CPU ms per frame")
     print(f"{'video':<20}" + "".join(f"{c[19:-4]:>18}" for c in CASCADES))
     models = {c: FaceModel(detector=FaceDetector(c)) for c in CASCADES}

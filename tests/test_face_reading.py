@@ -145,3 +145,11 @@ def test_a_face_that_leaves_and_comes_back_is_counted_only_while_in_view(ffmpeg,
     assert reading.frames == 18
     # 6 frames of each part; a frame on either side of a cut may hold either picture.
     assert 10 <= reading.frames_with_face <= 13, reading.frames_with_face
+
+
+def test_a_video_that_takes_too_long_to_decode_is_stopped_with_a_clear_error(face_video):
+    from inference.face.frames import video_frames
+
+    with pytest.raises(UndecodableVideo) as stopped:
+        list(video_frames(face_video, timeout_s=0.001))
+    assert "too long" in str(stopped.value)

@@ -5,7 +5,9 @@ container people send, and a hostile file can at worst crash the child, which a 
 kills. Frames come back as PGM images on a pipe, whose small headers carry each frame's size, so
 nothing has to be probed first. Video frames are scaled to fit 320x320 (Telegram's round notes
 are 384-640 pixels wide and a face fills much of them; the detector's cost grows with the
-pixels, bench/face.py), photos to fit 480x480.
+pixels, bench/face.py), photos to fit 480x480. Frames are handed on as ffmpeg makes them, so
+the face is looked for while the rest of the video is still being decoded (the child on one core,
+the detector on the other).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -31,7 +37,7 @@ PHOTO_SIDE = 480
 # concat list or image sequence, which would make ffmpeg open other files.
 _VIDEO_DEMUXERS = "matroska,webm,mov,mp4,m4a,3gp,avi,flv,mpegts,mpeg,ogg,asf,gif"
 _IMAGE_DEMUXERS = "png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,tiff_pipe,gif"
-_PGM_HEADER = re.compile(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s")
+_PGM_HEADER = re.compile(rb"P5\n(\d+) (\d+)\n(\d+)\n")
 _KINDS = "a video (mp4, webm, mov) or a photo (jpeg, png, webp)"
 
 
@@ -50,8 +56,12 @@ def video_frames(
     max_frames: int = 60,
     timeout_s: float = 30.0,
     ffmpeg: str | None = None,
-) -> list[np.ndarray]:
-    """Up to `max_frames` grey uint8 frames, `fps` a second from the start of the first video stream."""
+) -> Iterator[np.ndarray]:
+    """Up to `max_frames` grey uint8 frames, `fps` a second from the start of the first video stream.
+
+    Frames come as they are decoded; UndecodableVideo or NoVideoStream is raised when the file
+    turns out to give none (at the end), and stopping early stops the child.
+    """
     if fps <= 0 or max_frames < 1:
         raise ValueError("fps must be positive and max_frames at least 1")
     return _decode(
@@ -68,14 +78,15 @@ def image_frame(
     source: Path | bytes, *, timeout_s: float = 30.0, ffmpeg: str | None = None
 ) -> np.ndarray:
     """A photo (or a video's first frame) as one grey uint8 frame."""
-    return _decode(
+    frames = _decode(
         source,
         demuxers=f"{_IMAGE_DEMUXERS},{_VIDEO_DEMUXERS}",
         filters=_scale(PHOTO_SIDE),
         max_frames=1,
         timeout_s=timeout_s,
         ffmpeg=ffmpeg,
-    )[0]
+    )
+    return list(frames)[0]
 
 
 def _scale(side: int) -> str:
@@ -90,7 +101,7 @@ def _decode(
     max_frames: int,
     timeout_s: float,
     ffmpeg: str | None,
-) -> list[np.ndarray]:
+) -> Iterator[np.ndarray]:
     # The child reads an open descriptor (/proc/self/fd/N), never a name: a name ending in .jpg
     # would make ffmpeg pick its image-sequence reader, which may open other files.
     if isinstance(source, bytes):
@@ -105,22 +116,17 @@ def _decode(
     try:
         if os.fstat(fd).st_size == 0:
             raise _undecodable("empty file")
-        return _run(f"/proc/self/fd/{fd}", (fd,), demuxers, filters, max_frames, timeout_s, ffmpeg)
+        command = _command(
+            find_ffmpeg(ffmpeg), f"/proc/self/fd/{fd}", demuxers, filters, max_frames
+        )
+        yield from _frames_of(command, fd, timeout_s)
     finally:
         os.close(fd)
 
 
-def _run(
-    path: str,
-    pass_fds: tuple[int, ...],
-    demuxers: str,
-    filters: str,
-    max_frames: int,
-    timeout_s: float,
-    ffmpeg: str | None,
-) -> list[np.ndarray]:
-    command = [
-        find_ffmpeg(ffmpeg),
+def _command(binary: str, path: str, demuxers: str, filters: str, max_frames: int) -> list[str]:
+    return [
+        binary,
         "-nostdin",
         "-hide_banner",
         "-loglevel",
@@ -151,44 +157,71 @@ def _run(
         "pgm",
         "-",
     ]
-    try:
-        done = subprocess.run(
+
+
+def _frames_of(command: list[str], fd: int, timeout_s: float) -> Iterator[np.ndarray]:
+    """The child's PGM frames one by one; it is killed at `timeout_s` or when the reader stops."""
+    # stderr goes to a file: a corrupt video can complain once a frame, and a full pipe would
+    # stall the child while this reads its frames.
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout_s,
-            pass_fds=pass_fds,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            pass_fds=(fd,),
         )
-    except subprocess.TimeoutExpired:
+        assert child.stdout is not None
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            child.kill()
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
+        found = 0
+        try:
+            while (frame := _next_pgm(child.stdout)) is not None:
+                found += 1
+                yield frame
+            child.wait()
+        finally:
+            timer.cancel()
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+        errors.seek(max(0, errors.seek(0, os.SEEK_END) - 1000))
+        detail = errors.read().decode("utf-8", "replace").strip()
+    # Frames before a time-out or a corrupt stretch still count; only none at all is an error.
+    if found:
+        return
+    if expired.is_set():
         raise UndecodableVideo(
             f"That file took too long to read (over {timeout_s:g} s), so I stopped.",
             timeout_s=timeout_s,
-        ) from None
-    detail = done.stderr[-1000:].decode("utf-8", "replace").strip()
-    if done.returncode != 0 and "matches no streams" in detail:
+        )
+    if "matches no streams" in detail:
         raise NoVideoStream(
             "That file has no picture in it, so there is no face to read.", detail=detail
         )
-    frames = _parse_pgm(done.stdout)
-    # A truncated file may still give its first frames; only nothing at all is an error.
-    if not frames:
-        raise _undecodable(detail)
-    return frames
+    raise _undecodable(detail)
 
 
-def _parse_pgm(stream: bytes) -> list[np.ndarray]:
-    """Split ffmpeg's concatenated binary PGM images ("P5\\nW H\\n255\\n" + W*H bytes each)."""
-    frames: list[np.ndarray] = []
-    at = 0
-    while (header := _PGM_HEADER.match(stream, at)) is not None:
-        width, height, maxval = (int(value) for value in header.groups())
-        end = header.end() + width * height
-        if maxval != 255 or end > len(stream):
-            break
-        pixels = np.frombuffer(stream, np.uint8, width * height, header.end())
-        frames.append(pixels.reshape(height, width))
-        at = end
-    return frames
+def _next_pgm(stream: IO[bytes]) -> np.ndarray | None:
+    """One binary PGM image ("P5\\nW H\\n255\\n" + W*H bytes, as ffmpeg writes it), or None at the end."""
+    header = b"".join(stream.readline() for _ in range(3))
+    if not header:
+        return None
+    match = _PGM_HEADER.fullmatch(header)
+    if match is None:
+        return None
+    width, height, maxval = (int(value) for value in match.groups())
+    pixels = stream.read(width * height)
+    if maxval != 255 or len(pixels) < width * height:
+        return None
+    return np.frombuffer(pixels, np.uint8).reshape(height, width)
 
 
 def _undecodable(detail: str) -> UndecodableVideo:

@@ -11,7 +11,7 @@ shared with the voice.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,9 @@ class FaceReading:
 class FaceModel:
     """The detector and the expression network, loaded once per process and shared by threads.
 
-    Loading checks the weights' sha256 (inference.face.weights). One lock serialises the reads:
-    OpenCV's cascade is not thread safe, and a read takes a few milliseconds a frame.
+    Loading checks the weights' sha256 (inference.face.weights). One lock serialises the
+    detector, as OpenCV's cascade is not thread safe (a few milliseconds a frame); the network
+    holds no state.
     """
 
     def __init__(self, weights: Path | None = None, detector: FaceDetector | None = None) -> None:
@@ -80,13 +81,19 @@ class FaceModel:
         self._detector = detector or FaceDetector()
         self._lock = threading.Lock()
 
-    def read_frames(self, frames: Sequence[np.ndarray]) -> FaceReading:
-        """The largest face of each grey frame read, and the mean over the frames that had one."""
+    def read_frames(self, frames: Iterable[np.ndarray]) -> FaceReading:
+        """The largest face of each grey frame read, and the mean over the frames that had one.
+
+        `frames` may be a stream (inference.face.frames.video_frames): each frame is looked at as
+        it comes, while the next is decoded.
+        """
         crops: list[np.ndarray] = []
         several = False
         last: Box | None = None
-        with self._lock:
-            for i, frame in enumerate(frames):
+        count = 0
+        for i, frame in enumerate(frames):
+            count += 1
+            with self._lock:
                 face = None
                 if last is not None and i % _RESCAN_EVERY:
                     face = self._detector.face_near(frame, last)
@@ -94,11 +101,11 @@ class FaceModel:
                     boxes = self._detector.faces(frame)
                     several = several or len(boxes) > 1
                     face = boxes[0] if boxes else None
-                if face is not None:
-                    crops.append(_crop(frame, face))
-                last = face
+            if face is not None:
+                crops.append(_crop(frame, face))
+            last = face
         probabilities = self._classify(crops)
-        return _reading(probabilities, frames=len(frames), several_faces=several)
+        return _reading(probabilities, frames=count, several_faces=several)
 
     def read_faces(self, faces: Sequence[np.ndarray]) -> FaceReading:
         """Grey images that are already cropped faces (no detector), read and averaged."""
@@ -136,8 +143,8 @@ def read_video(path: Path | bytes, *, fps: float = 3.0, max_frames: int = 60) ->
 
     Raises UndecodableVideo (corrupt or not a video) and NoVideoStream (sound only).
     """
-    frames = video_frames(path, fps=fps, max_frames=max_frames)
-    return face_model().read_frames(frames)
+    model = face_model()  # loaded before the child starts, so no frame waits for it
+    return model.read_frames(video_frames(path, fps=fps, max_frames=max_frames))
 
 
 def read_image(path: Path | bytes, *, cropped: bool = False) -> FaceReading:
