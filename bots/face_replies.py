@@ -65,9 +65,15 @@ def render_fusion(
     fused: FusedReading,
     lang: str = "en",
     words: Mapping[str, str] | None = None,
+    *,
+    voice_not_sure: bool = False,
 ) -> str | None:
-    """Voice and face in one line ("the voice sounds calm; the face looks happy"), or None without a face."""
-    if face.label is None:
+    """Voice and face in one line ("the voice sounds calm; the face looks happy").
+
+    None without a face, or when either side is unsure: their own lines already name two
+    readings, and one plain label for each would claim more than was heard or seen.
+    """
+    if face.label is None or voice_not_sure or face.confidence < FACE_NOT_SURE_BELOW:
         return None
     names = {
         "voice": label_name(lang, voice_label, words),

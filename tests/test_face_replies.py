@@ -39,6 +39,15 @@ def test_no_face_says_so_and_whether_the_voice_answers_alone():
     assert render_fusion("calm", unseen, fuse({"calm": 1.0}, 1.0, unseen), "en") is None
 
 
+def test_an_unsure_side_gets_no_combined_line():
+    calm_voice = {"calm": 0.8, "neutral": 0.2}
+    happy = _face("happy", 0.7)
+    fused = fuse(calm_voice, 0.8, happy)
+    assert render_fusion("calm", happy, fused, "en", voice_not_sure=True) is None
+    unsure_face = _face("happy", 0.4)
+    assert render_fusion("calm", unsure_face, fuse(calm_voice, 0.8, unsure_face), "en") is None
+
+
 def test_several_faces_are_mentioned():
     assert "largest" in render_face(_face("neutral", 0.9, several=True), "en")
 

@@ -494,7 +494,9 @@ def _face_text(seen: _Seen, lang: str) -> list[str]:
     lines = [render_face(seen.face, lang, voice_heard=prediction is not None)]
     if prediction is not None:
         fused = fuse(prediction.probabilities, prediction.confidence, seen.face)
-        together = render_fusion(prediction.label, seen.face, fused, lang)
+        together = render_fusion(
+            prediction.label, seen.face, fused, lang, voice_not_sure=prediction.not_sure
+        )
         if together is not None:
             lines.append(together)
     return lines
