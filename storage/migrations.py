@@ -258,7 +258,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        12,
+        11,
         "donated audio kept in the database, for PostgreSQL replicas that share no folder",
         (
             # Used on PostgreSQL only (storage/audio_rows.py); SQLite keeps donated audio in

@@ -219,7 +219,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        12,
+        11,
         "donated audio kept in the database, for PostgreSQL replicas that share no folder",
         (
             """CREATE TABLE note_audio (
