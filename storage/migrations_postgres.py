@@ -218,7 +218,17 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 11 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    Migration(
+        11,
+        "donated audio kept in the database, for PostgreSQL replicas that share no folder",
+        (
+            """CREATE TABLE note_audio (
+                note_id BIGINT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                data BYTEA NOT NULL
+            )""",
+        ),
+    ),
+    # Step 13 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

@@ -425,6 +425,7 @@ def _drop_practice(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
+    db.execute("DROP TABLE note_audio")  # step 11
 
 
 async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path):
