@@ -68,7 +68,8 @@ KO: dict[str, str] = {
         "/donate를 켜지 않으면 음성 자체는 절대 보관하지 않아요. /donate on이면 모델을 다시 "
         "학습하고 평가하기 위해 음성을 보관하고, /donate off는 보관한 음성을 삭제해요. "
         "/baseline on이면 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 "
-        "보관해 평소 목소리에 비추어 톤을 읽고, /baseline off는 그 값을 삭제해요. "
+        "보관해 평소 목소리에 비추어 톤을 읽고, 고쳐 주신 답이 내 목소리를 가르칠 수 있도록 "
+        "최근 메시지의 숫자도 보관해요. /baseline off는 그 값을 삭제해요. "
         "고쳐 주신 답은 내 ID와 함께 보관돼요. /words는 톤에 붙인 나만의 이름을 보관하고, "
         "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /practice는 톤별 "
         "점수(숫자)만 보관하고 연습 녹음은 보관하지 않아요. /export는 저장된 "
@@ -100,8 +101,8 @@ KO: dict[str, str] = {
     "transcript.usage": "/transcript on, /transcript off, 또는 켜져 있는지 보려면 /transcript 를 보내 주세요.",
     "transcript.words": "📝 “{words}”",
     "transcript.silent": "📝 (말은 들리지 않았어요)",
-    "baseline.on": "🎚 기준 목소리를 켰어요. 이제 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관하고, 평소 목소리에 비추어 음성 메시지의 톤을 읽어요. /baseline off로 삭제할 수 있어요.",
-    "baseline.off": "기준 목소리를 껐어요. 평소 목소리의 평균값을 삭제했어요.",
+    "baseline.on": "🎚 기준 목소리를 켰어요. 이제 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관하고, 평소 목소리에 비추어 음성 메시지의 톤을 읽어요. 내 메시지에 대한 답을 고쳐 주시면 그 메시지의 숫자로 내 목소리를 더 익혀요(예전에 고쳐 주신 답에서 도움이 될 때만 써요). /baseline off로 삭제할 수 있어요.",
+    "baseline.off": "기준 목소리를 껐어요. 평소 목소리의 평균값과 고쳐 주신 답에서 익힌 것을 삭제했어요.",
     "baseline.status_on": "🎚 기준 목소리가 켜져 있어요. 지금까지 음성 메시지 {count}개로 평소 목소리를 익혔어요. /baseline off로 삭제할 수 있어요.",
     "baseline.status_off": "기준 목소리가 꺼져 있어요. /baseline on이면 VoiceMood가 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관해 평소 목소리에 비추어 음성 메시지를 읽고, /baseline off는 그 값을 삭제해요.",
     "baseline.usage": "/baseline on, /baseline off, 또는 켜져 있는지 보려면 /baseline을 보내 주세요.",
