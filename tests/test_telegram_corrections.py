@@ -4,6 +4,7 @@ corrections taught; another person's answer is untouched; /baseline off takes it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from inference.cues import cues_of
 from tests.audio_factory import speechlike
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
 from tests.service_factory import running_service
@@ -33,8 +35,11 @@ async def test_a_persons_corrections_adjust_their_next_answer_and_no_one_elses(
     fake, tmp_path, make_audio, caplog
 ):
     # Two ways Alice's voice sounds: quiet and low, loud and high.
-    low = make_audio("low.ogg", 2.0, samples=speechlike(2.0, f0=110, seed=1) * 0.5).read_bytes()
-    high = make_audio("high.ogg", 2.0, samples=speechlike(2.0, f0=230, seed=2)).read_bytes()
+    low = make_audio("low.ogg", 3.0, samples=speechlike(3.0, f0=110, seed=1) * 0.5).read_bytes()
+    high = make_audio("high.ogg", 3.0, samples=speechlike(3.0, f0=160, seed=2)).read_bytes()
+    # The voice cues' first call compiles their code (18 s on a busy 2-core machine): done here,
+    # before the fake's 10 s waits start.
+    await asyncio.to_thread(cues_of, speechlike(1.0), 16_000, None)
     async with running_service(StatsModel(), tmp_path) as service:
         handle = await _start(service, fake)
         try:
@@ -52,7 +57,7 @@ async def test_a_persons_corrections_adjust_their_next_answer_and_no_one_elses(
                 kind = "low" if i % 2 == 0 else "high"
                 await _correct(fake, DM, ALICE, low if kind == "low" else high, said[kind])
 
-            answer = await _answer_to(fake, fake.send_voice(DM, ALICE, low, duration=2))
+            answer = await _answer_to(fake, fake.send_voice(DM, ALICE, low, duration=3))
             note = await service.store.get_note(_note_id(answer))
             own = _model_own_answer(tmp_path, note.id)
             bob_after = await _label_of(service, fake, BOB_DM, BOB, low)
@@ -67,7 +72,7 @@ async def test_a_persons_corrections_adjust_their_next_answer_and_no_one_elses(
             await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline off"))
             assert _rows(tmp_path, "SELECT count(*) FROM correction_notes") == 0
             await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline on"))
-            again = await _answer_to(fake, fake.send_voice(DM, ALICE, low, duration=2))
+            again = await _answer_to(fake, fake.send_voice(DM, ALICE, low, duration=3))
             redone = await service.store.get_note(_note_id(again))
             assert redone.label != said["low"]  # nothing left to adjust with
         finally:
@@ -76,13 +81,13 @@ async def test_a_persons_corrections_adjust_their_next_answer_and_no_one_elses(
 
 
 async def _label_of(service, server: FakeTelegram, chat, user, audio: bytes) -> str:
-    answer = await _answer_to(server, server.send_voice(chat, user, audio, duration=2))
+    answer = await _answer_to(server, server.send_voice(chat, user, audio, duration=3))
     return (await service.store.get_note(_note_id(answer))).label
 
 
 async def _correct(server: FakeTelegram, chat, user, audio: bytes, label: str) -> None:
     """Send a note, then pick `label` under its answer (the picker, then the label's button)."""
-    answer = await _answer_to(server, server.send_voice(chat, user, audio, duration=2))
+    answer = await _answer_to(server, server.send_voice(chat, user, audio, duration=3))
     note_id, message_id = _note_id(answer), answer.result["message_id"]
     since = len(server.sent)
     server.press_button(chat, user, message_id, f"pick:{note_id}")
