@@ -271,7 +271,12 @@ class Notes:
         """The adjustment the person's corrections of this model's answers teach, if it helps."""
         worker = self.analyzer.worker
         labels = list(worker.labels)
-        kept = await self.store.corrections.corrections(person, worker.name, MAX_CORRECTIONS)
+        try:
+            kept = await self.store.corrections.corrections(person, worker.name, MAX_CORRECTIONS)
+        except Exception:
+            # Unreadable corrections cost the person their adjustment, not their baseline.
+            log.warning("reading a person's corrections failed", exc_info=True)
+            return None
         corrections = [
             Correction(
                 note.embedding,
