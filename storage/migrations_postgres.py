@@ -207,6 +207,18 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        10,
+        "music for the mood: a person's choice (match or lift) and the last songs suggested",
+        (
+            """CREATE TABLE music_choices (
+                person_id BIGINT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                mode TEXT NOT NULL DEFAULT 'match' CHECK (mode IN ('match', 'lift')),
+                last_songs TEXT NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         13,
         "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
         (
@@ -223,7 +235,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
         ),
     ),
-    # Step 10 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    # Step 11 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

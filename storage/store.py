@@ -3,9 +3,10 @@
 Each feature is a module that owns its SQL and is reached by name: `store.people` (people and
 chats), `store.consent`, `store.baselines`, `store.preferences` (transcript choice, label words),
 `store.settings` (chat settings and digest claims), `store.notes` (notes and donated audio),
-`store.feedback` (votes and final labels), `store.practice`, `store.privacy` (a person's own copy
-and "forget me"). They share one storage.db.Db: the backend, the single write lock and the data
-folder. Times are unix seconds in the database and aware UTC datetimes outside.
+`store.feedback` (votes and final labels), `store.practice`, `store.music` (music choice and
+last songs), `store.privacy` (a person's own copy and "forget me"). They share one
+storage.db.Db: the backend, the single write lock and the data folder. Times are unix seconds in
+the database and aware UTC datetimes outside.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from storage.consent import ConsentStore
 from storage.corrections import CorrectionStore
 from storage.db import Db
 from storage.feedback import FeedbackStore
+from storage.music import MusicStore
 from storage.notes import NoteStore
 from storage.people import PeopleStore
 from storage.person_data import PrivacyStore
@@ -46,6 +48,7 @@ class Store:
         self.feedback = FeedbackStore(db)
         self.practice = PracticeStore(db)
         self.corrections = CorrectionStore(db)
+        self.music = MusicStore(db)
         self.privacy = PrivacyStore(
             db,
             people=self.people,
@@ -55,6 +58,7 @@ class Store:
             baselines=self.baselines,
             preferences=self.preferences,
             practice=self.practice,
+            music=self.music,
         )
         self._flat_names()
 

@@ -113,6 +113,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "transcript",
         "practice",
         "corrections",
+        "music",
     }
     assert document["transcript"]["on_since"] is not None
     assert document["corrections"] == []  # this model gives no embeddings to keep

@@ -37,6 +37,7 @@ ABOUT = {
     "practice": "Practice mode (/practice): your running score per tone (attempts, how many were heard as the tone you aimed for, when last practised) and the session open now, if any. Your practice recordings are never kept.",
     "corrections": "Under your voice baseline: for each of your latest notes (and those you corrected), the model's numbers for it (its embedding, base64-encoded little-endian float32, and every tone's probability before your corrections moved it), and the tone you voted for it, if any. Your corrections teach VoiceMood your voice from these. Never audio.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
+    "music": "Music for the mood (/music): match or lift, and the catalogue keys of the last three songs suggested to you (so the next ones differ), with when.",
 }
 
 
@@ -144,6 +145,13 @@ def export_document(data: PersonData) -> dict[str, Any]:
             }
             for c in data.correction_notes
         ],
+        "music": None
+        if data.music is None
+        else {
+            "mode": data.music.mode,
+            "last_songs": list(data.music.last_songs),
+            "updated": _iso(data.music.updated_at),
+        },
     }
 
 
@@ -244,6 +252,9 @@ def _csv(document: dict[str, Any]) -> str:
         ("correction_note", c["note_id"], c["time"], "", c["your_label"] or "", c["size"], _js(c))
         for c in document["corrections"]
     ]
+    if document["music"]:
+        music = document["music"]
+        rows.append(("music", "", music["updated"], "", "", music["mode"], _js(music)))
     if document["transcript"]["on_since"]:
         rows.append(("transcript", "", document["transcript"]["on_since"], "", "", "on", ""))
     out = io.StringIO()
