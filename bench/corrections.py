@@ -10,6 +10,8 @@ bench/head.py does) on everything but the speakers scored, with the bundled head
      Polish nEMO, Korean), 4 classes.
   2. Held-out speakers of a language the head trained on: RAVDESS actors 1-4, EmoDB speakers
      03 and 08, nEMO's first three speakers, Korean speaker ema; 4 classes.
+  3. What a fit costs each note of a person with corrections (the bots refit per note): median
+     of 5 fits per number of corrections, 8 classes, 7,168-wide vectors; ratio to 4 corrections.
 For each held-out speaker and each of `--orders` random orders of their notes, the first 16 notes
 are the earlier ones: unlabelled, they make the speaker's voice baseline (as /baseline on would),
 and the first k of them are corrected (labelled). Every later note is scored with the model's own
@@ -52,11 +54,13 @@ EARLIER = 16
 DIM = 7168
 INFO = EncoderInfo(PACKAGED_ENCODER, PACKAGED_SHA256, DIM, "all")
 # name -> (weight penalty, bias penalty, guarded)
-VARIANTS: dict[str, tuple[float, float, bool]] = {
-    "shipped (λ=0.01)": (0.01, 0.1, True),
-    "λ=0.1": (0.1, 0.1, True),
-    "bias alone": (float("inf"), 0.1, True),
-    "λ=0.01, no guard": (0.01, 0.1, False),
+VARIANTS: dict[str, tuple[float, float, bool, bool]] = {
+    "shipped (λ=0.01)": (0.01, 0.1, True, False),
+    "λ=0.003": (0.003, 0.1, True, False),
+    "λ=0.01, ties pass": (0.01, 0.1, True, True),
+    "λ=0.003, ties pass": (0.003, 0.1, True, True),
+    "bias alone": (float("inf"), 0.1, True, False),
+    "λ=0.01, no guard": (0.01, 0.1, False, False),
 }
 SECOND = {
     "ravdess": [f"ravdess:{a:02d}" for a in range(1, 5)],
@@ -70,8 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--cache", type=Path, default=Path("~/.cache/voicemood/embeddings.sqlite3"))
-    parser.add_argument("--sections", default="1,2")
-    parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--sections", default="1,2,3")
+    parser.add_argument("--orders", type=int, default=5)
+    parser.add_argument("--variants", help="comma-separated names of VARIANTS to run (all)")
     parser.add_argument("--c", type=float, default=0.5, help="the head's inverse penalty")
     parser.add_argument("--korean-weight", type=float, default=5.0)
     parser.add_argument(
@@ -98,6 +103,8 @@ def main() -> None:
                 held = sorted(set(bench.speakers[bench.corpora == corpus]))[:3]
             fit = bench.fit(~np.isin(bench.speakers, held))
             bench.report(f"{corpus} ({len(held)} spk)", fit, held)
+    if 3 in sections:
+        _fit_times()
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
 
 
@@ -111,6 +118,7 @@ class _Bench:
         self.corpora = np.array([c.corpus for c in train.clips])
         self.clean = train.kind_of() == "clean"
         self.bundled_card, self.bundled_heads = read_head(BUNDLED_DIR)
+        self.variants = args.variants.split(",") if args.variants else list(VARIANTS)
         assert self.bundled_card.labels == self.labels, "the bundled head's labels differ"
 
     def fit(self, keep: np.ndarray) -> WhisperHeadModel:
@@ -165,7 +173,8 @@ class _Bench:
                 baseline = _stats(x[earlier])
                 probs = restrict(model.classify(x, baseline, seconds=seconds), self.labels, FOUR)
                 base = float(np.mean(probs[later].argmax(1) == truth[later]))
-                for variant, (penalty, bias_penalty, guarded) in VARIANTS.items():
+                for variant in self.variants:
+                    penalty, bias_penalty, guarded, ties = VARIANTS[variant]
                     for k in KS:
                         corrections = [
                             Correction(x[i], probs[i], int(truth[i])) for i in earlier[:k]
@@ -176,6 +185,7 @@ class _Bench:
                             weight_penalty=penalty,
                             bias_penalty=bias_penalty,
                             guard=guarded,
+                            ties_pass=ties,
                         )
                         if adjustment is None:
                             accuracy = base
@@ -184,7 +194,7 @@ class _Bench:
                             accuracy = float(np.mean(adjusted.argmax(1) == truth[later]))
                         right.setdefault((variant, k), []).append(accuracy)
                         used.setdefault((variant, k), []).append(adjustment is not None)
-        for variant in VARIANTS:
+        for variant in self.variants:
             zero = np.mean(right[(variant, 0)])
             cells = []
             for k in KS:
@@ -193,6 +203,30 @@ class _Bench:
                 cells.append(f"{accuracy:6.3f} {accuracy - zero:+6.3f} {share:4.0%}")
             print(f"{name:>16} {variant:>20} | " + " | ".join(cells) + f" | {notes:6d}")
         print(flush=True)
+
+
+def _fit_times() -> None:
+    print("\n3. One fit (both candidates, each checked leaving one out), seconds")
+    print(f"{'corrections':>12} {'median s':>9} {'ratio':>6}")
+    rng = np.random.default_rng(0)
+    first = None
+    for n in (4, 8, 16, 32):
+        corrections = [
+            Correction(
+                rng.standard_normal(DIM).astype(np.float32),
+                rng.dirichlet(np.ones(8)),
+                int(rng.integers(8)),
+            )
+            for _ in range(n)
+        ]
+        times = []
+        for _ in range(5):
+            began = time.perf_counter()
+            fit_adjustment(corrections, guard=False)
+            times.append(time.perf_counter() - began)
+        median = float(np.median(times))
+        first = first or median
+        print(f"{n:>12} {median:9.3f} {median / first:6.1f}")
 
 
 def _load(data: Path, cache_path: Path) -> tuple[EmbeddedClips, int]:
