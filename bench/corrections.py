@@ -18,8 +18,17 @@ and the first k of them are corrected (labelled). Every later note is scored wit
 answer (against that baseline) and with the personal adjustment (inference.personal) fitted on
 the k corrections, behind its guard. The columns: accuracy on later notes (mean over speakers and
 orders), its gain over k = 0, and how often the guard let the adjustment through. Variants: the
-shipped fit (bias + weight correction at penalty 0.01, or the bias alone when that hears the
-held-out corrections better), a stronger penalty, the bias alone, and the shipped fit with no guard.
+shipped fit (bias + weight correction at penalty 0.003, or the bias alone when that hears the
+held-out corrections better; it passes when it gets no fewer of them right), other penalties,
+a strict guard (also surer of them when no more are right), the bias alone, and no guard.
+Measured 2026-12-06 (`--orders 5`; Korean `--orders 40`), accuracy on later notes, 4 classes,
+head trained without the language, after 0 / 8 / 16 corrections:
+    RAVDESS  0.714 / 0.748 (+3.4) / 0.768 (+5.4)     no guard: 0.756 (+4.2) / 0.768 (+5.4)
+    EmoDB    0.831 / 0.871 (+4.0) / 0.876 (+4.5)     no guard: 0.865 (+3.4) / 0.882 (+5.1)
+    nEMO     0.716 / 0.744 (+2.8) / 0.770 (+5.4)     no guard: 0.746 (+3.0) / 0.776 (+6.0)
+    Korean   0.645 / 0.670 (+2.5) / 0.690 (+4.5)     no guard: 0.689 (+4.4) / 0.741 (+9.6)
+Held-out speakers of trained languages start higher and gain less (RAVDESS actors 1-4 0.908 ->
+0.921 at 8 with the strict guard; nEMO 0.899 -> 0.909; EmoDB 0.988, at its ceiling).
 URDU is left out: its speakers mostly record one emotion, so "a speaker's later notes" has no
 second class to learn. Not a test; nothing is asserted.
 """
@@ -55,12 +64,13 @@ DIM = 7168
 INFO = EncoderInfo(PACKAGED_ENCODER, PACKAGED_SHA256, DIM, "all")
 # name -> (weight penalty, bias penalty, guarded)
 VARIANTS: dict[str, tuple[float, float, bool, bool]] = {
-    "shipped (λ=0.01)": (0.01, 0.1, True, False),
-    "λ=0.003": (0.003, 0.1, True, False),
-    "λ=0.01, ties pass": (0.01, 0.1, True, True),
-    "λ=0.003, ties pass": (0.003, 0.1, True, True),
-    "bias alone": (float("inf"), 0.1, True, False),
-    "λ=0.01, no guard": (0.01, 0.1, False, False),
+    "shipped": (0.003, 0.1, True, True),  # λ=0.003, ties pass
+    "λ=0.01 ties pass": (0.01, 0.1, True, True),
+    "λ=0.003 strict": (0.003, 0.1, True, False),
+    "λ=0.01 strict": (0.01, 0.1, True, False),
+    "λ=0.1 strict": (0.1, 0.1, True, False),
+    "bias alone strict": (float("inf"), 0.1, True, False),
+    "λ=0.01 no guard": (0.01, 0.1, False, False),
 }
 SECOND = {
     "ravdess": [f"ravdess:{a:02d}" for a in range(1, 5)],
@@ -77,6 +87,7 @@ def main() -> None:
     parser.add_argument("--sections", default="1,2,3")
     parser.add_argument("--orders", type=int, default=5)
     parser.add_argument("--variants", help="comma-separated names of VARIANTS to run (all)")
+    parser.add_argument("--corpora", default="ravdess,emodb,nemo,korean", help="for section 1")
     parser.add_argument("--c", type=float, default=0.5, help="the head's inverse penalty")
     parser.add_argument("--korean-weight", type=float, default=5.0)
     parser.add_argument(
@@ -91,7 +102,7 @@ def main() -> None:
     if 1 in sections:
         print("\n1. Leave one corpus out (the head never heard the language), 4 classes")
         print(_header())
-        for corpus in ("ravdess", "emodb", "nemo", "korean"):
+        for corpus in args.corpora.split(","):
             fit = bench.fit(bench.corpora != corpus)
             held = sorted(set(bench.speakers[bench.corpora == corpus]))
             bench.report(corpus, fit, held)

@@ -36,12 +36,12 @@ MIN_CORRECTIONS = 4
 # The most recent corrections a fit reads (older ones are left out, not deleted).
 MAX_CORRECTIONS = 32
 # The penalty on the weight correction and on the bias (bench/corrections.py chose them).
-WEIGHT_PENALTY = 0.01
+WEIGHT_PENALTY = 0.003
 BIAS_PENALTY = 0.1
 _STEPS = 200
 # Whether an adjustment that gets as many held-out corrections right as the model alone passes
 # even when it is less sure of them (bench/corrections.py measured both).
-TIES_PASS = False
+TIES_PASS = True
 # A baseline this young has too noisy a spread to scale by: the corrections' own is used.
 _MIN_BASELINE_NOTES = 5
 

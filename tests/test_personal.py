@@ -61,10 +61,11 @@ def test_the_guard_refuses_an_adjustment_that_hurts_held_out_corrections():
     rng = np.random.default_rng(2)
     x, y = _voice(rng, 6)
     # Each note twice, voted two different ways: whatever the rest teaches about a note's twin
-    # contradicts the note itself, while the model's own answers matched every vote.
+    # contradicts the note itself, and every tone left out is outnumbered by the others, while
+    # the model's own answers matched every vote, if only just.
     twins = np.concatenate([x, x + 0.01 * rng.standard_normal(x.shape).astype(np.float32)])
     votes = np.concatenate([y, (y + 1) % CLASSES])
-    probs = np.eye(CLASSES)[votes] * 0.4 + 0.15
+    probs = np.eye(CLASSES)[votes] * 0.04 + 0.24
     corrections = [Correction(twins[i], probs[i], int(votes[i])) for i in range(len(votes))]
 
     unguarded = fit_adjustment(corrections, guard=False)
@@ -72,6 +73,5 @@ def test_the_guard_refuses_an_adjustment_that_hurts_held_out_corrections():
     assert unguarded is not None
     check = unguarded.check
     assert check.right_without == len(votes)
-    assert (check.right_with, check.loss_with) < (check.right_without, np.inf)
-    assert check.loss_with > check.loss_without and not check.passed
-    assert fit_adjustment(corrections) is None
+    assert check.right_with < check.right_without and not check.passed
+    assert fit_adjustment(corrections) is None  # nor does the bias alone do as well
