@@ -96,6 +96,7 @@ EN: dict[str, str] = {
     "baseline.on": "🎚 Baseline on. I now keep running averages of how your voice usually sounds (numbers, never audio) and read the tone of your notes against your usual voice. When you correct my answers to your notes, those notes' numbers teach me your voice too (only once they would have helped on your earlier corrections). /baseline off deletes them.",
     "baseline.off": "Baseline off. The averages of your usual voice, and what your corrections taught me, are deleted.",
     "baseline.status_on": "🎚 Your baseline is on: I have learned your usual voice from {count} {count:note|notes}. /baseline off deletes it.",
+    "baseline.corrections": "Your corrections of {count} {count:note|notes} teach me your voice too: they adjust how I hear your notes whenever they would have helped on the ones you corrected.",
     "baseline.status_off": "Your baseline is off. With /baseline on, VoiceMood keeps running averages of how your voice usually sounds (numbers, never audio) and reads your notes against your usual voice; /baseline off deletes them.",
     "baseline.usage": "Send /baseline on, /baseline off, or /baseline to see whether it is on.",
     "transcript.on": "📝 Transcript on. I'll write the words of your voice notes under the tone, here and in groups whose admins allow it. The words are never kept. /transcript off stops it.",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.i18n import t
 from inference.cues import cues_of
 from tests.audio_factory import speechlike
 from tests.fakes.telegram import FakeTelegram, make_user, private_chat
@@ -57,6 +58,8 @@ async def test_a_persons_corrections_adjust_their_next_answer_and_no_one_elses(
                 kind = "low" if i % 2 == 0 else "high"
                 await _correct(fake, DM, ALICE, low if kind == "low" else high, said[kind])
 
+            status = await _answer_to(fake, fake.send_text(DM, ALICE, "/baseline"))
+            assert t("en", "baseline.corrections", count=8) in status.params["text"]
             answer = await _answer_to(fake, fake.send_voice(DM, ALICE, low, duration=3))
             note = await service.store.get_note(_note_id(answer))
             own = _model_own_answer(tmp_path, note.id)
