@@ -258,6 +258,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        11,
+        "donated audio kept in the database, for PostgreSQL replicas that share no folder",
+        (
+            # Used on PostgreSQL only (storage/audio_rows.py); SQLite keeps donated audio in
+            # files (storage/audio_files.py) and leaves this table empty, so the schema is one.
+            """CREATE TABLE note_audio (
+                note_id INTEGER PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                data BLOB NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         13,
         "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
         (

@@ -219,6 +219,16 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        11,
+        "donated audio kept in the database, for PostgreSQL replicas that share no folder",
+        (
+            """CREATE TABLE note_audio (
+                note_id BIGINT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                data BYTEA NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         13,
         "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
         (
@@ -235,7 +245,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
         ),
     ),
-    # Step 11 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    # Step 14 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

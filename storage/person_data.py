@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import audio_files, baselines, music, practice, preferences, values
+from storage import audio_files, audio_rows, baselines, music, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.corrections import CorrectionNote, CorrectionStore
@@ -36,6 +36,8 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ),
     ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
     ("correction_notes", "DELETE FROM correction_notes WHERE person_id = :person"),
+    # Donated audio kept in the database (PostgreSQL); the notes' delete would cascade to it.
+    ("audio_rows", audio_rows.DELETE_PERSON_SQL),
     ("notes", "DELETE FROM notes WHERE person_id = :person"),
     ("consents", "DELETE FROM consents WHERE person_id = :person"),
     ("chats", "DELETE FROM chats WHERE owner_id = :person"),
@@ -75,6 +77,8 @@ class PersonData:
     correction_notes: list[CorrectionNote] = field(default_factory=list)
     # Music for the mood: match or lift, and the songs suggested last (None: never asked).
     music: MusicChoice | None = None
+    # Donated audio kept (/donate on), by note id: the recordings themselves.
+    audio: dict[int, bytes] = field(default_factory=dict)
 
 
 class PrivacyStore:
@@ -99,10 +103,16 @@ class PrivacyStore:
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
+        notes = await self._notes.person_notes(person)
+        audio = {}
+        for note in notes:
+            kept = await self._notes.audio(note)
+            if kept is not None:
+                audio[note.id] = kept
         return PersonData(
             person=person,
             chats=await self._people.chats_of(person),
-            notes=await self._notes.person_notes(person),
+            notes=notes,
             votes_cast=await self._feedback.votes_cast(person),
             consents=await self._consent.consents(person),
             baseline_granted_at=await self._baselines.consent(person),
@@ -114,6 +124,7 @@ class PrivacyStore:
             practice_session=await self._practice.session(person),
             correction_notes=await CorrectionStore(self._db).notes(person),
             music=await self._music.choice(person),
+            audio=audio,
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:
@@ -142,6 +153,6 @@ class PrivacyStore:
             votes_on_their_notes=counts["votes_on_their_notes"],
             consents=counts["consents"],
             chats=counts["chats"],
-            audio_files=files,
+            audio_files=files + counts["audio_rows"],
             baselines=counts["baselines"],
         )

@@ -427,6 +427,7 @@ def _drop_practice(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
+    db.execute("DROP TABLE note_audio")  # step 11
 
 
 def _drop_corrections(db: sqlite3.Connection) -> None:
@@ -434,7 +435,7 @@ def _drop_corrections(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE correction_notes")
 
 
-async def test_version_ten_file_gets_correction_notes_under_the_baseline_grant(tmp_path):
+async def test_version_eleven_file_gets_correction_notes_under_the_baseline_grant(tmp_path):
     path = tmp_path / "db" / "voicemood.sqlite3"
     async with await open_store(tmp_path) as store:
         bora = await store.ensure_person("telegram", "9001")
@@ -443,7 +444,7 @@ async def test_version_ten_file_gets_correction_notes_under_the_baseline_grant(t
         await store.give_baseline_consent(bora)
     with sqlite3.connect(path) as db:
         _drop_corrections(db)
-        db.execute("PRAGMA user_version = 10")
+        db.execute("PRAGMA user_version = 11")
 
     async with await open_store(tmp_path) as store:
         bora = await store.get_person("telegram", "9001")
