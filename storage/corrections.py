@@ -28,7 +28,7 @@ from storage.models import Person
 # The person's latest notes whose embeddings wait for a vote; older unvoted ones are deleted.
 UNVOTED_KEPT = 20
 # Every row of one person, voted or not: the oldest beyond this are deleted.
-KEPT_NOTES = 200
+KEPT_NOTES = 64
 _FORMAT = np.dtype("<f4")
 # Rows of one person, newest first, with their own vote on the note (NULL: none yet).
 _ROWS_SQL = """

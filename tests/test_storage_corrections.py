@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storage.corrections import UNVOTED_KEPT
+from storage.corrections import KEPT_NOTES, UNVOTED_KEPT
 from storage.errors import NotConsented
 from tests.storage_factory import add_note, open_store, raw_rows
 
@@ -79,6 +79,22 @@ async def test_unvoted_notes_are_kept_only_for_the_latest_few(tmp_path):
         assert first.id in kept  # voted: a correction, kept
         assert second.id not in kept  # never voted and no longer among the latest
         assert len(kept) == UNVOTED_KEPT + 1
+
+
+async def test_at_most_the_latest_few_dozen_are_kept_even_when_voted(tmp_path):
+    async with await open_store(tmp_path) as store:
+        alice, chat = await _alice(store)
+        await store.baselines.give_consent(alice)
+        notes = []
+        for i in range(KEPT_NOTES + 1):
+            note = await add_note(store, alice, chat, i)
+            await store.vote(alice, note.id, "sad")
+            await store.corrections.keep(alice, note.id, MODEL, _vector(i), PROBS)
+            notes.append(note.id)
+
+        kept = [c.note_id for c in await store.corrections.notes(alice)]
+
+        assert kept == notes[1:]  # the oldest went
 
 
 async def test_baseline_off_and_forget_delete_them_and_export_holds_them(tmp_path):
