@@ -270,7 +270,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        13,
+        12,
         "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
         (
             # Numbers only (the note's embedding and the model's own probabilities for it, before

@@ -229,7 +229,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
-        13,
+        12,
         "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
         (
             """CREATE TABLE correction_notes (

@@ -423,7 +423,7 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
 def _drop_practice(db: sqlite3.Connection) -> None:
     """Undo step 9 (practice mode) and the steps after it, for tests that build an older file
     from a new one."""
-    _drop_corrections(db)  # step 13
+    _drop_corrections(db)  # step 12
     db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
@@ -431,7 +431,7 @@ def _drop_practice(db: sqlite3.Connection) -> None:
 
 
 def _drop_corrections(db: sqlite3.Connection) -> None:
-    """Undo step 13 (the notes corrections teach from)."""
+    """Undo step 12 (the notes corrections teach from)."""
     db.execute("DROP TABLE correction_notes")
 
 
