@@ -27,7 +27,8 @@ from inference.audio import Audio, DecodeLimits, decode_async
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
 from inference.errors import NoSpeech, TooLittleSpeech
-from inference.speech import FRAME_S, Speech, find_speech, speech_only
+from inference.personal import PersonalAdjustment
+from inference.speech import FRAME_S, MAIN_VOICE_DB, Speech, find_speech, main_voice, speech_only
 from inference.worker import SharedWorker
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class AnalysisConfig:
     pool_speech_only: bool = True
     # Sound kept each side of a stretch of speech when the rest is cut out, so words keep edges.
     speech_pad_s: float = 0.1
+    # Pool over the note's main voice only: speech more than this many dB below the note's loud
+    # speech is someone else (inference.speech.main_voice); 0 keeps all the detector's speech.
+    main_voice_db: float = MAIN_VOICE_DB
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ class Analyzer:
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
         language: str | SpeakerBaseline | None = None,
+        personal: PersonalAdjustment | None = None,
     ) -> Prediction:
         """Decode and classify one recording; raises the typed errors of inference.errors.
 
@@ -114,10 +119,15 @@ class Analyzer:
         speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
         `usual_cues`, the speaker's own cue statistics, is what the note's cues are read against.
         `language` (a code, or running statistics of a language's notes) is heard against the
-        voices of that language, where the model knows them.
+        voices of that language, where the model knows them. `personal`, the speaker's adjustment
+        fitted on their own corrections, moves the model's answer for them alone.
         """
         return await self.analyse_audio(
-            await self.decode(source), baseline=baseline, usual_cues=usual_cues, language=language
+            await self.decode(source),
+            baseline=baseline,
+            usual_cues=usual_cues,
+            language=language,
+            personal=personal,
         )
 
     async def decode(self, source: bytes | str | Path) -> Audio:
@@ -142,6 +152,7 @@ class Analyzer:
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
         language: str | SpeakerBaseline | None = None,
+        personal: PersonalAdjustment | None = None,
     ) -> Prediction:
         """Classify decoded audio; raises NoSpeech or TooLittleSpeech for notes without enough speech."""
         # The cues run in a thread beside the worker, so they cost the event loop nothing and
@@ -157,6 +168,11 @@ class Analyzer:
             listening = await self._listen(audio)
             heard = await self.worker.hear(listening.waves, baseline, language)
             model, rows = heard.model, heard.rows
+            unadjusted = None
+            if personal is not None and heard.embeddings is not None:
+                # The person's corrections move the logits of their own notes (inference.personal).
+                unadjusted = dict(zip(model.labels, rows.mean(axis=0).tolist(), strict=True))
+                rows = personal.apply(rows, heard.embeddings)
             embedding = (
                 _note_embedding(heard.embeddings, [len(w) for w in listening.waves])
                 if heard.embeddings is not None
@@ -184,6 +200,7 @@ class Analyzer:
             embedding=embedding,
             cues=cues,
             speech_s=listening.speech_s,
+            unadjusted=unadjusted,
         )
 
     async def _listen(self, audio: Audio) -> _Listening:
@@ -202,11 +219,12 @@ class Analyzer:
             ) or _with_speech(split_windows(audio, config.window_s, math.inf), speech)
             waves = [audio.samples[a:b] for a, b in windows]
             return _Listening(waves, windows, speech.seconds)
-        only = speech_only(audio.samples, speech, config.speech_pad_s)
+        heard = main_voice(audio.samples, speech, config.main_voice_db)
+        only = speech_only(audio.samples, heard, config.speech_pad_s)
         waves, spans = [], []
         for a, b in split_windows(Audio(only.samples), config.window_s, config.silence_db):
             span = (only.original(a), only.original(b))
-            if speech.within(*span) > 0:
+            if heard.within(*span) > 0:
                 waves.append(only.samples[a:b])
                 spans.append(span)
         return _Listening(waves, spans, speech.seconds)

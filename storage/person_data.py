@@ -15,6 +15,7 @@ from datetime import datetime
 from storage import audio_files, audio_rows, baselines, music, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
+from storage.corrections import CorrectionNote, CorrectionStore
 from storage.db import Db
 from storage.feedback import FeedbackStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
@@ -34,6 +35,7 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
         " AND note_id IN (SELECT id FROM notes WHERE person_id = :person)",
     ),
     ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
+    ("correction_notes", "DELETE FROM correction_notes WHERE person_id = :person"),
     # Donated audio kept in the database (PostgreSQL); the notes' delete would cascade to it.
     ("audio_rows", audio_rows.DELETE_PERSON_SQL),
     ("notes", "DELETE FROM notes WHERE person_id = :person"),
@@ -71,6 +73,8 @@ class PersonData:
     # Practice mode: the running score per tone, and the session open now (None: none).
     practice_scores: list[ToneScore] = field(default_factory=list)
     practice_session: PracticeSession | None = None
+    # Numbers kept under the baseline for corrections to teach (storage.corrections).
+    correction_notes: list[CorrectionNote] = field(default_factory=list)
     # Music for the mood: match or lift, and the songs suggested last (None: never asked).
     music: MusicChoice | None = None
     # Donated audio kept (/donate on), by note id: the recordings themselves.
@@ -118,6 +122,7 @@ class PrivacyStore:
             transcript_on_since=await self._preferences.transcript_on_since(person),
             practice_scores=await self._practice.scores(person),
             practice_session=await self._practice.session(person),
+            correction_notes=await CorrectionStore(self._db).notes(person),
             music=await self._music.choice(person),
             audio=audio,
         )

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import date, time
 
+import numpy as np
 import pytest
 
 from storage import migrations
@@ -422,10 +423,36 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
 def _drop_practice(db: sqlite3.Connection) -> None:
     """Undo step 9 (practice mode) and the steps after it, for tests that build an older file
     from a new one."""
+    _drop_corrections(db)  # step 12
     db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
     db.execute("DROP TABLE note_audio")  # step 11
+
+
+def _drop_corrections(db: sqlite3.Connection) -> None:
+    """Undo step 12 (the notes corrections teach from)."""
+    db.execute("DROP TABLE correction_notes")
+
+
+async def test_version_eleven_file_gets_correction_notes_under_the_baseline_grant(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "9001")
+        chat = await store.ensure_chat("telegram", "9001", "private", owner=bora)
+        note = await add_note(store, bora, chat, 11, label="angry")
+        await store.give_baseline_consent(bora)
+    with sqlite3.connect(path) as db:
+        _drop_corrections(db)
+        db.execute("PRAGMA user_version = 11")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "9001")
+        assert await store.corrections.notes(bora) == []
+        await store.corrections.keep(bora, note.id, "m", np.ones(3, np.float32), {"angry": 1.0})
+        await store.vote(bora, note.id, "sad")
+        assert [c.label for c in await store.corrections.corrections(bora, "m", 5)] == ["sad"]
+    assert _version(path) == LATEST_VERSION
 
 
 async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path):
