@@ -206,6 +206,17 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        11,
+        "a person's choice to have the faces in their video notes read, and its one hint",
+        (
+            """CREATE TABLE face_choices (
+                person_id BIGINT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                given_at DOUBLE PRECISION,
+                hinted_at DOUBLE PRECISION
+            )""",
+        ),
+    ),
     # Step 10 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 

@@ -16,6 +16,7 @@ from storage import audio_files, baselines, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.db import Db
+from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
 from storage.notes import NoteStore
@@ -67,6 +68,10 @@ class PersonData:
     # Practice mode: the running score per tone, and the session open now (None: none).
     practice_scores: list[ToneScore] = field(default_factory=list)
     practice_session: PracticeSession | None = None
+    # When /face on was given (None: off), and when the hint about it was shown (None: never).
+    # Frames and videos are never stored.
+    face_on_since: datetime | None = None
+    face_hint_shown_at: datetime | None = None
 
 
 class PrivacyStore:
@@ -81,11 +86,13 @@ class PrivacyStore:
         baselines: BaselineStore,
         preferences: PreferenceStore,
         practice: PracticeStore,
+        faces: FaceStore,
     ) -> None:
         self._db = db
         self._people, self._notes, self._feedback = people, notes, feedback
         self._consent, self._baselines = consent, baselines
         self._preferences, self._practice = preferences, practice
+        self._faces = faces
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
@@ -102,6 +109,8 @@ class PrivacyStore:
             transcript_on_since=await self._preferences.transcript_on_since(person),
             practice_scores=await self._practice.scores(person),
             practice_session=await self._practice.session(person),
+            face_on_since=await self._faces.reading_on_since(person),
+            face_hint_shown_at=await self._faces.hint_shown_at(person),
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:

@@ -3,9 +3,10 @@
 Each feature is a module that owns its SQL and is reached by name: `store.people` (people and
 chats), `store.consent`, `store.baselines`, `store.preferences` (transcript choice, label words),
 `store.settings` (chat settings and digest claims), `store.notes` (notes and donated audio),
-`store.feedback` (votes and final labels), `store.practice`, `store.privacy` (a person's own copy
-and "forget me"). They share one storage.db.Db: the backend, the single write lock and the data
-folder. Times are unix seconds in the database and aware UTC datetimes outside.
+`store.feedback` (votes and final labels), `store.practice`, `store.faces` (the /face choice),
+`store.privacy` (a person's own copy and "forget me"). They share one storage.db.Db: the backend,
+the single write lock and the data folder. Times are unix seconds in the database and aware UTC
+datetimes outside.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.baselines import BaselineStore
 from storage.chat_settings import ChatSettingsStore
 from storage.consent import ConsentStore
 from storage.db import Db
+from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
 from storage.notes import NoteStore
 from storage.people import PeopleStore
@@ -44,6 +46,7 @@ class Store:
         self.notes = NoteStore(db)
         self.feedback = FeedbackStore(db)
         self.practice = PracticeStore(db)
+        self.faces = FaceStore(db)
         self.privacy = PrivacyStore(
             db,
             people=self.people,
@@ -53,6 +56,7 @@ class Store:
             baselines=self.baselines,
             preferences=self.preferences,
             practice=self.practice,
+            faces=self.faces,
         )
         self._flat_names()
 

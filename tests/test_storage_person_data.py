@@ -36,6 +36,8 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         await store.practice.record_attempt(ann, "happy", hit=False)
         await store.practice.start_round(ben, "sad", 0)
         await store.practice.record_attempt(ben, "sad", hit=True)
+        await store.faces.set_reading(ann, True)
+        await store.faces.take_hint(ben)
 
         data = await store.person_data(ann)
 
@@ -52,6 +54,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert [(p.tone, p.attempts, p.hits) for p in data.practice_scores] == [("happy", 1, 0)]
     assert data.practice_session is not None and data.practice_session.tone == "happy"
     assert [(x.tone, x.attempts) for x in data.practice_session.tallies] == [("happy", 1)]
+    assert data.face_on_since is not None and data.face_hint_shown_at is None
     # Every table with a person_id column is one PersonData reads (a new one must be added).
     tables = await table_columns(tmp_path)
     keyed = {table for table, columns in tables.items() if "person_id" in columns}
@@ -66,6 +69,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "practice_sessions",
         "practice_session_tones",
         "practice_scores",
+        "face_choices",
     }
 
 

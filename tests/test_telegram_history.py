@@ -112,6 +112,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "words",
         "transcript",
         "practice",
+        "face",
     }
     assert document["transcript"]["on_since"] is not None
     assert document["person"]["user_id"] == str(ALICE["id"])
