@@ -57,6 +57,7 @@ KO: dict[str, str] = {
     "command.donate": "모델 개선을 위해 내 음성 보관하기 (기본은 꺼짐)",
     "command.baseline": "평소 내 목소리를 익혀 그에 비추어 듣기",
     "command.transcript": "톤 아래에 내 음성 메시지의 말을 보여 주기 (그룹에서는 관리자가 허용)",
+    "command.face": "내 영상 메시지의 얼굴 표정도 읽기 (기본은 꺼짐, 영상은 보관하지 않음)",
     "command.summary": "이 대화방의 분위기와 차트",
     "command.digest": "매일 이 대화방 요약 받기",
     "command.lang": "영어 또는 한국어로 답하기",
@@ -70,7 +71,9 @@ KO: dict[str, str] = {
         "/baseline on이면 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 "
         "보관해 평소 목소리에 비추어 톤을 읽고, /baseline off는 그 값을 삭제해요. "
         "고쳐 주신 답은 내 ID와 함께 보관돼요. /words는 톤에 붙인 나만의 이름을 보관하고, "
-        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. /practice는 톤별 "
+        "/transcript on은 메시지의 말을 보여 주지만 그 말은 보관하지 않아요. "
+        "/face on이면 영상 메시지의 얼굴 표정도 읽지만 화면과 영상은 보관하지 않아요 "
+        "(기부한 영상은 소리만 보관해요). /practice는 톤별 "
         "점수(숫자)만 보관하고 연습 녹음은 보관하지 않아요. /export는 저장된 "
         "나에 대한 모든 기록을 보내 드려요. 그룹에서는 동의한 멤버만 분석해요. "
         "/forget은 모든 곳에서 나에 대한 모든 기록을 한 번에 삭제해요. 직장이나 교실에서 "
@@ -79,7 +82,8 @@ KO: dict[str, str] = {
     "group.intro": (
         "👋 안녕하세요, VoiceMood예요. 동의한 멤버의 음성 메시지를 듣고 목소리 톤이 어떻게 "
         "들리는지, 얼마나 확신하는지 알려 드려요. 말한 사람이 기부하지 않는 한 음성은 "
-        "보관하지 않아요. 참여하려면 버튼을 누르거나 /optin을 보내 주세요. /optout은 멈추고, "
+        "보관하지 않아요. 영상 메시지의 얼굴은 /face on도 보낸 멤버만 읽고, 화면은 보관하지 "
+        "않아요. 참여하려면 버튼을 누르거나 /optin을 보내 주세요. /optout은 멈추고, "
         "/forget은 나에 대한 모든 기록을 삭제해요. 직장이나 교실에서 사람을 감시하는 데 쓰지 "
         "말아 주세요. 그곳에서의 감정 인식은 금지되어 있어요 (EU AI Act 제5조 1항 (f))."
     ),
@@ -100,6 +104,25 @@ KO: dict[str, str] = {
     "transcript.usage": "/transcript on, /transcript off, 또는 켜져 있는지 보려면 /transcript 를 보내 주세요.",
     "transcript.words": "📝 “{words}”",
     "transcript.silent": "📝 (말은 들리지 않았어요)",
+    "face.on": "🙂 얼굴 읽기를 켰어요: 영상 메시지에서 얼굴 표정이 어떻게 보이는지, 목소리와 맞는지도 알려 드려요. 화면은 읽기만 하고 보관하지 않아요. /face off로 끌 수 있어요.",
+    "face.off": "얼굴 읽기를 껐어요. 영상 메시지에는 목소리 톤만 알려 드려요.",
+    "face.status_on": "🙂 얼굴 읽기가 켜져 있어요: 영상 메시지에서 얼굴 표정도 알려 드려요 (화면은 보관하지 않아요). /face off로 끌 수 있어요.",
+    "face.status_off": "얼굴 읽기가 꺼져 있어요. /face on이면 영상 메시지의 얼굴 표정이 어떻게 보이는지, 목소리와 맞는지도 알려 드려요. 화면은 보관하지 않아요.",
+    "face.usage": "/face on, /face off, 또는 켜져 있는지 보려면 /face 를 보내 주세요.",
+    "face.hint": "💡 /face on을 보내면 영상 메시지의 얼굴 표정도 읽어 드려요 (화면은 보관하지 않아요).",
+    "face.looks": "{emoji} 얼굴 표정은 '{label}'에 가깝게 보여요 (확신도 {confidence}, {frames}장 중 {with_face}장에서 얼굴을 봤어요).",
+    "face.not_sure": "🤔 얼굴 표정은 확실하지 않아요. '{first}'({p1}) 또는 '{second}'({p2})처럼 보여요 ({frames}장 중 {with_face}장에서 얼굴을 봤어요).",
+    "face.several": "얼굴이 여러 개 보여서 가장 큰 얼굴을 읽었어요.",
+    "face.none": "🙈 이 영상에서 얼굴을 찾지 못해서 목소리만으로 답했어요.",
+    "face.unreadable": "이 영상의 화면을 읽지 못해서 목소리만으로 답했어요.",
+    "face.busy": "지금 읽을 얼굴이 많아서 목소리만으로 답했어요.",
+    "face.together": "목소리는 '{voice}', 얼굴은 '{face}'에 가까워요. 함께 보면: {word}.",
+    "face.disagree": "목소리는 '{voice}'처럼 들리지만 얼굴은 '{face}'처럼 보여요: 서로 달라서 하나로 합치지 않았어요.",
+    "fused.neutral": "중립",
+    "fused.upbeat": "즐겁고 활기참",
+    "fused.relaxed": "편안하고 차분함",
+    "fused.tense": "긴장됨",
+    "fused.low": "가라앉음",
     "baseline.on": "🎚 기준 목소리를 켰어요. 이제 평소 목소리가 어떻게 들리는지의 평균값(숫자일 뿐, 음성은 아님)을 보관하고, 평소 목소리에 비추어 음성 메시지의 톤을 읽어요. /baseline off로 삭제할 수 있어요.",
     "baseline.off": "기준 목소리를 껐어요. 평소 목소리의 평균값을 삭제했어요.",
     "baseline.status_on": "🎚 기준 목소리가 켜져 있어요. 지금까지 음성 메시지 {count}개로 평소 목소리를 익혔어요. /baseline off로 삭제할 수 있어요.",

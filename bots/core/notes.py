@@ -2,16 +2,19 @@
 
 A note in a private chat is a request to analyse it; in a group only opted-in members are heard.
 Storage failures never cost the sender their answer; a person's voice baseline (their own
-opt-in) reads the note against their usual voice and learns from it.
+opt-in) reads the note against their usual voice and learns from it. A video is heard by its
+sound alone, and only that sound is kept when donated (bots.core.faces for its faces).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
+from bots.core.faces import Faces
 from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
 from bots.core.words import Words
@@ -24,6 +27,7 @@ from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
 from inference.transcript import Transcript
+from inference.video_notes import SOUND_SUFFIX, sound_track
 from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, Person, StoredBaseline, StoredNote
 
@@ -49,10 +53,12 @@ class Notes:
         max_bytes: int = DEFAULT_MAX_BYTES,
         words: Words | None = None,
         transcripts: Transcripts | None = None,
+        faces: Faces | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
         self.words = words or Words(chats)
         self.transcripts = transcripts
+        self.faces = faces or Faces(chats)
         self.store, self.health = chats.store, chats.health
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
@@ -103,6 +109,9 @@ class Notes:
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person)
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
+            if note.video:
+                # Only the sound goes on: to the analysis, and to storage if donated.
+                data, note = await self._sound_of(data), replace(note, suffix=SOUND_SUFFIX)
             prediction, heard = await self._analyse(data, usual, words=words)
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
@@ -120,8 +129,9 @@ class Notes:
                 full = True
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
-        # The words are shown, never stored: the kept answer above is the tone alone.
-        shown = Transcripts.under(text, heard, lang)
+        # The face and the words are shown, never stored: the kept answer above is the tone alone.
+        face = await self._face_lines(person, note, lang)
+        shown = Transcripts.under(f"{text}\n\n{face}" if face else text, heard, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
             return Reply(f"{shown}\n\n{t(lang, 'error.storage_full')}")
@@ -140,6 +150,17 @@ class Notes:
         return await self.transcripts.analyse(
             data, words=words, baseline=usual.baseline, usual_cues=usual.cues
         )
+
+    async def _sound_of(self, video: bytes) -> bytes:
+        """The video's sound alone, as a FLAC file: what is analysed, and kept if donated."""
+        audio = await self.analyzer.decode(video)
+        return await asyncio.to_thread(sound_track, audio)
+
+    async def _face_lines(self, person: Person | None, note: VoiceNote, lang: str) -> str | None:
+        """Once, for a video of someone without /face on, the hint that it could be read."""
+        if not note.video or await self.faces.wanted(person):
+            return None
+        return await self.faces.hint_once(person, lang)
 
     async def on_upload(
         self,

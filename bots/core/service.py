@@ -16,6 +16,7 @@ from bots.core.chats import Chats
 from bots.core.commands import BY_NAME
 from bots.core.consent import Consent
 from bots.core.digests import Digests, DueDigest
+from bots.core.faces import Faces
 from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
 from bots.core.my_data import MyData
@@ -62,7 +63,10 @@ class VoiceMoodService:
         self.words = Words(self.chats)
         # Loads its model only when someone first has /transcript on.
         self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
-        self.notes = Notes(self.chats, analyzer, max_bytes, self.words, self.transcripts)
+        self.faces = Faces(self.chats)
+        self.notes = Notes(
+            self.chats, analyzer, max_bytes, self.words, self.transcripts, self.faces
+        )
         self.feedback = Feedback(self.chats, reply_link_wait_s)
         self.consent = Consent(self.chats, analyzer)
         self.digests = Digests(self.chats)

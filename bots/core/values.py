@@ -79,6 +79,9 @@ class VoiceNote:
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None
     suffix: str = "ogg"
+    # A video (a round video note, a video message or attachment): its sound is heard, and its
+    # faces are read for people with /face on; only its sound is ever kept (bots.core.faces).
+    video: bool = False
 
 
 @dataclass(frozen=True)
