@@ -243,6 +243,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        10,
+        "music for the mood: a person's choice (match or lift) and the last songs suggested",
+        (
+            # One row per person who asked for music or chose a mode. `last_songs` holds the
+            # catalogue keys of the latest three ("pmemo:124,film:17,..."), so the next
+            # suggestion differs on any replica. /forget removes it with the person.
+            """CREATE TABLE music_choices (
+                person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                mode TEXT NOT NULL DEFAULT 'match' CHECK (mode IN ('match', 'lift')),
+                last_songs TEXT NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         11,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (

@@ -207,6 +207,18 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        10,
+        "music for the mood: a person's choice (match or lift) and the last songs suggested",
+        (
+            """CREATE TABLE music_choices (
+                person_id BIGINT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                mode TEXT NOT NULL DEFAULT 'match' CHECK (mode IN ('match', 'lift')),
+                last_songs TEXT NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
         11,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (
@@ -217,7 +229,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 10 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    # Step 12 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

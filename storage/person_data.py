@@ -12,13 +12,14 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import audio_files, baselines, practice, preferences, values
+from storage import audio_files, baselines, music, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
+from storage.music import MusicChoice, MusicStore
 from storage.notes import NoteStore
 from storage.people import PeopleStore, find_person_id
 from storage.practice import PracticeSession, PracticeStore, ToneScore
@@ -44,6 +45,7 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("practice_session_tones", "DELETE FROM practice_session_tones WHERE person_id = :person"),
     ("practice_sessions", practice.END_SESSION_SQL),
     ("practice_scores", "DELETE FROM practice_scores WHERE person_id = :person"),
+    ("music", music.FORGET_SQL),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )
 
@@ -72,6 +74,8 @@ class PersonData:
     # Frames and videos are never stored.
     face_on_since: datetime | None = None
     face_hint_shown_at: datetime | None = None
+    # Music for the mood: match or lift, and the songs suggested last (None: never asked).
+    music: MusicChoice | None = None
 
 
 class PrivacyStore:
@@ -87,12 +91,14 @@ class PrivacyStore:
         preferences: PreferenceStore,
         practice: PracticeStore,
         faces: FaceStore,
+        music: MusicStore,
     ) -> None:
         self._db = db
         self._people, self._notes, self._feedback = people, notes, feedback
         self._consent, self._baselines = consent, baselines
         self._preferences, self._practice = preferences, practice
         self._faces = faces
+        self._music = music
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
@@ -111,6 +117,7 @@ class PrivacyStore:
             practice_session=await self._practice.session(person),
             face_on_since=await self._faces.reading_on_since(person),
             face_hint_shown_at=await self._faces.hint_shown_at(person),
+            music=await self._music.choice(person),
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:

@@ -4,9 +4,9 @@ Each feature is a module that owns its SQL and is reached by name: `store.people
 chats), `store.consent`, `store.baselines`, `store.preferences` (transcript choice, label words),
 `store.settings` (chat settings and digest claims), `store.notes` (notes and donated audio),
 `store.feedback` (votes and final labels), `store.practice`, `store.faces` (the /face choice),
-`store.privacy` (a person's own copy and "forget me"). They share one storage.db.Db: the backend,
-the single write lock and the data folder. Times are unix seconds in the database and aware UTC
-datetimes outside.
+`store.music` (music choice and last songs), `store.privacy` (a person's own copy and "forget me"). They share one
+storage.db.Db: the backend, the single write lock and the data folder. Times are unix seconds in
+the database and aware UTC datetimes outside.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from storage.consent import ConsentStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
+from storage.music import MusicStore
 from storage.notes import NoteStore
 from storage.people import PeopleStore
 from storage.person_data import PrivacyStore
@@ -47,6 +48,7 @@ class Store:
         self.feedback = FeedbackStore(db)
         self.practice = PracticeStore(db)
         self.faces = FaceStore(db)
+        self.music = MusicStore(db)
         self.privacy = PrivacyStore(
             db,
             people=self.people,
@@ -57,6 +59,7 @@ class Store:
             preferences=self.preferences,
             practice=self.practice,
             faces=self.faces,
+            music=self.music,
         )
         self._flat_names()
 

@@ -53,6 +53,7 @@ COMMANDS = {
     "export",
     "words",
     "practice",
+    "music",
 }
 
 
@@ -122,7 +123,7 @@ async def test_dm_voice_message_gets_an_embed_answer_with_label_confidence_and_b
     assert note is not None and note.person.display_name == "alice"
     assert label_name("en", note.label) in embed["description"]
     assert f"{round(100 * note.confidence)}%" in embed["description"]
-    assert _custom_ids(answer) == [f"vm:ok:{note.id}", f"vm:pick:{note.id}"]
+    assert _custom_ids(answer) == [f"vm:ok:{note.id}", f"vm:pick:{note.id}", f"vm:music:{note.id}"]
     assert world.fake.calls_to("POST", f"/channels/{dm.id}/typing")
     # The answer is linked to its note, so reactions on it can count as votes.
     linked = await _eventually(lambda: service.store.find_note_by_reply(chat, answer["id"]))

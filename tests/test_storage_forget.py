@@ -58,6 +58,9 @@ async def _fill(store):
     for person, tone in ((alice, "surprised"), (bob, "calm")):  # practice: Bob's stays
         await store.practice.start_round(person, tone, 3)
         await store.practice.record_attempt(person, tone, hit=True)
+    for person in (alice, bob):  # music: Bob's choice stays
+        await store.music.set_mode(person, "lift")
+        await store.music.remember(person, ["pmemo:1", "film:2"])
     settings = await store.chat_settings(private)
     await store.set_chat_settings(private, type(settings)(language="ko", digest=True))
 
@@ -139,6 +142,7 @@ async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> N
         "practice_sessions",
         "practice_session_tones",
         "practice_scores",
+        "music_choices",
     ):
         assert await raw_rows(root, f"SELECT count(*) FROM {table}") == [(1,)], table  # Bob's
 

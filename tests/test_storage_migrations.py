@@ -256,6 +256,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.may_keep_audio(bora)
 
     assert _version(path) == LATEST_VERSION == 11
+    assert _version(path) == LATEST_VERSION
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -284,6 +285,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
     assert _version(path) == LATEST_VERSION == 11
+    assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -382,6 +384,7 @@ async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for
         assert [n.label for n in await store.person_notes(bora)] == ["angry"]
 
     assert _version(path) == LATEST_VERSION == 11
+    assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -422,6 +425,7 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
 def _drop_practice(db: sqlite3.Connection) -> None:
     """Undo step 9 (practice mode) and the steps after it, for tests that build an older file
     from a new one."""
+    db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
     db.execute("DROP TABLE face_choices")  # step 11
@@ -450,6 +454,7 @@ async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path
         # Nothing is counted once the session is closed.
         assert await store.practice.record_attempt(bora, "calm", hit=True) is None
     assert _version(path) == LATEST_VERSION == 11
+    assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT count(*) FROM practice_session_tones").fetchone()[0] == 0

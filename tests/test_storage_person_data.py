@@ -70,6 +70,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "practice_session_tones",
         "practice_scores",
         "face_choices",
+        "music_choices",
     }
 
 

@@ -110,6 +110,11 @@ async def _analysing(contract: Contract, note: bytes, stranger: aiohttp.ClientSe
     assert (await call("POST", "/api/feedback", json=vote, client=stranger))[0] == 404
     assert (await call("POST", "/api/feedback", json=vote, headers=OTHER_SITE))[0] == 403
     assert (await call("POST", "/api/forget", headers=OTHER_SITE))[0] == 403
+    place = {"valence": answer["valence"], "arousal": answer["arousal"]}
+    status, songs = await call("POST", "/api/music", json={**place, "mode": "lift", "lang": "ko"})
+    assert status == 200 and len(songs["songs"]) == 3
+    assert (await call("POST", "/api/music", json={**place, "valence": 2}))[0] == 400
+    assert (await call("POST", "/api/music", json=place, headers=OTHER_SITE))[0] == 403
     for lang in ("en", "ko"):
         assert (await call("GET", "/api/messages", f"/api/messages?lang={lang}"))[0] == 200
     assert (await call("GET", "/healthz"))[0] == 200

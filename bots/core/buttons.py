@@ -1,7 +1,7 @@
 """What a button does, as one typed value that writes and reads its own button data.
 
-The encoded form ("ok:12", "lab:12:sad", "forget:yes:101", "practice:next", ...) is what Telegram's callback data
-and Discord's custom_id carry, so buttons under old messages keep working across restarts; it
+The encoded form ("ok:12", "lab:12:sad", "forget:yes:101", "practice:next", "music:12", ...) is
+what Telegram's callback data and Discord's custom_id carry, so buttons under old messages keep working across restarts; it
 must stay within Telegram's 64 bytes.
 """
 
@@ -18,11 +18,11 @@ from inference.labels import CANONICAL_LABELS
 # Labels a person can pick when correcting an answer ("other" is not a useful correction).
 PICKABLE_LABELS = tuple(label for label in CANONICAL_LABELS if label != "other")
 
-ButtonKind = Literal["ok", "pick", "back", "lab", "optin", "forget", "practice"]
+ButtonKind = Literal["ok", "pick", "back", "lab", "optin", "forget", "practice", "music"]
 Keyboard = tuple[tuple[Button, ...], ...]
 
 _PATTERN = re.compile(
-    r"(?P<kind>ok|pick|back):(?P<note>\d+)"
+    r"(?P<kind>ok|pick|back|music):(?P<note>\d+)"
     r"|lab:(?P<lab_note>\d+):(?P<label>[a-z_]+)"
     r"|optin"
     r"|forget:(?P<answer>yes|no):(?P<owner>.+)"
@@ -32,8 +32,8 @@ _PATTERN = re.compile(
 
 @dataclass(frozen=True)
 class ButtonAction:
-    """One button's meaning: confirm, pick, go back, vote a label, opt in, answer /forget, or
-    practise (next round, stop)."""
+    """One button's meaning: confirm, pick, go back, vote a label, opt in, answer /forget,
+    practise (next round, stop), or ask for music for a note's mood."""
 
     kind: ButtonKind
     note_id: int | None = None
@@ -46,7 +46,7 @@ class ButtonAction:
 
     def encode(self) -> str:
         """The button data for this action."""
-        if self.kind in ("ok", "pick", "back"):
+        if self.kind in ("ok", "pick", "back", "music"):
             return f"{self.kind}:{self.note_id}"
         if self.kind == "lab":
             return f"lab:{self.note_id}:{self.label}"
@@ -63,7 +63,7 @@ class ButtonAction:
         if found is None:
             return None
         if found["kind"]:
-            kind = cast(ButtonKind, found["kind"])  # the pattern allows only these three
+            kind = cast(ButtonKind, found["kind"])  # the pattern allows only these four
             return cls(kind, note_id=int(found["note"]))
         if found["lab_note"]:
             return cls("lab", note_id=int(found["lab_note"]), label=found["label"])
@@ -78,12 +78,13 @@ class ButtonAction:
 
 
 def feedback_buttons(note_id: int, lang: str) -> Keyboard:
-    """Under an answer: "right" and "wrong, let me pick"."""
+    """Under an answer: "right" and "wrong, let me pick"; below them, songs for its mood."""
     return (
         (
             ButtonAction("ok", note_id).button(t(lang, "button.right")),
             ButtonAction("pick", note_id).button(t(lang, "button.wrong")),
         ),
+        (ButtonAction("music", note_id).button(t(lang, "button.music")),),
     )
 
 

@@ -17,6 +17,7 @@ from bots.core.consent import Consent
 from bots.core.digests import Digests
 from bots.core.faces import Faces
 from bots.core.history import OwnHistory
+from bots.core.music import Music
 from bots.core.my_data import MyData
 from bots.core.practice import PRACTICE_TONES, Practice
 from bots.core.transcripts import Transcripts
@@ -46,6 +47,8 @@ class Features(Protocol):
     def practice(self) -> Practice: ...
     @property
     def faces(self) -> Faces: ...
+    @property
+    def music(self) -> Music: ...
 
 
 Run = Callable[[Features, CommandContext], Awaitable[Reply]]
@@ -172,6 +175,12 @@ COMMANDS: tuple[Command, ...] = (
         "practice",
         lambda s, c: s.practice.command(c),
         (Option("step", ("stop", *PRACTICE_TONES), required=False, hint="[tone|stop]"),),
+        personal=True,
+    ),
+    Command(
+        "music",
+        lambda s, c: s.music.command(c),
+        (Option("mode", ("match", "lift"), required=False),),
         personal=True,
     ),
     Command("export", lambda s, c: s.my_data.export_command(c), personal=True, slow=True),

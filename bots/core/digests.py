@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bots.charts.summary import render_chart
 from bots.core.chats import Chats
+from bots.core.music import song_name
 from bots.core.values import CommandContext, Reply, Where
 from bots.i18n import t
 from bots.summary import MoodNote, render_summary_text, summarise
+from inference.music import suggest
 from storage.models import Chat, StoredNote
 
 DEFAULT_DIGEST_TIME = time(20, 0)
@@ -88,13 +90,20 @@ class Digests:
         *,
         since: datetime | None = None,
         last: int | None = None,
+        song: bool = False,
     ) -> Reply:
-        """The chat's mood over a period: text, plus the chart when there is anything to draw."""
+        """The chat's mood over a period: text, plus the chart when there is anything to draw.
+
+        `song`: the text ends with one song near the period's mood (a group's week).
+        """
         notes = await self.store.notes.chat_notes(chat, since=since, last=last)
         summary = summarise([_mood_note(n) for n in notes], period_name)
         text = render_summary_text(summary, lang)
         if summary.count == 0:
             return Reply(text)
+        if song:
+            (picked,) = suggest((summary.valence, summary.arousal), count=1)
+            text += "\n" + t(lang, "music.week", name=song_name(picked, lang), link=picked.link)
         # Drawing takes most of a second: off the event loop, so the bots keep answering.
         return Reply(text, photo=await asyncio.to_thread(render_chart, summary, lang))
 
@@ -107,7 +116,8 @@ class Digests:
             return await self.summary(ctx.chat, lang, t(lang, "summary.period.today"), since=since)
         if period == "week":
             since = now - timedelta(days=7)
-            return await self.summary(ctx.chat, lang, t(lang, "summary.period.week"), since=since)
+            name, group = t(lang, "summary.period.week"), ctx.chat.kind == "group"
+            return await self.summary(ctx.chat, lang, name, since=since, song=group)
         if period.isdigit() and 0 < int(period) <= MAX_SUMMARY_NOTES:
             last = int(period)
             name = t(lang, "summary.period.last", n=last)

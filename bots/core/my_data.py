@@ -37,6 +37,7 @@ ABOUT = {
     "practice": "Practice mode (/practice): your running score per tone (attempts, how many were heard as the tone you aimed for, when last practised) and the session open now, if any. Your practice recordings are never kept.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
     "face": "Whether the faces in your video notes are read (/face on), since when, and when the hint about it was shown. Pictures and videos are never kept.",
+    "music": "Music for the mood (/music): match or lift, and the catalogue keys of the last three songs suggested to you (so the next ones differ), with when.",
 }
 
 
@@ -136,6 +137,13 @@ def export_document(data: PersonData) -> dict[str, Any]:
             "on_since": _iso(data.face_on_since) if data.face_on_since else None,
             "hint_shown": _iso(data.face_hint_shown_at) if data.face_hint_shown_at else None,
         },
+        "music": None
+        if data.music is None
+        else {
+            "mode": data.music.mode,
+            "last_songs": list(data.music.last_songs),
+            "updated": _iso(data.music.updated_at),
+        },
     }
 
 
@@ -232,6 +240,9 @@ def _csv(document: dict[str, Any]) -> str:
         rows.append(
             ("practice_session", "", opened["started"], "", opened["tone"], "", _js(opened))
         )
+    if document["music"]:
+        music = document["music"]
+        rows.append(("music", "", music["updated"], "", "", music["mode"], _js(music)))
     if document["transcript"]["on_since"]:
         rows.append(("transcript", "", document["transcript"]["on_since"], "", "", "on", ""))
     face = document["face"]

@@ -19,6 +19,7 @@ from bots.core.digests import Digests, DueDigest
 from bots.core.faces import Faces
 from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
+from bots.core.music import Music
 from bots.core.my_data import MyData
 from bots.core.notes import Notes
 from bots.core.practice import (
@@ -73,6 +74,7 @@ class VoiceMoodService:
         self.history = OwnHistory(self.chats, self.words)
         self.my_data = MyData(self.chats)
         self.practice = Practice(self.chats, analyzer, self.notes.download)
+        self.music = Music(self.chats, not_sure_below=analyzer.config.not_sure_below)
 
     @property
     def default_language(self) -> str:
@@ -182,6 +184,8 @@ class VoiceMoodService:
             if chat.kind == "group":
                 return ButtonAnswer(t(lang, "private_only"))
             return await self.practice.on_button(person, lang, action, message_text)
+        if action.kind == "music":
+            return await self.music.on_button(person, chat, lang, action)
         return await self.feedback.on_vote_button(person, chat, lang, action, message_text)
 
     async def on_reaction(

@@ -292,3 +292,36 @@ class PracticeStopRequest(_Request):
 class PracticeStopped(BaseModel):
     summary: PracticeSummary | None
     message: str | None
+
+
+class MusicRequest(_Request):
+    """Where an answer sits on the plane, which kind of songs, and the keys shown last time."""
+
+    valence: Affect
+    arousal: Affect
+    mode: Literal["match", "lift"] = "match"
+    avoid: list[StrictStr] = Field(
+        default_factory=list, max_length=3, description="The keys of the songs shown last."
+    )
+    not_sure: bool = Field(False, description="the answer was not sure (the header says so)")
+
+
+class Song(BaseModel):
+    key: str = Field(description="The song's catalogue key; send it back in `avoid`.")
+    name: str = Field(description="Title and artist (or film), worded for the language.")
+    title: str
+    artist: str = Field(description="Empty for a film-score excerpt.")
+    film: bool
+    valence: Affect
+    arousal: Affect
+    link: str = Field(description="A web search for the song (no request is made by VoiceMood).")
+
+
+class MusicAnswer(BaseModel):
+    """Three songs near the aim, the sentence that says where they aim, and why these."""
+
+    mode: Literal["match", "lift"]
+    header: str
+    not_sure: str | None
+    why: str
+    songs: list[Song] = Field(min_length=1, max_length=3)

@@ -26,6 +26,8 @@ _PAGE_KEYS = (
     "chart.valence_short",
     "chart.arousal_short",
     "button.practice",
+    "button.music",
+    "music.why",
     "cue.",  # the cue chart's words: "louder", "flatter", ...
 )
 

@@ -22,6 +22,7 @@ _READ: tuple[type[BaseModel], ...] = (
     b.PracticeStartRequest,
     b.PracticeAttemptForm,
     b.PracticeStopRequest,
+    b.MusicRequest,
 )
 _WRITTEN: tuple[type[BaseModel], ...] = (
     b.Answer,
@@ -37,6 +38,7 @@ _WRITTEN: tuple[type[BaseModel], ...] = (
     b.PracticeStarted,
     b.PracticeAttempt,
     b.PracticeStopped,
+    b.MusicAnswer,
 )
 
 
@@ -106,6 +108,23 @@ def _paths(max_bytes: int) -> dict[str, Any]:
                     "400": _error("Not JSON, or an unknown label."),
                     "403": _CROSS_SITE,
                     "404": _error("The note is not stored, or not this session's."),
+                },
+            }
+        },
+        "/api/music": {
+            "post": {
+                "summary": "Three songs for an answer's place on the valence/arousal plane.",
+                "operationId": "music",
+                "description": (
+                    "`match`: near the place; `lift`: a step from it toward calm and pleasant. "
+                    "Songs in `avoid` (the last three shown) are left out. Nothing is stored."
+                ),
+                "security": _ANYONE,
+                "requestBody": _body(b.MusicRequest),
+                "responses": {
+                    "200": _json("Three songs.", b.MusicAnswer),
+                    "400": _error("Not JSON, or a place off the plane."),
+                    "403": _CROSS_SITE,
                 },
             }
         },

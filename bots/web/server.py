@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bots.core.service import VoiceMoodService
-from bots.web import api, me, practice
+from bots.web import api, me, music, practice
 from bots.web.context import CONFIG, GATE, VISITORS, WebConfig
 from bots.web.gate import UploadGate
 from bots.web.origin import same_site_only
@@ -109,6 +109,7 @@ def build_app(
     app.router.add_get("/static/{name}", _static)
     app.router.add_post("/api/analyse", api.analyse, expect_handler=expect_upload)
     app.router.add_post("/api/feedback", api.feedback)
+    app.router.add_post("/api/music", music.music)
     app.router.add_post("/api/forget", api.forget)
     app.router.add_get("/api/messages", api.messages)
     app.router.add_get("/api/me", me.status)

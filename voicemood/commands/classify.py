@@ -19,6 +19,7 @@ from voicemood.settings import Settings
 if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only when run
     from inference.analysis import Analyzer
     from inference.answer import Prediction
+    from inference.music import Mode, Song
     from inference.transcript import Transcriber, Transcript
 
 NAME = "classify"
@@ -62,6 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write down the words (Whisper-base, English or Korean); adds `transcript` "
         "and `language` to the JSON",
+    )
+    parser.add_argument(
+        "--music",
+        action="store_true",
+        help="also suggest three songs near each answer's place on the valence/arousal plane; "
+        "adds `music` to the JSON",
+    )
+    parser.add_argument(
+        "--lift",
+        action="store_true",
+        help="with --music: songs a step toward calm and pleasant instead of the mood itself",
     )
 
 
@@ -107,6 +119,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             same_language=args.same_language,
             language=args.language,
             transcriber=transcriber,
+            songs=_Songs("lift" if args.lift else "match") if args.music or args.lift else None,
         )
     )
     return 1 if failures == len(args.files) else 0
@@ -122,6 +135,7 @@ async def _print_all(
     same_language: bool = False,
     language: str | None = None,
     transcriber: Transcriber | None = None,
+    songs: _Songs | None = None,
 ) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
     failures = 0
@@ -137,7 +151,7 @@ async def _print_all(
         classifying = _classify_all(analyzer, files, contexts, transcriber)
         async with contextlib.aclosing(classifying) as outcomes:
             async for path, outcome in outcomes:
-                print(_format(path, outcome, as_json=as_json, lang=lang), flush=True)
+                print(_format(path, outcome, as_json=as_json, lang=lang, songs=songs), flush=True)
                 failures += isinstance(outcome, BaseException)
     return failures
 
@@ -290,11 +304,15 @@ def _missing(path: Path) -> OSError | None:
     return FileNotFoundError(f"No such file: {path}")
 
 
-def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
+def _format(
+    path: Path, outcome: Any, *, as_json: bool, lang: str, songs: _Songs | None = None
+) -> str:
     from bots.replies import render_error, render_prediction
     from inference.answer import Prediction
     from inference.errors import VoiceMoodError
 
+    prediction = outcome.prediction if isinstance(outcome, _Heard) else outcome
+    suggested = songs.next(prediction) if songs and isinstance(prediction, Prediction) else None
     if as_json:
         record: dict[str, Any] = {"file": str(path)}
         if isinstance(outcome, _Heard):
@@ -309,6 +327,8 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             record.update(error=str(outcome), code="file")
         else:
             record.update(error="Something went wrong while analysing this file.", code="error")
+        if suggested is not None:
+            record.update(music=[song.to_json() for song in suggested])
         line = json.dumps(record, ensure_ascii=False)
         try:
             line.encode("utf-8")
@@ -317,11 +337,36 @@ def _format(path: Path, outcome: Any, *, as_json: bool, lang: str) -> str:
             # escapes the line stays valid UTF-8 JSON, and os.fsencode gives the name back.
             line = json.dumps(record)
         return line
+    music = "".join(
+        "\n  " + _song_line(number, song, lang) for number, song in enumerate(suggested or (), 1)
+    )
     if isinstance(outcome, _Heard):
         words = outcome.transcript.text
-        return f"{path}: {render_prediction(outcome.prediction, lang)}\n  “{words}”"
+        return f"{path}: {render_prediction(outcome.prediction, lang)}\n  “{words}”{music}"
     if isinstance(outcome, Prediction):
-        return f"{path}: {render_prediction(outcome, lang)}"
+        return f"{path}: {render_prediction(outcome, lang)}{music}"
     if isinstance(outcome, VoiceMoodError):
         return f"{path}: {render_error(outcome, lang)}"
     return f"{path}: {outcome}"
+
+
+class _Songs:
+    """--music: three songs per answer, never the previous answer's three."""
+
+    def __init__(self, mode: Mode) -> None:
+        self.mode: Mode = mode
+        self._last: list[str] = []
+
+    def next(self, prediction: Prediction) -> list[Song]:
+        from inference.music import aim, suggest
+
+        songs = suggest(aim(prediction.valence, prediction.arousal, self.mode), avoid=self._last)
+        self._last = [song.key for song in songs]
+        return songs
+
+
+def _song_line(number: int, song: Song, lang: str) -> str:
+    """A song as the bots word it ("1. Title – Artist" and its link), on one line."""
+    from bots.core.music import song_line
+
+    return "🎵 " + "  ".join(part.strip() for part in song_line(number, song, lang).split("\n"))

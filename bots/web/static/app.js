@@ -14,6 +14,8 @@
   // What is kept for this browser (GET /api/me): only after "remember" (or "donate") was ticked.
   let me = { remembered: false, words: {} };
   let period = "week";
+  // The last songs shown (their keys go back as `avoid`, so the next three differ); never stored.
+  let music = { mode: null, keys: [] };
   const CUES = ["pitch_hz", "pitch_range_st", "loudness_db", "speech_rate", "pause_share"];
 
   // Python's str.format placeholders ({name} or {name:spec}) filled from params.
@@ -51,6 +53,7 @@
     $("map").setAttribute("aria-label", tr("web.map"));
     for (const kind of ["csv", "json"]) $(`export-${kind}`).href = `/api/me/export.${kind}?lang=${lang}`;
     renderToneChoices();
+    $("music").hidden = true; // its sentences came in the other language: asked again on a tap
     if (last) renderAnswer();
     renderPractice();
     refreshMe();
@@ -144,6 +147,8 @@
         return;
       }
       last = body;
+      music = { mode: null, keys: [] };
+      $("music").hidden = true;
       if (body.remembered) me = { remembered: true, words: body.words ?? {} };
       picking = false;
       $("feedback-msg").textContent = "";
@@ -181,6 +186,53 @@
     renderMap(a);
     renderFeedback();
     $("answer").hidden = false;
+  }
+
+  // Music for the answer's mood (POST /api/music): worded by the server in the page's language.
+
+  async function sendMusic(mode) {
+    try {
+      const response = await fetch("/api/music", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          valence: last.valence,
+          arousal: last.arousal,
+          not_sure: last.not_sure,
+          mode,
+          avoid: music.keys,
+          lang,
+        }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        $("feedback-msg").textContent = body.error ?? tr("error.error");
+        return;
+      }
+      music = { mode, keys: body.songs.map((song) => song.key) };
+      renderMusic(body);
+    } catch {
+      $("feedback-msg").textContent = tr("web.offline");
+    }
+  }
+
+  function renderMusic(body) {
+    $("music-header").textContent = body.header;
+    $("music-unsure").textContent = body.not_sure ?? "";
+    $("music-why").textContent = body.why;
+    $("music-songs").replaceChildren(
+      ...body.songs.map((song) => {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = song.link;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.textContent = song.name;
+        li.append(a);
+        return li;
+      }),
+    );
+    $("music").hidden = false;
   }
 
   function renderTop(top) {
@@ -647,6 +699,8 @@
       applyLanguage();
     });
     $("forget").addEventListener("click", forget);
+    $("music-match").addEventListener("click", () => sendMusic("match"));
+    $("music-lift").addEventListener("click", () => sendMusic("lift"));
     $("remember").checked = localStorage.getItem("voicemood.remember") === "1";
     $("remember").addEventListener("change", () => {
       const on = $("remember").checked;
