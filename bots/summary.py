@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bots.i18n import EMOJI, label_name, percent, t
+from inference.affect import quadrant
 from inference.labels import affect_of
 
 _TREND_STEP = 0.15  # a valence change smaller than this is "about the same"
@@ -116,15 +117,6 @@ def render_summary_text(summary: MoodSummary, lang: str = "en") -> str:
         models = ", ".join(summary.models)
         lines.append(t(lang, "summary.models", count=len(summary.models), models=models))
     return "\n".join(lines)
-
-
-def quadrant(valence: float, arousal: float, dead_zone: float = 0.1) -> str:
-    """upbeat / relaxed / tense / low, or neutral near the centre."""
-    if abs(valence) < dead_zone and abs(arousal) < dead_zone:
-        return "neutral"
-    if valence >= 0:
-        return "upbeat" if arousal >= 0 else "relaxed"
-    return "tense" if arousal >= 0 else "low"
 
 
 def _usual_label(notes: Sequence[MoodNote]) -> str:

@@ -45,3 +45,12 @@ def valence_arousal(probabilities: Mapping[str, float]) -> tuple[float, float]:
         valence += weight * point.valence
         arousal += weight * point.arousal
     return round(valence, 4), round(arousal, 4)
+
+
+def quadrant(valence: float, arousal: float, dead_zone: float = 0.1) -> str:
+    """upbeat / relaxed / tense / low, or neutral near the centre."""
+    if abs(valence) < dead_zone and abs(arousal) < dead_zone:
+        return "neutral"
+    if valence >= 0:
+        return "upbeat" if arousal >= 0 else "relaxed"
+    return "tense" if arousal >= 0 else "low"

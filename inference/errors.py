@@ -76,3 +76,27 @@ class ModelNotConfigured(VoiceMoodError):
 
 class ModelLoadError(VoiceMoodError):
     code = "model_load"
+
+
+class FaceError(VoiceMoodError):
+    """A video or photo could not be read for a face (inference.face)."""
+
+    code = "face"
+
+
+class UndecodableVideo(FaceError):
+    """Corrupt, truncated, or not a video or photo at all."""
+
+    code = "undecodable_video"
+
+
+class NoVideoStream(FaceError):
+    """A file (such as a voice note) with no picture in it."""
+
+    code = "no_video"
+
+
+class FaceModelError(ModelLoadError):
+    """The face reader's weights are missing or not the pinned ones: the voice is still heard."""
+
+    code = "face_model"

@@ -209,15 +209,10 @@ def test_three_hundred_files_are_all_answered_in_input_order_and_none_busy(
         if i % 50 != 49:
             path.symlink_to(long if i % 7 == 0 else short)
         files.append(path)
-    args = argparse.Namespace(
-        files=files,
-        json=True,
-        lang=None,
-        same_speaker=False,
-        same_language=False,
-        language=None,
-        transcript=False,
-    )
+    # The command's own parser, so every option it reads has its default.
+    parser = argparse.ArgumentParser()
+    classify.add_arguments(parser)
+    args = parser.parse_args(["--json", *map(str, files)])
     status = classify.run(args, _settings(tiny_hubert_dir, queue_size=8, max_batch=2))
     assert status == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

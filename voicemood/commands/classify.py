@@ -19,6 +19,8 @@ from voicemood.settings import Settings
 if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only when run
     from inference.analysis import Analyzer
     from inference.answer import Prediction
+    from inference.errors import VoiceMoodError
+    from inference.face import FaceReading
     from inference.music import Mode, Song
     from inference.transcript import Transcriber, Transcript
 
@@ -34,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=Path,
         metavar="FILE",
-        help="audio files: ogg, opus, mp3, m4a, mp4, wav, flac, webm",
+        help="audio files: ogg, opus, mp3, m4a, wav, flac; videos (mp4, webm, mov: the voice and "
+        "the face); photos (jpg, png, webp: the face alone)",
     )
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per line per file (errors included)"
@@ -57,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CODE",
         help="the language spoken (en, ko, de, pl: those the model ships voices of); "
         "without it the note is heard against every training voice",
+    )
+    parser.add_argument(
+        "--face-crop",
+        action="store_true",
+        help="photos (jpg, png, webp) are already-cropped faces: read without the face detector",
     )
     parser.add_argument(
         "--transcript",
@@ -85,6 +93,14 @@ class _Heard:
     transcript: Transcript
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A video's or photo's face beside its voice's outcome (None for a photo, which has no voice)."""
+
+    voice: Any
+    face: FaceReading | VoiceMoodError
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from inference.errors import VoiceMoodError
     from voicemood.logs import configure_logging, secrets_of
@@ -99,6 +115,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for path, error in zip(args.files, missing, strict=True):
             print(_format(path, error, as_json=args.json, lang=lang), flush=True)
         return 1
+    if all(_is_photo(path) for path in args.files):  # faces alone: no voice model to load
+        outcomes = [_photo(path, cropped=args.face_crop) for path in args.files]
+        for path, outcome in zip(args.files, outcomes, strict=True):
+            print(_format(path, outcome, as_json=args.json, lang=lang), flush=True)
+        return 1 if all(_failed(outcome) for outcome in outcomes) else 0
     try:
         analyzer = build_analyzer(settings)
     except VoiceMoodError as error:
@@ -119,6 +140,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             same_language=args.same_language,
             language=args.language,
             transcriber=transcriber,
+            face_crop=args.face_crop,
             songs=_Songs("lift" if args.lift else "match") if args.music or args.lift else None,
         )
     )
@@ -135,6 +157,7 @@ async def _print_all(
     same_language: bool = False,
     language: str | None = None,
     transcriber: Transcriber | None = None,
+    face_crop: bool = False,
     songs: _Songs | None = None,
 ) -> int:
     """Print each file's answer as soon as it and every file before it are done; count failures."""
@@ -148,11 +171,11 @@ async def _print_all(
             )
             for i in range(len(files))
         ]
-        classifying = _classify_all(analyzer, files, contexts, transcriber)
+        classifying = _classify_all(analyzer, files, contexts, transcriber, face_crop)
         async with contextlib.aclosing(classifying) as outcomes:
             async for path, outcome in outcomes:
                 print(_format(path, outcome, as_json=as_json, lang=lang, songs=songs), flush=True)
-                failures += isinstance(outcome, BaseException)
+                failures += _failed(outcome)
     return failures
 
 
@@ -202,6 +225,7 @@ async def _classify_all(
     files: list[Path],
     contexts: list[_Context] | None = None,
     transcriber: Transcriber | None = None,
+    face_crop: bool = False,
 ) -> AsyncGenerator[tuple[Path, Any], None]:
     """Each file's outcome, in input order, with a bounded number of files in flight.
 
@@ -217,7 +241,9 @@ async def _classify_all(
     try:
         for i, path in enumerate(files):
             context = contexts[i] if contexts is not None else _Context()
-            task = asyncio.create_task(_one(analyzer, path, budget, context, transcriber))
+            task = asyncio.create_task(
+                _one(analyzer, path, budget, context, transcriber, face_crop)
+            )
             pending.append((path, task))
             while pending and (len(pending) >= limit or pending[0][1].done()):
                 first, task = pending.popleft()
@@ -267,6 +293,26 @@ async def _one(
     budget: _ClipBudget,
     context: _Context | None = None,
     transcriber: Transcriber | None = None,
+    face_crop: bool = False,
+) -> Any:
+    """A file's outcome: a photo's face, an audio file's voice, or a video's voice and face."""
+    if _is_photo(path):
+        return await asyncio.to_thread(_photo, path, cropped=face_crop)
+    if not _is_video(path):
+        return await _voice(analyzer, path, budget, context, transcriber)
+    # The face is read on its own thread (and ffmpeg child) while the voice is analysed.
+    face = asyncio.create_task(asyncio.to_thread(_video_face, path))
+    voice = await _voice(analyzer, path, budget, context, transcriber)
+    seen = await face
+    return voice if seen is None else _Seen(voice, seen)
+
+
+async def _voice(
+    analyzer: Analyzer,
+    path: Path,
+    budget: _ClipBudget,
+    context: _Context | None,
+    transcriber: Transcriber | None,
 ) -> Any:
     from inference.errors import VoiceMoodError
 
@@ -292,6 +338,54 @@ async def _one(
         return error
 
 
+def _is_photo(path: Path) -> bool:
+    from inference.face.frames import is_photo_name
+
+    return is_photo_name(path.name)
+
+
+def _is_video(path: Path) -> bool:
+    from inference.face.frames import is_video_name
+
+    return is_video_name(path.name)
+
+
+def _photo(path: Path, *, cropped: bool) -> Any:
+    """A photo's face (_Seen without a voice), or why it could not be read."""
+    from inference.errors import VoiceMoodError
+    from inference.face import read_image
+
+    if error := _missing(path):
+        return error
+    try:
+        return _Seen(None, read_image(path, cropped=cropped))
+    except VoiceMoodError as error:
+        return error
+
+
+def _video_face(path: Path) -> FaceReading | VoiceMoodError | None:
+    """A video's face, its error, or None when the file has no picture (or none at all)."""
+    from inference.errors import NoVideoStream, VoiceMoodError
+    from inference.face import read_video
+
+    try:
+        return read_video(path)
+    except NoVideoStream:
+        return None
+    except VoiceMoodError as error:
+        return error
+    except OSError:  # missing or unreadable: the voice's answer says so
+        return None
+
+
+def _failed(outcome: Any) -> bool:
+    if isinstance(outcome, _Seen):
+        return isinstance(outcome.face, BaseException) and (
+            outcome.voice is None or isinstance(outcome.voice, BaseException)
+        )
+    return isinstance(outcome, BaseException)
+
+
 def _missing(path: Path) -> OSError | None:
     """Why `path` is not a file to analyse (missing, a folder), or None when it is one."""
     if path.is_file():
@@ -307,26 +401,16 @@ def _missing(path: Path) -> OSError | None:
 def _format(
     path: Path, outcome: Any, *, as_json: bool, lang: str, songs: _Songs | None = None
 ) -> str:
-    from bots.replies import render_error, render_prediction
-    from inference.answer import Prediction
-    from inference.errors import VoiceMoodError
-
-    prediction = outcome.prediction if isinstance(outcome, _Heard) else outcome
-    suggested = songs.next(prediction) if songs and isinstance(prediction, Prediction) else None
+    prediction = _prediction_of(outcome.voice if isinstance(outcome, _Seen) else outcome)
+    suggested = songs.next(prediction) if songs and prediction is not None else None
     if as_json:
         record: dict[str, Any] = {"file": str(path)}
-        if isinstance(outcome, _Heard):
-            record.update(outcome.prediction.to_json())
-            record.update(transcript=outcome.transcript.text, language=outcome.transcript.language)
-        elif isinstance(outcome, Prediction):
-            record.update(outcome.to_json())
-        elif isinstance(outcome, VoiceMoodError):
-            # The same sentence as the text answer (and the bots' reply), in the chosen language.
-            record.update(error=render_error(outcome, lang), code=outcome.code)
-        elif isinstance(outcome, OSError):
-            record.update(error=str(outcome), code="file")
+        if isinstance(outcome, _Seen):
+            if outcome.voice is not None:
+                record.update(_voice_record(outcome.voice, lang))
+            record.update(_face_record(outcome, lang))
         else:
-            record.update(error="Something went wrong while analysing this file.", code="error")
+            record.update(_voice_record(outcome, lang))
         if suggested is not None:
             record.update(music=[song.to_json() for song in suggested])
         line = json.dumps(record, ensure_ascii=False)
@@ -340,14 +424,90 @@ def _format(
     music = "".join(
         "\n  " + _song_line(number, song, lang) for number, song in enumerate(suggested or (), 1)
     )
+    if isinstance(outcome, _Seen):
+        lines = [] if outcome.voice is None else [_voice_text(outcome.voice, lang)]
+        lines += _face_text(outcome, lang)
+        return f"{path}: " + "\n".join(lines) + music
+    return f"{path}: {_voice_text(outcome, lang)}{music}"
+
+
+def _voice_record(outcome: Any, lang: str) -> dict[str, Any]:
+    from bots.replies import render_error
+    from inference.answer import Prediction
+    from inference.errors import VoiceMoodError
+
+    if isinstance(outcome, _Heard):
+        return {
+            **outcome.prediction.to_json(),
+            "transcript": outcome.transcript.text,
+            "language": outcome.transcript.language,
+        }
+    if isinstance(outcome, Prediction):
+        return outcome.to_json()
+    if isinstance(outcome, VoiceMoodError):
+        # The same sentence as the text answer (and the bots' reply), in the chosen language.
+        return {"error": render_error(outcome, lang), "code": outcome.code}
+    if isinstance(outcome, OSError):
+        return {"error": str(outcome), "code": "file"}
+    return {"error": "Something went wrong while analysing this file.", "code": "error"}
+
+
+def _face_record(seen: _Seen, lang: str) -> dict[str, Any]:
+    """`face` (or its error), and `fused` when the voice was heard too."""
+    from bots.replies import render_error
+    from inference.face import FaceReading, fuse
+
+    if not isinstance(seen.face, FaceReading):
+        return {"face": {"error": render_error(seen.face, lang), "code": seen.face.code}}
+    record: dict[str, Any] = {"face": seen.face.to_json()}
+    prediction = _prediction_of(seen.voice)
+    if prediction is not None:
+        fused = fuse(prediction.probabilities, prediction.confidence, seen.face)
+        record["fused"] = fused.to_json()
+    return record
+
+
+def _voice_text(outcome: Any, lang: str) -> str:
+    from bots.replies import render_error, render_prediction
+    from inference.answer import Prediction
+    from inference.errors import VoiceMoodError
+
     if isinstance(outcome, _Heard):
         words = outcome.transcript.text
-        return f"{path}: {render_prediction(outcome.prediction, lang)}\n  “{words}”{music}"
+        return f"{render_prediction(outcome.prediction, lang)}\n  “{words}”"
     if isinstance(outcome, Prediction):
-        return f"{path}: {render_prediction(outcome, lang)}{music}"
+        return render_prediction(outcome, lang)
     if isinstance(outcome, VoiceMoodError):
-        return f"{path}: {render_error(outcome, lang)}"
-    return f"{path}: {outcome}"
+        return render_error(outcome, lang)
+    return str(outcome)
+
+
+def _face_text(seen: _Seen, lang: str) -> list[str]:
+    """The face's line, and the voice and face together (or that they disagree)."""
+    from bots.face_replies import render_face, render_fusion
+    from bots.replies import render_error
+    from inference.face import FaceReading, fuse
+
+    if not isinstance(seen.face, FaceReading):
+        return [render_error(seen.face, lang)]
+    prediction = _prediction_of(seen.voice)
+    lines = [render_face(seen.face, lang, voice_heard=prediction is not None)]
+    if prediction is not None:
+        fused = fuse(prediction.probabilities, prediction.confidence, seen.face)
+        together = render_fusion(
+            prediction.label, seen.face, fused, lang, voice_not_sure=prediction.not_sure
+        )
+        if together is not None:
+            lines.append(together)
+    return lines
+
+
+def _prediction_of(voice: Any) -> Prediction | None:
+    from inference.answer import Prediction
+
+    if isinstance(voice, _Heard):
+        return voice.prediction
+    return voice if isinstance(voice, Prediction) else None
 
 
 class _Songs:
