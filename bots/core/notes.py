@@ -3,13 +3,15 @@
 A note in a private chat is a request to analyse it; in a group only opted-in members are heard.
 Storage failures never cost the sender their answer; a person's voice baseline (their own
 opt-in) reads the note against their usual voice and learns from it. A video is heard by its
-sound alone, and only that sound is kept when donated (bots.core.faces for its faces).
+sound alone, and only that sound is kept when donated; its faces are read, beside the voice,
+for people with /face on (bots.core.faces).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from bots.core.buttons import feedback_buttons
@@ -26,6 +28,7 @@ from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
+from inference.face import FaceReading
 from inference.transcript import Transcript
 from inference.video_notes import SOUND_SUFFIX, sound_track
 from storage.errors import NotConsented, StorageError, StorageFull
@@ -109,10 +112,18 @@ class Notes:
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person)
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
+            reading = None
             if note.video:
-                # Only the sound goes on: to the analysis, and to storage if donated.
-                data, note = await self._sound_of(data), replace(note, suffix=SOUND_SUFFIX)
-            prediction, heard = await self._analyse(data, usual, words=words)
+                # The faces are read beside the voice; the video goes no further than here.
+                if await self.faces.wanted(person):
+                    reading = asyncio.create_task(self.faces.read(data))
+                data, note = await self._sound_of(data, reading), replace(note, suffix=SOUND_SUFFIX)
+            try:
+                prediction, heard = await self._analyse(data, usual, words=words)
+            except BaseException:
+                if reading is not None:
+                    reading.cancel()
+                raise
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
         except Exception:
@@ -120,7 +131,8 @@ class Notes:
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
         # The speaker's own words for tones (/words); the stored label stays canonical.
-        text = render_prediction(prediction, lang, await self.words.of(person))
+        own_words = await self.words.of(person)
+        text = render_prediction(prediction, lang, own_words)
         stored = None
         if person is not None and chat is not None:
             try:
@@ -130,7 +142,7 @@ class Notes:
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
         # The face and the words are shown, never stored: the kept answer above is the tone alone.
-        face = await self._face_lines(person, note, lang)
+        face = await self._face_lines(person, note, prediction, reading, lang, own_words)
         shown = Transcripts.under(f"{text}\n\n{face}" if face else text, heard, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
@@ -151,16 +163,33 @@ class Notes:
             data, words=words, baseline=usual.baseline, usual_cues=usual.cues
         )
 
-    async def _sound_of(self, video: bytes) -> bytes:
+    async def _sound_of(
+        self, video: bytes, reading: asyncio.Task[FaceReading | str] | None
+    ) -> bytes:
         """The video's sound alone, as a FLAC file: what is analysed, and kept if donated."""
-        audio = await self.analyzer.decode(video)
-        return await asyncio.to_thread(sound_track, audio)
+        try:
+            audio = await self.analyzer.decode(video)
+            return await asyncio.to_thread(sound_track, audio)
+        except BaseException:
+            if reading is not None:
+                reading.cancel()
+            raise
 
-    async def _face_lines(self, person: Person | None, note: VoiceNote, lang: str) -> str | None:
-        """Once, for a video of someone without /face on, the hint that it could be read."""
-        if not note.video or await self.faces.wanted(person):
+    async def _face_lines(
+        self,
+        person: Person | None,
+        note: VoiceNote,
+        prediction: Prediction,
+        reading: asyncio.Task[FaceReading | str] | None,
+        lang: str,
+        own_words: Mapping[str, str],
+    ) -> str | None:
+        """What the face showed (with /face on), or once the hint that it could be read."""
+        if not note.video:
             return None
-        return await self.faces.hint_once(person, lang)
+        if reading is None:
+            return await self.faces.hint_once(person, lang)
+        return self.faces.lines(prediction, await reading, lang, own_words)
 
     async def on_upload(
         self,

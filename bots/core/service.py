@@ -45,6 +45,7 @@ from bots.i18n import t
 from common.audio import DEFAULT_MAX_BYTES
 from inference.analysis import Analyzer
 from inference.transcript import Transcriber
+from inference.video_notes import FaceReader
 from storage.store import Store
 
 
@@ -58,13 +59,15 @@ class VoiceMoodService:
         max_bytes: int = DEFAULT_MAX_BYTES,
         reply_link_wait_s: float = 1.0,
         transcriber: Transcriber | None = None,
+        face_reader: FaceReader | None = None,
     ) -> None:
         self.analyzer, self.store = analyzer, store
         self.chats = Chats(store, default_language)
         self.words = Words(self.chats)
         # Loads its model only when someone first has /transcript on.
         self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
-        self.faces = Faces(self.chats)
+        # Reads faces only in the videos of people with /face on; its model loads on first use.
+        self.faces = Faces(self.chats, face_reader)
         self.notes = Notes(
             self.chats, analyzer, max_bytes, self.words, self.transcripts, self.faces
         )
