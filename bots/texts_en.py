@@ -225,6 +225,8 @@ EN: dict[str, str] = {
     "web.pick": "Choose an audio file",
     "web.drop": "or drop it here",
     "web.listening": "Listening…",
+    "web.camera": "Camera: also read my face while I record (the pictures are never kept)",
+    "web.camera_denied": "I couldn't use the camera and microphone. Allow them in the browser, or untick the camera.",
     "web.mic_denied": "I couldn't use the microphone. Allow it in the browser, or choose an audio file instead.",
     "web.mic_unavailable": "Recording needs a secure page (https, or this computer's own address). You can still choose an audio file.",
     "web.offline": "You're offline. Listening needs the connection to VoiceMood.",

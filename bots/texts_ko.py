@@ -225,6 +225,8 @@ KO: dict[str, str] = {
     "web.pick": "오디오 파일 고르기",
     "web.drop": "또는 여기에 끌어다 놓기",
     "web.listening": "듣는 중…",
+    "web.camera": "카메라: 녹음하는 동안 내 얼굴 표정도 읽기 (화면은 보관하지 않아요)",
+    "web.camera_denied": "카메라와 마이크를 쓸 수 없어요. 브라우저에서 허용하거나 카메라를 꺼 주세요.",
     "web.mic_denied": "마이크를 쓸 수 없었어요. 브라우저에서 허용하거나 오디오 파일을 골라 주세요.",
     "web.mic_unavailable": "녹음은 보안 페이지(https 또는 이 컴퓨터 자신의 주소)에서만 돼요. 오디오 파일은 고를 수 있어요.",
     "web.offline": "오프라인 상태예요. 들으려면 VoiceMood에 연결되어 있어야 해요.",

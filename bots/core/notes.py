@@ -198,19 +198,33 @@ class Notes:
         *,
         keep_audio: bool = True,
         lang: str | None = None,
+        face: bool = False,
     ) -> Heard:
         """A recording sent from outside any chat (the web page); nothing is kept unless asked.
 
         With a `donor` the note is kept in their own private chat, so votes, history, export and
         forget-me treat it as any voice note. `keep_audio` (a donation) is also their
         `/donate on` and keeps this recording; without it only the answer is kept (the web
-        page's "remember my answers"). `lang` words the kept answer. Errors a sender can cause
-        are raised, for the caller to word.
+        page's "remember my answers"). `lang` words the kept answer. `face` (the sender's tick
+        for this recording, kept nowhere) has a video's face read beside its voice. Errors a
+        sender can cause are raised, for the caller to word.
         """
         data = await self.download(note)
-        prediction = await self.analyzer.analyse(data)
+        reading = None
+        if note.video:
+            # Only its sound is heard, and kept if donated: never the pictures.
+            if face:
+                reading = asyncio.create_task(self.faces.read(data))
+            data, note = await self._sound_of(data, reading), replace(note, suffix=SOUND_SUFFIX)
+        try:
+            prediction = await self.analyzer.analyse(data)
+        except BaseException:
+            if reading is not None:
+                reading.cancel()
+            raise
+        seen = await reading if reading is not None else None
         if donor is None:
-            return Heard(prediction)
+            return Heard(prediction, face=seen)
         # Only once analysed: an upload that cannot be analysed leaves no trace of its sender.
         try:
             person = await self.chats.person(donor)
@@ -219,7 +233,7 @@ class Notes:
                 await self.store.consent.give(person, "donate_audio")
         except Exception:
             self.health.down()
-            return Heard(prediction)
+            return Heard(prediction, face=seen)
         words = await self.words.of(person)
         text = render_prediction(prediction, lang, words) if lang is not None else None
         try:
@@ -228,7 +242,7 @@ class Notes:
             stored = await self._keep(person, chat, note, prediction, audio, text)
         except StorageFull:
             stored = None  # the answer stands; only the note could not be kept
-        return Heard(prediction, stored.id if stored is not None else None, words)
+        return Heard(prediction, stored.id if stored is not None else None, words, seen)
 
     async def download(self, note: VoiceNote) -> bytes:
         """The recording's bytes, refused before downloading when it says it is too large."""

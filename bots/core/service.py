@@ -119,12 +119,14 @@ class VoiceMoodService:
         *,
         keep_audio: bool = True,
         lang: str | None = None,
+        face: bool = False,
     ) -> Heard:
         """A recording from outside any chat (the web page); kept only when donated or remembered.
 
-        `keep_audio` False keeps the answer without the recording (see Notes.on_upload).
+        `keep_audio` False keeps the answer without the recording; `face` reads a video's face
+        too (see Notes.on_upload).
         """
-        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang)
+        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang, face=face)
 
     async def knows(self, user: User) -> bool:
         """Whether anything is stored about `user` (looked up, never created)."""
