@@ -2,6 +2,8 @@
 
     python bench/scale.py [--runs 3] [--burst 200] [--users 50] [--workers 1,2,4] [--model compact]
                           [--storage postgres|sqlite]
+    python bench/scale.py --simulate [...]     # 1 to 32 workers of fixed service time: see
+                                               # bench/scale_simulate.py
 
 Each configuration answers the same burst (N 5 s OGG/Opus voice notes from M users at once)
 through the real PTB Application polling the fake Bot API on loopback and the real service, over
@@ -44,6 +46,11 @@ from tests.fakes.telegram import FakeTelegram, make_user  # noqa: E402
 
 
 def main() -> None:
+    if "--simulate" in sys.argv:
+        from scale_simulate import simulate
+
+        simulate(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--burst", type=int, default=200)

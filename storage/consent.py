@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from storage import audio_files, rows, values
+from storage import audio_files, audio_rows, rows, values
 from storage.backends import Row, Transaction
 from storage.db import Db
 from storage.models import CONSENT_KINDS, Chat, Consent, ConsentKind, Person
@@ -82,6 +82,7 @@ class ConsentStore:
                     (values.timestamp(at), person.id, kind, chat_id or 0),
                 )
                 if kind == "donate_audio":
+                    await audio_rows.delete_person(db, person.id)  # PostgreSQL keeps it in rows
                     await db.execute(
                         "UPDATE notes SET audio_path = NULL"
                         " WHERE person_id = ? AND audio_path IS NOT NULL",

@@ -2,7 +2,9 @@
 
 Every write is one transaction behind an asyncio lock, so concurrent tasks never interleave inside
 one (and the backend keeps other processes out: SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
-lock). Reads see only committed data and never wait for the writer. A write that spans features
+lock). On PostgreSQL a row-safe write (`write(row_safe=True)`, correct beside other row-safe
+writes by unique keys and ON CONFLICT) skips the asyncio lock and takes the advisory lock shared
+(storage/backends/postgres.py). Reads see only committed data and never wait for the writer. A write that spans features
 (move_chat, forget, a note checked against consent) is still one `write()`: the features' helpers
 that run inside it take the open Transaction, never open their own.
 """
@@ -13,7 +15,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +41,19 @@ class Db:
         return self.backend.dialect
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Transaction]:
-        """The write lock and one transaction around it."""
-        async with self.lock, self.backend.transaction() as db:
+    async def write(self, *, row_safe: bool = False) -> AsyncIterator[Transaction]:
+        """The write lock and one transaction around it (see the module's docstring)."""
+        async with (
+            self.holding(row_safe=row_safe),
+            self.backend.transaction(row_safe=row_safe) as db,
+        ):
             yield db
+
+    def holding(self, *, row_safe: bool = False) -> AbstractAsyncContextManager[object]:
+        """This process's write lock, which PostgreSQL's row-safe writes do without."""
+        if row_safe and self.dialect == "postgres":
+            return nullcontext()
+        return self.lock
 
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         return await self.backend.read(sql, params)

@@ -10,12 +10,10 @@ import asyncio
 import csv
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 from storage.errors import FolderNotEmpty
-from storage.models import DonatedClip
 from storage.store import Store
 
 MANIFEST_NAME = "manifest.csv"
@@ -28,28 +26,37 @@ async def export_feedback(store: Store, out_dir: str | Path) -> Path:
     """Copy every donated, voted clip into `out_dir` and write its manifest; returns the CSV path.
 
     `out_dir` must be new or empty: a reused folder could still hold audio whose donor has
-    since withdrawn.
+    since withdrawn. The audio is read from wherever the store keeps it (files beside a SQLite
+    database, rows of PostgreSQL), so retraining reads donated notes the same way from either.
     """
+    out = Path(out_dir)
     clips = [clip async for clip in store.feedback.donated_clips()]
-    return await asyncio.to_thread(_write_export, clips, store.data_dir, Path(out_dir))
+    await asyncio.to_thread(_make_empty_folder, out)
+    rows = []
+    for clip in clips:
+        data = await store.notes.read_audio(clip.note_id, clip.audio_path)
+        if data is None:
+            log.warning("note %d names audio that is missing; left out of the export", clip.note_id)
+            continue
+        await asyncio.to_thread(_write_file, out / clip.audio_path, data)
+        rows.append((clip.audio_path, clip.label, clip.speaker))
+    return await asyncio.to_thread(_write_manifest, out, rows)
 
 
-def _write_export(clips: list[DonatedClip], data_dir: Path, out: Path) -> Path:
+def _make_empty_folder(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FolderNotEmpty(
             f"Export folder {out} is not empty; choose a new one.", folder=str(out)
         )
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for clip in clips:
-        relative = clip.audio.relative_to(data_dir).as_posix()
-        if not clip.audio.is_file():
-            log.warning("note %d names audio that is missing; left out of the export", clip.note_id)
-            continue
-        target = out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(clip.audio, target)
-        rows.append((relative, clip.label, clip.speaker))
+
+
+def _write_file(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def _write_manifest(out: Path, rows: list[tuple[str, str, str]]) -> Path:
     manifest = out / MANIFEST_NAME
     fd, temp = tempfile.mkstemp(dir=out, prefix=".manifest", suffix=".tmp")
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:

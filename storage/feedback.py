@@ -134,5 +134,5 @@ class FeedbackStore:
                 note_id=int(row["note_id"]),
                 speaker=f"{row['platform']}:{row['person_id']}",
                 label=str(row["label"]),
-                audio=self._db.data_dir / str(row["audio_path"]),
+                audio_path=str(row["audio_path"]),
             )

@@ -259,6 +259,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         11,
+        "donated audio kept in the database, for PostgreSQL replicas that share no folder",
+        (
+            # Used on PostgreSQL only (storage/audio_rows.py); SQLite keeps donated audio in
+            # files (storage/audio_files.py) and leaves this table empty, so the schema is one.
+            """CREATE TABLE note_audio (
+                note_id INTEGER PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                data BLOB NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        12,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (
             # given_at while /face on is in force (NULL once off); hinted_at when the hint that

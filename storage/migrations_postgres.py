@@ -220,6 +220,16 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         11,
+        "donated audio kept in the database, for PostgreSQL replicas that share no folder",
+        (
+            """CREATE TABLE note_audio (
+                note_id BIGINT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                data BYTEA NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        12,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (
             """CREATE TABLE face_choices (
@@ -229,7 +239,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 12 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    # Step 13 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

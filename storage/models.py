@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from pathlib import Path
 from typing import Literal
 
 ChatKind = Literal["private", "group"]
@@ -137,6 +136,7 @@ class ForgetReport:
     votes_on_their_notes: int = 0
     consents: int = 0
     chats: int = 0
+    # Donated recordings deleted: files (SQLite) or rows (PostgreSQL).
     audio_files: int = 0
     # Voice baselines (0 or 1), their statistics included.
     baselines: int = 0
@@ -150,4 +150,6 @@ class DonatedClip:
     # "<platform>:<person id>": storage's own id, so exports carry no platform ids.
     speaker: str
     label: str
-    audio: Path
+    # The audio's relative name (`<platform>/<person id>/<note id>.<suffix>` under "audio/"):
+    # a file under the data folder on SQLite, a row on PostgreSQL (store.notes.read_audio).
+    audio_path: str

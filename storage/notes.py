@@ -1,8 +1,11 @@
-"""Analysed notes and the donated audio kept with them (storage/audio_files.py keeps the files).
+"""Analysed notes and the donated audio kept with them: files on SQLite (storage/audio_files.py),
+rows on PostgreSQL (storage/audio_rows.py), so replicas sharing a database need no shared folder.
 
 Reached as `store.notes`. A note is stored only while its speaker may be analysed in its chat,
 checked inside the note's own transaction (consent.permissions), and its audio is kept only
-while the speaker's donation is in force.
+while the speaker's donation is in force. Storing a note is row-safe (storage.db): the note's
+unique key (chat, message) with ON CONFLICT and the audio row's own key keep two replicas
+storing notes at once correct, so on PostgreSQL they do it side by side.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from storage import audio_files, consent, people, rows, values
+from storage import audio_files, audio_rows, consent, people, rows, values
 from storage.db import Db
 from storage.errors import ChatNotFound, NotConsented, NoteNotFound, PersonNotFound
 from storage.models import Chat, Person, StoredNote
@@ -85,8 +88,13 @@ class NoteStore:
         values.check_number(confidence, "confidence", 0.0, 1.0)
         created = values.timestamp(at)
         written: list[str] = []  # audio files written here that no committed row names yet
-        # Under the lock, so a failed note's file is gone before a later note takes its id.
-        async with self._db.lock, self._discarding(written), self._db.backend.transaction() as db:
+        # SQLite: under the lock, so a failed note's file is gone before a later note takes its
+        # id. PostgreSQL: row-safe, the audio a row in the same transaction, ids never reused.
+        async with (
+            self._db.holding(row_safe=True),
+            self._discarding(written),
+            self._db.backend.transaction(row_safe=True) as db,
+        ):
             allowed = await consent.permissions(db, person, chat)
             if allowed is None:
                 raise ChatNotFound("That chat is not known.", chat_id=chat.id)
@@ -122,13 +130,16 @@ class NoteStore:
                 audio_path = audio_files.audio_relpath(
                     person.platform, person.id, note_id, audio_suffix
                 )
-                if audio_path != row["audio_path"]:
-                    written.append(audio_path)
-                # Written before the row names it and before the commit: a crash leaves either
-                # no row or a row whose file is complete (an unnamed file is swept at open).
-                await asyncio.to_thread(
-                    audio_files.write_atomically, self._db.data_dir, audio_path, audio
-                )
+                if self._db.dialect == "postgres":
+                    await audio_rows.keep(db, note_id, audio)
+                else:
+                    if audio_path != row["audio_path"]:
+                        written.append(audio_path)
+                    # Written before the row names it and before the commit: a crash leaves
+                    # either no row or a row whose file is complete (an unnamed file is swept).
+                    await asyncio.to_thread(
+                        audio_files.write_atomically, self._db.data_dir, audio_path, audio
+                    )
                 await db.execute(
                     "UPDATE notes SET audio_path = ? WHERE id = ?", (audio_path, note_id)
                 )
@@ -165,7 +176,7 @@ class NoteStore:
     async def set_reply_message(self, note_id: int, reply_message_id: str | int) -> None:
         """Link the bot's answer message to its note (see find_by_reply)."""
         reply = values.platform_id(reply_message_id, "reply message id")
-        async with self._db.write() as db:
+        async with self._db.write(row_safe=True) as db:
             changed = await db.execute(
                 "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
             )
@@ -214,16 +225,68 @@ class NoteStore:
         return [rows.note(row) for row in records]
 
     def audio_file(self, note: StoredNote) -> Path | None:
-        """Where a note's donated audio is on disk (None if none was kept)."""
-        return self._db.data_dir / note.audio_path if note.audio_path else None
+        """Where a note's donated audio is on disk (None if none was kept, or on PostgreSQL,
+        which keeps it in the database: read it with `audio`)."""
+        if not note.audio_path or self._db.dialect == "postgres":
+            return None
+        return self._db.data_dir / note.audio_path
+
+    async def audio(self, note: StoredNote) -> bytes | None:
+        """A note's donated audio, from wherever this store keeps it (None if none is kept)."""
+        return await self.read_audio(note.id, note.audio_path)
+
+    async def read_audio(self, note_id: int, audio_path: str | None) -> bytes | None:
+        """The audio a note (by id, and the `audio_path` it names) keeps, if any."""
+        if not audio_path:
+            return None
+        if self._db.dialect == "postgres":
+            return await audio_rows.read(self._db, note_id)
+        path = self._db.data_dir / audio_path
+        try:
+            return await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return None
 
     async def sweep_audio(self) -> None:
-        """Remove audio files no note names (left by a write a crash interrupted)."""
-        records = await self._db.read("SELECT audio_path FROM notes WHERE audio_path IS NOT NULL")
-        keep = {str(row["audio_path"]) for row in records}
+        """Remove audio files no note names (left by a write a crash interrupted).
+
+        On PostgreSQL, files this data folder still holds from before the audio moved into the
+        database are moved into it first, then removed.
+        """
+        if self._db.dialect == "postgres":
+            await self._adopt_files()
+            keep: set[str] = set()
+        else:
+            records = await self._db.read(
+                "SELECT audio_path FROM notes WHERE audio_path IS NOT NULL"
+            )
+            keep = {str(row["audio_path"]) for row in records}
         removed = await asyncio.to_thread(audio_files.sweep, self._db.data_dir, keep)
         if removed:
-            log.info("removed %d audio files no note names (left by an interrupted write)", removed)
+            log.info("removed %d audio files from %s", removed, self._db.data_dir)
+
+    async def _adopt_files(self) -> None:
+        """Copy into the database the files of notes that name audio it does not hold yet."""
+        records = await self._db.read(
+            "SELECT n.id, n.audio_path FROM notes n WHERE n.audio_path IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM note_audio a WHERE a.note_id = n.id)"
+        )
+        adopted = 0
+        for row in records:
+            path = self._db.data_dir / str(row["audio_path"])
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError:
+                continue  # another replica's folder holds it; that replica adopts it
+            async with self._db.write(row_safe=True) as db:
+                # Only while the note still names this audio (its donor may have withdrawn).
+                adopted += await db.execute(
+                    "INSERT INTO note_audio (note_id, data) SELECT id, ? FROM notes"
+                    " WHERE id = ? AND audio_path = ? ON CONFLICT (note_id) DO NOTHING",
+                    (data, int(row["id"]), str(row["audio_path"])),
+                )
+        if adopted:
+            log.info("moved %d donated audio files into the database", adopted)
 
     @asynccontextmanager
     async def _discarding(self, written: list[str]) -> AsyncIterator[None]:

@@ -62,7 +62,8 @@ class PeopleStore:
         found = await self.get_person(platform, user)
         if found is not None and (name is None or name == found.display_name):
             return found
-        async with self._db.write() as db:
+        # Row-safe (storage.db): the platform id's unique key and ON CONFLICT.
+        async with self._db.write(row_safe=True) as db:
             await db.execute(
                 "INSERT INTO persons (platform, platform_user_id, display_name, created_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (platform, platform_user_id) DO UPDATE SET"
@@ -114,7 +115,8 @@ class PeopleStore:
         found = await self._find_chat(platform, chat_id)
         if found is not None and (owner is None or found.owner_id is not None):
             return _same_kind(found, kind)
-        async with self._db.write() as db:
+        # Row-safe: the unique key, ON CONFLICT, and a claim whose WHERE PostgreSQL re-checks.
+        async with self._db.write(row_safe=True) as db:
             await db.execute(
                 "INSERT INTO chats (platform, platform_chat_id, kind, owner_id, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

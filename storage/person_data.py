@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from storage import audio_files, baselines, music, practice, preferences, values
+from storage import audio_files, audio_rows, baselines, music, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.db import Db
@@ -35,6 +35,8 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
         " AND note_id IN (SELECT id FROM notes WHERE person_id = :person)",
     ),
     ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
+    # Donated audio kept in the database (PostgreSQL); the notes' delete would cascade to it.
+    ("audio_rows", audio_rows.DELETE_PERSON_SQL),
     ("notes", "DELETE FROM notes WHERE person_id = :person"),
     ("consents", "DELETE FROM consents WHERE person_id = :person"),
     ("chats", "DELETE FROM chats WHERE owner_id = :person"),
@@ -76,6 +78,8 @@ class PersonData:
     face_hint_shown_at: datetime | None = None
     # Music for the mood: match or lift, and the songs suggested last (None: never asked).
     music: MusicChoice | None = None
+    # Donated audio kept (/donate on), by note id: the recordings themselves.
+    audio: dict[int, bytes] = field(default_factory=dict)
 
 
 class PrivacyStore:
@@ -102,10 +106,16 @@ class PrivacyStore:
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
+        notes = await self._notes.person_notes(person)
+        audio = {}
+        for note in notes:
+            kept = await self._notes.audio(note)
+            if kept is not None:
+                audio[note.id] = kept
         return PersonData(
             person=person,
             chats=await self._people.chats_of(person),
-            notes=await self._notes.person_notes(person),
+            notes=notes,
             votes_cast=await self._feedback.votes_cast(person),
             consents=await self._consent.consents(person),
             baseline_granted_at=await self._baselines.consent(person),
@@ -118,6 +128,7 @@ class PrivacyStore:
             face_on_since=await self._faces.reading_on_since(person),
             face_hint_shown_at=await self._faces.hint_shown_at(person),
             music=await self._music.choice(person),
+            audio=audio,
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:
@@ -146,6 +157,6 @@ class PrivacyStore:
             votes_on_their_notes=counts["votes_on_their_notes"],
             consents=counts["consents"],
             chats=counts["chats"],
-            audio_files=files,
+            audio_files=files + counts["audio_rows"],
             baselines=counts["baselines"],
         )

@@ -89,7 +89,13 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
     async with await open_store(tmp_path) as store:
         alice, bob, carol, group, alice_notes, b1, c1 = await _fill(store)
         alice_dir = tmp_path / "data" / "audio" / "telegram" / str(alice.id)
-        assert alice_dir.is_dir()
+        # Her donated audio: files beside SQLite, rows of PostgreSQL (no folder at all).
+        assert alice_dir.is_dir() == (storage_backend == "sqlite")
+        assert [await store.notes.audio(n) for n in alice_notes] == [
+            *ALICE_AUDIO[:1],
+            None,
+            ALICE_AUDIO[1],
+        ]
 
         report = await store.forget_person("telegram", ALICE)
 
@@ -108,8 +114,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
         assert await store.label_words(bob) == {"angry": BOB_WORD}
         assert await store.cue_baseline(bob) == BOB_STATS
         assert await store.transcript_on(bob)
-        carol_audio = store.audio_file(c1)
-        assert carol_audio is not None and carol_audio.read_bytes() == CAROL_AUDIO
+        assert await store.notes.audio(c1) == CAROL_AUDIO
 
         # Scanned while the store is still open: the live file and its WAL hold nothing of hers.
         await _assert_nothing_of_alice(tmp_path, alice.id, storage_backend)
@@ -122,6 +127,7 @@ async def test_forget_me_deletes_everything_the_person_owns_and_keeps_the_rest(
 async def _assert_nothing_of_alice(root: Path, alice_id: int, backend: str) -> None:
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, "0.7137137"]
     needles += [ALICE_ENCODER, ALICE_STATS.decode(), ALICE_CUE_STATS.decode(), ALICE_WORD]
+    needles += [audio.decode() for audio in ALICE_AUDIO]  # PostgreSQL kept them in rows
 
     # Every value of every row of every table, read past the Store.
     for table, columns in (await table_columns(root)).items():
@@ -174,6 +180,7 @@ async def _assert_no_version_of_alice_in_postgres_pages(root: Path) -> None:
     await raw_rows(root, "CREATE EXTENSION IF NOT EXISTS pageinspect")
     needles = [ALICE, *ALICE_MESSAGES, ALICE_NAME, ALICE_REPLY, ALICE_ENCODER, ALICE_WORD]
     needles += [ALICE_STATS.decode(), ALICE_CUE_STATS.decode()]
+    needles += [audio.decode() for audio in ALICE_AUDIO]
     for table in await table_columns(root):
         (blocks,) = (await raw_rows(root, f"SELECT pg_relation_size('{table}') / 8192"))[0]
         for block in range(int(blocks)):

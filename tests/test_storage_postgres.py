@@ -9,11 +9,19 @@ from datetime import date
 import pytest
 
 from storage import migrations, migrations_postgres
+from storage.backends.postgres import PostgresBackend
 from storage.errors import SchemaTooNew
 from storage.migrations import Migration
 from storage.models import ChatSettings
 from storage.store import Store
-from tests.storage_factory import DATABASES, add_note, open_store, raw_rows, table_columns
+from tests.storage_factory import (
+    DATABASES,
+    add_note,
+    database,
+    open_store,
+    raw_rows,
+    table_columns,
+)
 
 
 def test_every_sqlite_step_has_a_postgres_twin_and_no_other():
@@ -103,7 +111,8 @@ async def test_version_four_database_is_upgraded_in_place_and_keeps_its_rows(
 ):
     old = migrations_postgres.POSTGRES_MIGRATIONS
     monkeypatch.setattr(migrations_postgres, "POSTGRES_MIGRATIONS", old[:4])
-    await (await open_store(tmp_path)).close()
+    # The schema alone: today's Store reads today's tables as it opens (storage.audio_rows).
+    await (await PostgresBackend.open(str(database(tmp_path)))).close()
     for statement in (
         "INSERT INTO persons (platform, platform_user_id, created_at, language)"
         " VALUES ('telegram', '4001', 1700000000.0, 'ko')",

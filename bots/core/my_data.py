@@ -28,7 +28,7 @@ CSV_COLUMNS = ("part", "id", "time_utc", "chat", "label", "value", "details")
 ABOUT = {
     "person": "You as VoiceMood knows you: platform, your id there, name, chosen language.",
     "chats": "Chats you talked to VoiceMood in: your private chat, and groups with your notes or opt-ins.",
-    "notes": "Each analysed voice note: when, where, length, model, the tone heard (label), how sure (confidence), every tone's probability, the answer as sent, and whether its audio is kept (only with /donate on).",
+    "notes": "Each analysed voice note: when, where, length, model, the tone heard (label), how sure (confidence), every tone's probability, the answer as sent, and whether its audio is kept (only with /donate on); kept audio is here too, the recording itself (format: its file type; base64: its bytes).",
     "votes": "Your corrections of notes' tones (buttons or reactions).",
     "consents": "Your opt-ins: 'analyse' per group (/optin), 'donate_audio' (/donate), with when given and withdrawn.",
     "baseline": "Your voice baseline (/baseline on): when switched on, and per model the running statistics of the model's numbers for your notes (count, size; the numbers themselves base64-encoded little-endian float64). Never audio.",
@@ -93,6 +93,7 @@ def export_document(data: PersonData) -> dict[str, Any]:
                 "probabilities": n.probabilities,
                 "answer": n.answer_text,
                 "audio_kept": n.audio_path is not None,
+                "audio": _audio(n.audio_path, data.audio.get(n.id)),
             }
             for n in data.notes
         ],
@@ -145,6 +146,17 @@ def export_document(data: PersonData) -> dict[str, Any]:
             "updated": _iso(data.music.updated_at),
         },
     }
+
+
+def _audio(audio_path: str | None, kept: bytes | None) -> dict[str, str] | None:
+    """A donated recording as JSON: its file type and its bytes, base64-encoded."""
+    if audio_path is None or kept is None:
+        return None
+    return {"format": audio_path.rsplit(".", 1)[-1], "base64": base64.b64encode(kept).decode()}
+
+
+def _no_audio(note: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in note.items() if key != "audio"}
 
 
 def _practice(data: PersonData) -> dict[str, Any]:
@@ -212,7 +224,8 @@ def _csv(document: dict[str, Any]) -> str:
         ("chat", c["id"], c["first_seen"], c["id"], "", c["kind"], "") for c in document["chats"]
     ]
     rows += [
-        ("note", n["id"], n["time"], n["chat"], n["label"], n["confidence"], _js(n))
+        # The recording itself only in the JSON file: a spreadsheet cell cannot hold one.
+        ("note", n["id"], n["time"], n["chat"], n["label"], n["confidence"], _js(_no_audio(n)))
         for n in document["notes"]
     ]
     rows += [

@@ -34,8 +34,13 @@ class Transaction(Protocol):
 class Backend(Protocol):
     dialect: Dialect
 
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
-        """One write transaction that no other writer (task or process) interleaves with."""
+    def transaction(self, *, row_safe: bool = False) -> AbstractAsyncContextManager[Transaction]:
+        """One write transaction that no other writer (task or process) interleaves with.
+
+        `row_safe`: the caller's statements stay correct beside other row-safe transactions
+        (unique keys, ON CONFLICT, conditional updates), so an engine that can may run those
+        side by side; every other transaction still runs alone (storage.db).
+        """
         ...
 
     async def read(self, sql: str, params: Any = ()) -> list[Row]: ...

@@ -84,8 +84,10 @@ class SqliteBackend:
         await self.writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+    async def transaction(self, *, row_safe: bool = False) -> AsyncIterator[SqliteTransaction]:
         """BEGIN IMMEDIATE ... COMMIT on the writer; the caller holds storage.db's write lock.
+
+        SQLite has one writer, so `row_safe` transactions run one at a time like any other.
 
         A full disk, met by SQLite or by an audio file written inside, raises StorageFull.
         """
