@@ -7,8 +7,8 @@ donated video note is kept as its sound and nothing of its pictures.
 The faces are read by inference.face (a detector and a small expression network, its frames
 decoded by an ffmpeg child from an in-memory file) on one thread of its own, in the bot's
 process, beside the shared worker: the remote workers' protocol carries windows of PCM, and a
-video would be a new kind of request for it, while a 10 s note's faces take about 0.3 s to read
-(bench/face_notes.py), less than its voice. The frames live only in that reading; none of it is
+video would be a new kind of request for it, while a 10 s note's faces take 0.3-0.5 s to read
+(bench/face_notes.py). The frames live only in that reading; none of it is
 stored.
 """
 
