@@ -74,7 +74,8 @@ EN: dict[str, str] = {
         "/donate. With /donate on, your voice notes are kept to retrain and re-evaluate the "
         "model; /donate off deletes the kept audio. With /baseline on, I keep running "
         "averages of how your voice usually sounds (numbers, never audio) to read the tone of "
-        "your notes against your usual voice; /baseline off deletes them. Corrections you "
+        "your notes against your usual voice, and your latest notes' numbers so your "
+        "corrections can teach me your voice; /baseline off deletes them. Corrections you "
         "give are kept with your id. /words keeps your own words for tones; /transcript on "
         "shows the words of your notes, which I never keep. /face on reads the face in your video "
         "notes too; the pictures and videos are never kept (a donated video keeps its sound only). /practice keeps only your score "
@@ -99,9 +100,10 @@ EN: dict[str, str] = {
     "donate.on": "💚 Thank you! From now on I keep your voice notes to improve the model. /donate off stops it and deletes the kept audio.",
     "donate.off": "Your voice notes are no longer kept, and the {count} I had kept {count:is|are} deleted.",
     "donate.usage": "Send /donate on to let me keep your voice notes for retraining, or /donate off to stop.",
-    "baseline.on": "🎚 Baseline on. I now keep running averages of how your voice usually sounds (numbers, never audio) and read the tone of your notes against your usual voice. /baseline off deletes them.",
-    "baseline.off": "Baseline off. The averages of your usual voice are deleted.",
+    "baseline.on": "🎚 Baseline on. I now keep running averages of how your voice usually sounds (numbers, never audio) and read the tone of your notes against your usual voice. When you correct my answers to your notes, those notes' numbers teach me your voice too (only once they would have helped on your earlier corrections). /baseline off deletes them.",
+    "baseline.off": "Baseline off. The averages of your usual voice, and what your corrections taught me, are deleted.",
     "baseline.status_on": "🎚 Your baseline is on: I have learned your usual voice from {count} {count:note|notes}. /baseline off deletes it.",
+    "baseline.corrections": "Your corrections of {count} {count:note|notes} teach me your voice too: they adjust how I hear your notes whenever they would have helped on the ones you corrected.",
     "baseline.status_off": "Your baseline is off. With /baseline on, VoiceMood keeps running averages of how your voice usually sounds (numbers, never audio) and reads your notes against your usual voice; /baseline off deletes them.",
     "baseline.usage": "Send /baseline on, /baseline off, or /baseline to see whether it is on.",
     "transcript.on": "📝 Transcript on. I'll write the words of your voice notes under the tone, here and in groups whose admins allow it. The words are never kept. /transcript off stops it.",

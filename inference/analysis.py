@@ -27,6 +27,7 @@ from inference.audio import Audio, DecodeLimits, decode_async
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
 from inference.errors import NoSpeech, TooLittleSpeech
+from inference.personal import PersonalAdjustment
 from inference.speech import FRAME_S, Speech, find_speech, speech_only
 from inference.worker import SharedWorker
 
@@ -92,6 +93,7 @@ class Analyzer:
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
         language: str | SpeakerBaseline | None = None,
+        personal: PersonalAdjustment | None = None,
     ) -> Prediction:
         """Decode and classify one recording; raises the typed errors of inference.errors.
 
@@ -99,10 +101,15 @@ class Analyzer:
         speaker's usual voice; the answer's `embedding` is what updates the baseline afterwards.
         `usual_cues`, the speaker's own cue statistics, is what the note's cues are read against.
         `language` (a code, or running statistics of a language's notes) is heard against the
-        voices of that language, where the model knows them.
+        voices of that language, where the model knows them. `personal`, the speaker's adjustment
+        fitted on their own corrections, moves the model's answer for them alone.
         """
         return await self.analyse_audio(
-            await self.decode(source), baseline=baseline, usual_cues=usual_cues, language=language
+            await self.decode(source),
+            baseline=baseline,
+            usual_cues=usual_cues,
+            language=language,
+            personal=personal,
         )
 
     async def decode(self, source: bytes | str | Path) -> Audio:
@@ -127,6 +134,7 @@ class Analyzer:
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
         language: str | SpeakerBaseline | None = None,
+        personal: PersonalAdjustment | None = None,
     ) -> Prediction:
         """Classify decoded audio; raises NoSpeech or TooLittleSpeech for notes without enough speech."""
         # The cues run in a thread beside the worker, so they cost the event loop nothing and
@@ -142,6 +150,11 @@ class Analyzer:
             listening = await self._listen(audio)
             heard = await self.worker.hear(listening.waves, baseline, language)
             model, rows = heard.model, heard.rows
+            unadjusted = None
+            if personal is not None and heard.embeddings is not None:
+                # The person's corrections move the logits of their own notes (inference.personal).
+                unadjusted = dict(zip(model.labels, rows.mean(axis=0).tolist(), strict=True))
+                rows = personal.apply(rows, heard.embeddings)
             embedding = (
                 _note_embedding(heard.embeddings, [len(w) for w in listening.waves])
                 if heard.embeddings is not None
@@ -169,6 +182,7 @@ class Analyzer:
             embedding=embedding,
             cues=cues,
             speech_s=listening.speech_s,
+            unadjusted=unadjusted,
         )
 
     async def _listen(self, audio: Audio) -> _Listening:

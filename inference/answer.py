@@ -51,6 +51,9 @@ class Prediction:
     # The note's pooled encoder embedding (models that embed), for updating a speaker baseline;
     # never serialised, never stored as such.
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The model's own probabilities when a person's corrections moved them (inference.personal);
+    # None when nothing moved them. What a later correction of this note is fitted against.
+    unadjusted: dict[str, float] | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict (the CLI's and the web API's answer format)."""
@@ -90,6 +93,7 @@ def make_prediction(
     embedding: np.ndarray | None = None,
     cues: Cues | None = None,
     speech_s: float | None = None,
+    unadjusted: Mapping[str, float] | None = None,
 ) -> Prediction:
     """Build the answer from canonical probabilities (normalised here to sum to one)."""
     total = sum(probabilities.values())
@@ -113,4 +117,5 @@ def make_prediction(
         embedding=embedding,
         cues=cues,
         speech_s=speech_s,
+        unadjusted=dict(unadjusted) if unadjusted is not None else None,
     )

@@ -271,6 +271,27 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         12,
+        "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
+        (
+            # Numbers only (the note's embedding and the model's own probabilities for it, before
+            # any personal adjustment), never audio; a vote of the person on the note makes it a
+            # correction (inference.personal). Hanging off the baseline grant and the note:
+            # /baseline off, /forget and a deleted note cascade to it.
+            """CREATE TABLE correction_notes (
+                note_id INTEGER PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                person_id INTEGER NOT NULL
+                    REFERENCES baseline_consents (person_id) ON DELETE CASCADE,
+                model TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK (dim > 0),
+                embedding BLOB NOT NULL,
+                probabilities TEXT NOT NULL,
+                created_at REAL NOT NULL
+            )""",
+            "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
+        ),
+    ),
+    Migration(
+        13,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (
             # given_at while /face on is in force (NULL once off); hinted_at when the hint that

@@ -230,6 +230,23 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         12,
+        "a person's notes' embeddings for their corrections to teach, kept under their baseline grant",
+        (
+            """CREATE TABLE correction_notes (
+                note_id BIGINT PRIMARY KEY REFERENCES notes (id) ON DELETE CASCADE,
+                person_id BIGINT NOT NULL
+                    REFERENCES baseline_consents (person_id) ON DELETE CASCADE,
+                model TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK (dim > 0),
+                embedding BYTEA NOT NULL,
+                probabilities TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )""",
+            "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
+        ),
+    ),
+    Migration(
+        13,
         "a person's choice to have the faces in their video notes read, and its one hint",
         (
             """CREATE TABLE face_choices (
@@ -239,7 +256,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 13 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    # Step 14 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

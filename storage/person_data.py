@@ -15,6 +15,7 @@ from datetime import datetime
 from storage import audio_files, audio_rows, baselines, music, practice, preferences, values
 from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
+from storage.corrections import CorrectionNote, CorrectionStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
@@ -35,6 +36,7 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
         " AND note_id IN (SELECT id FROM notes WHERE person_id = :person)",
     ),
     ("votes_cast", "DELETE FROM votes WHERE voter_id = :person"),
+    ("correction_notes", "DELETE FROM correction_notes WHERE person_id = :person"),
     # Donated audio kept in the database (PostgreSQL); the notes' delete would cascade to it.
     ("audio_rows", audio_rows.DELETE_PERSON_SQL),
     ("notes", "DELETE FROM notes WHERE person_id = :person"),
@@ -76,6 +78,8 @@ class PersonData:
     # Frames and videos are never stored.
     face_on_since: datetime | None = None
     face_hint_shown_at: datetime | None = None
+    # Numbers kept under the baseline for corrections to teach (storage.corrections).
+    correction_notes: list[CorrectionNote] = field(default_factory=list)
     # Music for the mood: match or lift, and the songs suggested last (None: never asked).
     music: MusicChoice | None = None
     # Donated audio kept (/donate on), by note id: the recordings themselves.
@@ -127,6 +131,7 @@ class PrivacyStore:
             practice_session=await self._practice.session(person),
             face_on_since=await self._faces.reading_on_since(person),
             face_hint_shown_at=await self._faces.hint_shown_at(person),
+            correction_notes=await CorrectionStore(self._db).notes(person),
             music=await self._music.choice(person),
             audio=audio,
         )

@@ -20,6 +20,7 @@ from storage.backends import open_backend
 from storage.baselines import BaselineStore
 from storage.chat_settings import ChatSettingsStore
 from storage.consent import ConsentStore
+from storage.corrections import CorrectionStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
@@ -48,6 +49,7 @@ class Store:
         self.feedback = FeedbackStore(db)
         self.practice = PracticeStore(db)
         self.faces = FaceStore(db)
+        self.corrections = CorrectionStore(db)
         self.music = MusicStore(db)
         self.privacy = PrivacyStore(
             db,

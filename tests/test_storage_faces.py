@@ -1,5 +1,5 @@
 """The /face choice on both backends: switched on and off, its hint taken once, exported, forgotten;
-and a version-11 file upgraded to the step that keeps it, with faces off for everyone."""
+and a version-12 file upgraded to the step that keeps it, with faces off for everyone."""
 
 from __future__ import annotations
 
@@ -51,15 +51,15 @@ async def test_export_shows_the_face_choice_and_forget_deletes_it(storage_backen
         assert await store.faces.reading_on(ben)
 
 
-async def test_a_version_eleven_file_gets_face_reading_off_for_everyone(tmp_path):
+async def test_a_version_twelve_file_gets_face_reading_off_for_everyone(tmp_path):
     path = tmp_path / "db" / "voicemood.sqlite3"
     async with await open_store(tmp_path) as store:
         bora = await store.ensure_person("telegram", "9001")
         await store.set_transcript(bora, True)
-    # What a version-11 file looks like: everything but step 12.
+    # What a version-12 file looks like: everything but step 13.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE face_choices")
-        db.execute("PRAGMA user_version = 11")
+        db.execute("PRAGMA user_version = 12")
 
     async with await open_store(tmp_path) as store:
         bora = await store.get_person("telegram", "9001")

@@ -6,6 +6,7 @@ import sqlite3
 from dataclasses import replace
 from datetime import date, time
 
+import numpy as np
 import pytest
 
 from storage import migrations
@@ -255,7 +256,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 12
+    assert _version(path) == LATEST_VERSION == 13
     assert _version(path) == LATEST_VERSION
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
@@ -284,7 +285,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 12
+    assert _version(path) == LATEST_VERSION == 13
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -383,7 +384,7 @@ async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for
         # The canonical label stays on the note underneath.
         assert [n.label for n in await store.person_notes(bora)] == ["angry"]
 
-    assert _version(path) == LATEST_VERSION == 12
+    assert _version(path) == LATEST_VERSION == 13
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -425,11 +426,37 @@ async def test_version_seven_file_gets_transcripts_off_for_people_and_chats_unti
 def _drop_practice(db: sqlite3.Connection) -> None:
     """Undo step 9 (practice mode) and the steps after it, for tests that build an older file
     from a new one."""
+    _drop_corrections(db)  # step 12
     db.execute("DROP TABLE music_choices")  # step 10
     for table in ("practice_session_tones", "practice_sessions", "practice_scores"):
         db.execute(f"DROP TABLE {table}")
     db.execute("DROP TABLE note_audio")  # step 11
-    db.execute("DROP TABLE face_choices")  # step 12
+
+
+def _drop_corrections(db: sqlite3.Connection) -> None:
+    """Undo step 12 (the notes corrections teach from) and step 13 (the /face choice)."""
+    db.execute("DROP TABLE correction_notes")
+    db.execute("DROP TABLE face_choices")
+
+
+async def test_version_eleven_file_gets_correction_notes_under_the_baseline_grant(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        bora = await store.ensure_person("telegram", "9001")
+        chat = await store.ensure_chat("telegram", "9001", "private", owner=bora)
+        note = await add_note(store, bora, chat, 11, label="angry")
+        await store.give_baseline_consent(bora)
+    with sqlite3.connect(path) as db:
+        _drop_corrections(db)
+        db.execute("PRAGMA user_version = 11")
+
+    async with await open_store(tmp_path) as store:
+        bora = await store.get_person("telegram", "9001")
+        assert await store.corrections.notes(bora) == []
+        await store.corrections.keep(bora, note.id, "m", np.ones(3, np.float32), {"angry": 1.0})
+        await store.vote(bora, note.id, "sad")
+        assert [c.label for c in await store.corrections.corrections(bora, "m", 5)] == ["sad"]
+    assert _version(path) == LATEST_VERSION
 
 
 async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path):
@@ -454,7 +481,7 @@ async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path
         assert await store.practice.session(bora) is None
         # Nothing is counted once the session is closed.
         assert await store.practice.record_attempt(bora, "calm", hit=True) is None
-    assert _version(path) == LATEST_VERSION == 12
+    assert _version(path) == LATEST_VERSION == 13
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []

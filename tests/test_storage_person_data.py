@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from storage.errors import InvalidLabel, InvalidValue
@@ -38,6 +39,9 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         await store.practice.record_attempt(ben, "sad", hit=True)
         await store.faces.set_reading(ann, True)
         await store.faces.take_hint(ben)
+        await store.corrections.keep(ann, mine.id, "enc", np.ones(4, np.float32), {"angry": 1.0})
+        await store.give_baseline_consent(ben)
+        await store.corrections.keep(ben, bens.id, "enc", np.ones(4, np.float32), {"calm": 1.0})
 
         data = await store.person_data(ann)
 
@@ -55,6 +59,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert data.practice_session is not None and data.practice_session.tone == "happy"
     assert [(x.tone, x.attempts) for x in data.practice_session.tallies] == [("happy", 1)]
     assert data.face_on_since is not None and data.face_hint_shown_at is None
+    assert [(c.note_id, c.label) for c in data.correction_notes] == [(mine.id, None)]
     # Every table with a person_id column is one PersonData reads (a new one must be added).
     tables = await table_columns(tmp_path)
     keyed = {table for table, columns in tables.items() if "person_id" in columns}
@@ -70,6 +75,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "practice_session_tones",
         "practice_scores",
         "face_choices",
+        "correction_notes",
         "music_choices",
     }
 

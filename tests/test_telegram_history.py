@@ -114,10 +114,12 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "transcript",
         "practice",
         "face",
+        "corrections",
         "music",
     }
     assert document["transcript"]["on_since"] is not None
     assert document["face"]["on_since"] is not None
+    assert document["corrections"] == []  # this model gives no embeddings to keep
     assert document["person"]["user_id"] == str(ALICE["id"])
     assert [n["id"] for n in document["notes"]] == [note_id]  # Minjun's note is not in it
     assert [(v["note_id"], v["label"]) for v in document["votes"]] == [(note_id, label)]

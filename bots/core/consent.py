@@ -12,6 +12,7 @@ from bots.core.chats import Chats
 from bots.core.values import ButtonAnswer, CommandContext, Reply, User, Where
 from bots.i18n import t
 from inference.analysis import Analyzer
+from inference.personal import MAX_CORRECTIONS
 from storage.models import Chat, Person
 
 
@@ -71,7 +72,13 @@ class Consent:
         if await self.store.baselines.consent(person) is None:
             return Reply(t(lang, "baseline.status_off"))
         kept = await self.store.baselines.baseline(person, self.analyzer.worker.name)
-        return Reply(t(lang, "baseline.status_on", count=kept.count if kept else 0))
+        text = t(lang, "baseline.status_on", count=kept.count if kept else 0)
+        taught = await self.store.corrections.corrections(
+            person, self.analyzer.worker.name, MAX_CORRECTIONS
+        )
+        if taught:
+            text += "\n" + t(lang, "baseline.corrections", count=len(taught))
+        return Reply(text)
 
     async def ask_to_forget(self, ctx: CommandContext) -> Reply:
         """/forget: asks first; only the person who asked may confirm."""

@@ -35,6 +35,7 @@ ABOUT = {
     "cue_statistics": "Running statistics of your voice cues under the same baseline (count, mean and M2 per cue). Never audio.",
     "words": "Your own words for tones (/words), label -> word.",
     "practice": "Practice mode (/practice): your running score per tone (attempts, how many were heard as the tone you aimed for, when last practised) and the session open now, if any. Your practice recordings are never kept.",
+    "corrections": "Under your voice baseline: for each of your latest notes (and those you corrected), the model's numbers for it (its embedding, base64-encoded little-endian float32, and every tone's probability before your corrections moved it), and the tone you voted for it, if any. Your corrections teach VoiceMood your voice from these. Never audio.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
     "face": "Whether the faces in your video notes are read (/face on), since when, and when the hint about it was shown. Pictures and videos are never kept.",
     "music": "Music for the mood (/music): match or lift, and the catalogue keys of the last three songs suggested to you (so the next ones differ), with when.",
@@ -138,6 +139,18 @@ def export_document(data: PersonData) -> dict[str, Any]:
             "on_since": _iso(data.face_on_since) if data.face_on_since else None,
             "hint_shown": _iso(data.face_hint_shown_at) if data.face_hint_shown_at else None,
         },
+        "corrections": [
+            {
+                "note_id": c.note_id,
+                "time": _iso(c.created_at),
+                "model": c.model,
+                "your_label": c.label,
+                "probabilities": c.probabilities,
+                "size": int(c.embedding.size),
+                "embedding_base64": base64.b64encode(c.embedding.astype("<f4").tobytes()).decode(),
+            }
+            for c in data.correction_notes
+        ],
         "music": None
         if data.music is None
         else {
@@ -253,6 +266,10 @@ def _csv(document: dict[str, Any]) -> str:
         rows.append(
             ("practice_session", "", opened["started"], "", opened["tone"], "", _js(opened))
         )
+    rows += [
+        ("correction_note", c["note_id"], c["time"], "", c["your_label"] or "", c["size"], _js(c))
+        for c in document["corrections"]
+    ]
     if document["music"]:
         music = document["music"]
         rows.append(("music", "", music["updated"], "", "", music["mode"], _js(music)))

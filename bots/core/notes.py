@@ -14,6 +14,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
 from bots.core.faces import Faces
@@ -29,6 +31,7 @@ from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
 from inference.face import FaceReading
+from inference.personal import MAX_CORRECTIONS, Correction, PersonalAdjustment, fit_adjustment
 from inference.transcript import Transcript
 from inference.video_notes import SOUND_SUFFIX, sound_track
 from storage.errors import NotConsented, StorageError, StorageFull
@@ -46,6 +49,9 @@ class UsualVoice:
     baseline: SpeakerBaseline | None = None
     # The person's voice-cue statistics (any model's notes teach them); None while off or empty.
     cues: CueBaseline | None = None
+    # Fitted on the person's own corrections (inference.personal); None: too few, or the guard
+    # found it would not help.
+    personal: PersonalAdjustment | None = None
 
 
 class Notes:
@@ -141,6 +147,8 @@ class Notes:
                 full = True
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
+            if stored is not None:
+                await self._keep_for_corrections(person, stored, prediction)
         # The face and the words are shown, never stored: the kept answer above is the tone alone.
         face = await self._face_lines(person, note, prediction, reading, lang, own_words)
         shown = Transcripts.under(f"{text}\n\n{face}" if face else text, heard, lang)
@@ -156,11 +164,15 @@ class Notes:
     ) -> tuple[Prediction, Transcript | None]:
         if self.transcripts is None:
             prediction = await self.analyzer.analyse(
-                data, baseline=usual.baseline, usual_cues=usual.cues
+                data, baseline=usual.baseline, usual_cues=usual.cues, personal=usual.personal
             )
             return prediction, None
         return await self.transcripts.analyse(
-            data, words=words, baseline=usual.baseline, usual_cues=usual.cues
+            data,
+            words=words,
+            baseline=usual.baseline,
+            usual_cues=usual.cues,
+            personal=usual.personal,
         )
 
     async def _sound_of(
@@ -310,10 +322,35 @@ class Notes:
             cues = CueBaseline.from_bytes(kept_cues) if kept_cues is not None else None
             if kept is None or kept.count == 0:
                 return UsualVoice(True, cues=cues)
-            return UsualVoice(True, SpeakerBaseline.from_bytes(kept.count, kept.stats), cues)
+            baseline = SpeakerBaseline.from_bytes(kept.count, kept.stats)
+            return UsualVoice(True, baseline, cues, await self._personal(person, baseline))
         except Exception:
             self.health.down()
             return UsualVoice(on=False)
+
+    async def _personal(
+        self, person: Person, baseline: SpeakerBaseline
+    ) -> PersonalAdjustment | None:
+        """The adjustment the person's corrections of this model's answers teach, if it helps."""
+        worker = self.analyzer.worker
+        labels = list(worker.labels)
+        try:
+            kept = await self.store.corrections.corrections(person, worker.name, MAX_CORRECTIONS)
+        except Exception:
+            # Unreadable corrections cost the person their adjustment, not their baseline.
+            log.warning("reading a person's corrections failed", exc_info=True)
+            return None
+        corrections = [
+            Correction(
+                note.embedding,
+                np.array([note.probabilities.get(label, 0.0) for label in labels]),
+                labels.index(note.label),
+            )
+            for note in kept
+            if note.label in labels and note.embedding.size == baseline.dim
+        ]
+        # A fit of up to MAX_CORRECTIONS takes ~0.2 s: off the event loop.
+        return await asyncio.to_thread(fit_adjustment, corrections, baseline)
 
     async def _learn_voice(self, person: Person, prediction: Prediction) -> None:
         """Fold the note's embedding and cues (never its audio) into the person's baseline."""
@@ -333,6 +370,25 @@ class Notes:
 
         try:
             await self.store.baselines.update_baseline(person, prediction.model, updated)
+        except NotConsented:
+            pass  # switched off (or forgotten) while the note was being analysed
+        except Exception:
+            self.health.down()
+
+    async def _keep_for_corrections(
+        self, person: Person, stored: StoredNote, prediction: Prediction
+    ) -> None:
+        """Keep the note's numbers (never its audio), so the person's vote on it can teach."""
+        if prediction.embedding is None:
+            return
+        try:
+            await self.store.corrections.keep(
+                person,
+                stored.id,
+                prediction.model,
+                prediction.embedding,
+                prediction.unadjusted or prediction.probabilities,
+            )
         except NotConsented:
             pass  # switched off (or forgotten) while the note was being analysed
         except Exception:

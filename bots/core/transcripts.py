@@ -20,6 +20,7 @@ from inference.analysis import Analyzer
 from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
+from inference.personal import PersonalAdjustment
 from inference.transcript import Transcriber, Transcript
 from storage.models import Chat, Person
 
@@ -70,16 +71,19 @@ class Transcripts:
         words: bool,
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
+        personal: PersonalAdjustment | None = None,
     ) -> tuple[Prediction, Transcript | None]:
         """The note's answer, and (when `words`) its transcript, made side by side."""
         if not words:
-            prediction = await self.analyzer.analyse(data, baseline=baseline, usual_cues=usual_cues)
+            prediction = await self.analyzer.analyse(
+                data, baseline=baseline, usual_cues=usual_cues, personal=personal
+            )
             return prediction, None
         audio = await self.analyzer.decode(data)
         transcribing = asyncio.create_task(self._transcribe(audio.samples))
         try:
             prediction = await self.analyzer.analyse_audio(
-                audio, baseline=baseline, usual_cues=usual_cues
+                audio, baseline=baseline, usual_cues=usual_cues, personal=personal
             )
         except BaseException:
             transcribing.cancel()
