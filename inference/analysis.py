@@ -28,7 +28,7 @@ from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
 from inference.errors import NoSpeech, TooLittleSpeech
 from inference.personal import PersonalAdjustment
-from inference.speech import FRAME_S, Speech, find_speech, speech_only
+from inference.speech import FRAME_S, MAIN_VOICE_DB, Speech, find_speech, main_voice, speech_only
 from inference.worker import SharedWorker
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class AnalysisConfig:
     pool_speech_only: bool = True
     # Sound kept each side of a stretch of speech when the rest is cut out, so words keep edges.
     speech_pad_s: float = 0.1
+    # Pool over the note's main voice only: speech more than this many dB below the note's loud
+    # speech is someone else (inference.speech.main_voice); 0 keeps all the detector's speech.
+    main_voice_db: float = MAIN_VOICE_DB
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,12 @@ class Analyzer:
             ) or _with_speech(split_windows(audio, config.window_s, math.inf), speech)
             waves = [audio.samples[a:b] for a, b in windows]
             return _Listening(waves, windows, speech.seconds)
-        only = speech_only(audio.samples, speech, config.speech_pad_s)
+        heard = main_voice(audio.samples, speech, config.main_voice_db)
+        only = speech_only(audio.samples, heard, config.speech_pad_s)
         waves, spans = [], []
         for a, b in split_windows(Audio(only.samples), config.window_s, config.silence_db):
             span = (only.original(a), only.original(b))
-            if speech.within(*span) > 0:
+            if heard.within(*span) > 0:
                 waves.append(only.samples[a:b])
                 spans.append(span)
         return _Listening(waves, spans, speech.seconds)

@@ -115,6 +115,58 @@ def speech_only(samples: np.ndarray, speech: Speech, pad_s: float) -> SpeechOnly
     return SpeechOnly(joined, tuple(spans), tuple(starts))
 
 
+# Speech this far below the note's loud speech is not its speaker's (`main_voice`). Measured: see
+# the README's "Notes as people send them".
+MAIN_VOICE_DB = 20.0
+# The main voice (`main_voice`): 25 ms frames, measured against the note's loud speech.
+LEVEL_FRAME = 400
+# A frame this close to a loud one counts as loud too, so a word's soft edges stay with it.
+LEVEL_HANG_S = 0.125
+# Narrowing never leaves less than this; a note that would keep less is heard as the detector hears it.
+LEVEL_KEEP_S = 0.5
+
+
+def main_voice(samples: np.ndarray, speech: Speech, floor_db: float) -> Speech:
+    """The speech narrowed to its speaker: the stretches within `floor_db` of the note's loud speech.
+
+    Silero hears other people talking in a café as speech too, so under babble the pauses and the
+    seconds before and after the speaker fill with other voices, and the pooled note drifts to
+    their tone. The speaker of a voice note is nearly always the loudest voice in it (they hold
+    the phone), so a frame more than `floor_db` below the note's loud speech (the 95th percentile
+    of its speech frames' levels) is someone else, or a trailing breath. Measured in issue 24's
+    bench (held-out RAVDESS actors, babble at 10 dB SNR): see AnalysisConfig.main_voice_db.
+    """
+    if not speech.spans or floor_db <= 0:
+        return speech
+    frame = LEVEL_FRAME
+    n = len(samples) // frame
+    if n == 0:
+        return speech
+    power = np.mean(np.square(np.asarray(samples[: n * frame], np.float64).reshape(n, frame)), 1)
+    level = 10 * np.log10(power + 1e-12)
+    inside = np.zeros(n, bool)
+    for a, b in speech.spans:
+        inside[a // frame : -(-b // frame)] = True
+    if not inside.any():
+        return speech
+    loud = inside & (level >= np.percentile(level[inside], 95) - floor_db)
+    hang = int(round(LEVEL_HANG_S * speech.sample_rate / frame))
+    near = np.convolve(loud.astype(np.float64), np.ones(2 * hang + 1), "same") > 0.5
+    kept: list[tuple[int, int]] = []
+    for a, b in speech.spans:
+        first, last = a // frame, -(-b // frame)
+        run_start = None
+        for i in range(first, min(last, n) + 1):
+            on = i < min(last, n) and bool(near[i])
+            if on and run_start is None:
+                run_start = i
+            elif not on and run_start is not None:
+                kept.append((max(a, run_start * frame), min(b, i * frame)))
+                run_start = None
+    narrowed = Speech(tuple((a, b) for a, b in kept if b > a), speech.sample_rate)
+    return narrowed if narrowed.seconds >= min(LEVEL_KEEP_S, speech.seconds) else speech
+
+
 _loading = threading.Lock()
 _loaded = False
 

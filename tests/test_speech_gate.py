@@ -19,7 +19,7 @@ from bots.replies import render_error
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import Audio
 from inference.errors import NoSpeech, TooLittleSpeech
-from inference.speech import Speech, find_speech, speech_only
+from inference.speech import Speech, find_speech, main_voice, speech_only
 from inference.worker import InferenceWorker
 from tests.audio_factory import NOT_SPEECH
 from tests.conftest import spoken_samples
@@ -184,3 +184,54 @@ async def test_the_cues_still_hear_the_pauses_the_model_does_not():
     async with InferenceWorker(RecordingModel()) as worker:
         prediction = await Analyzer(worker, AnalysisConfig(cues=True)).analyse_audio(Audio(note))
     assert prediction.cues is not None and prediction.cues.longest_pause_s >= 1.8
+
+
+# The main voice: other people talking more quietly around the note's speaker (a café)
+
+
+def cafe_note(speaker_s: float = 2.5, around_s: float = 1.5, below_db: float = 26.0):
+    """Others talking `below_db` under the speaker, alone before and after, and under them too."""
+    speaker = spoken_samples(speaker_s, seed=1)
+    n = int(around_s * SR)
+    crowd = sum(spoken_samples(speaker_s + 2 * around_s, seed=seed) for seed in (5, 6, 7))
+    crowd = crowd[: len(speaker) + 2 * n]
+    rms = float(np.sqrt(np.mean(np.square(speaker))))
+    crowd = crowd / float(np.sqrt(np.mean(np.square(crowd)))) * rms * 10 ** (-below_db / 20)
+    note = crowd.astype(np.float32)
+    note[n : n + len(speaker)] += speaker
+    return note, (n, n + len(speaker))
+
+
+def test_the_main_voice_is_the_speaker_not_the_people_talking_around_them():
+    note, (start, end) = cafe_note()
+    speech = find_speech(note)
+    # The detector hears the crowd as speech too: most of the note, before and after the speaker.
+    assert speech.within(0, start) > 0.8 and speech.within(end, len(note)) > 0.8
+    heard = main_voice(note, speech, 20.0)
+    margin = int(0.3 * SR)
+    assert (
+        heard.spans and heard.spans[0][0] >= start - margin and heard.spans[-1][1] <= end + margin
+    )
+    assert heard.within(start, end) > 0.8 * (end - start) / SR
+    # Off (0 dB), and for a note of the speaker alone, it is the detector's speech unchanged.
+    assert main_voice(note, speech, 0.0) == speech
+    alone = spoken_samples(3.0, seed=1)
+    alone_speech = find_speech(alone)
+    assert main_voice(alone, alone_speech, 20.0).seconds > 0.8 * alone_speech.seconds
+
+
+def test_a_quiet_speaker_alone_is_still_heard_whole():
+    quiet = spoken_samples(3.0, seed=2) * np.float32(0.02)  # -34 dB: a phone held far away
+    speech = find_speech(quiet)
+    assert speech.seconds > 1.5
+    assert main_voice(quiet, speech, 20.0).seconds > 0.8 * speech.seconds
+
+
+async def test_the_analyser_pools_the_main_voice_only_and_counts_all_the_speech():
+    note, (start, end) = cafe_note()
+    gated, model = await _analyse(note)
+    everyone, all_voices = await _analyse(note, main_voice_db=0.0)
+    heard, everything = sum(map(len, model.heard)), sum(map(len, all_voices.heard))
+    assert heard < (end - start) + int(0.8 * SR) and everything > len(note) - int(0.8 * SR)
+    # The answer still reports the speech the detector found, the crowd's included.
+    assert gated.speech_s == everyone.speech_s

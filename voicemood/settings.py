@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         " too little to hear a tone in; a note with none is always refused",
     )
 
+    main_voice_db: float = Field(
+        20.0,
+        ge=0,
+        le=60,
+        description="speech this many dB below a note's loud speech is taken for other people"
+        " talking (a café) and not heard; 0 hears all the detected speech",
+    )
+
     # Worker
     queue_size: int = Field(64, ge=1, le=100_000)
     max_batch: int = Field(4, ge=1, le=1024)

@@ -74,6 +74,7 @@ def analysis_config(settings: Settings) -> AnalysisConfig:
         not_sure_below=settings.not_sure_below,
         switch_penalty=settings.timeline_switch_penalty,
         min_speech_s=settings.min_speech_s,
+        main_voice_db=settings.main_voice_db,
         limits=limits,
         ffmpeg=settings.ffmpeg,
     )
