@@ -61,6 +61,7 @@ EN: dict[str, str] = {
     "command.donate": "keep my voice notes to improve the model (off by default)",
     "command.baseline": "learn how my voice usually sounds and read my notes against it",
     "command.transcript": "show my notes' words under the tone (in a group: admins allow it there)",
+    "command.face": "also read the face in my video notes (off by default; pictures never kept)",
     "command.summary": "the mood of this chat, with a chart",
     "command.digest": "a daily summary in this chat",
     "command.lang": "answer in English or Korean",
@@ -76,8 +77,10 @@ EN: dict[str, str] = {
         "your notes against your usual voice, and your latest notes' numbers so your "
         "corrections can teach me your voice; /baseline off deletes them. Corrections you "
         "give are kept with your id. /words keeps your own words for tones; /transcript on "
-        "shows the words of your notes, which I never keep. /practice keeps only your score "
-        "per tone (counts), never the practice recordings. /export sends you everything I "
+        "shows the words of your notes, which I never keep. /face on reads the face in your video "
+        "notes too; the pictures and videos are never kept (a donated video keeps its sound only). /practice keeps only your score "
+        "per tone (counts), never the practice recordings. /music keeps your choice (match or "
+        "lift) and the last three songs it suggested, so they don't repeat. /export sends you everything I "
         "keep about you. In groups I only analyse members who opted in. /forget deletes "
         "everything about you, everywhere, at once. Emotion recognition must not be used to monitor people in "
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
@@ -85,7 +88,8 @@ EN: dict[str, str] = {
     "group.intro": (
         "👋 Hi, I'm VoiceMood. I listen to the voice notes of members who opt in and say how "
         "their tone of voice sounds, with how sure I am. I don't keep audio unless its "
-        "speaker donates it. Tap the button or send /optin to take part; /optout stops it, "
+        "speaker donates it. Faces in video notes are read only for members who also send /face on, "
+        "and pictures are never kept. Tap the button or send /optin to take part; /optout stops it, "
         "/forget deletes everything about you. Please don't use me to monitor people at work "
         "or in class: emotion recognition is not allowed there (EU AI Act, Art. 5(1)(f))."
     ),
@@ -112,6 +116,14 @@ EN: dict[str, str] = {
     "transcript.usage": "Send /transcript on, /transcript off, or /transcript to see whether it is on.",
     "transcript.words": "📝 “{words}”",
     "transcript.silent": "📝 (I heard no words)",
+    "face.on": "🙂 Face reading on: in your video notes I'll also say how your face looks and whether it matches your voice. The pictures are read and never kept. /face off stops it.",
+    "face.off": "Face reading off. Your video notes get the tone of voice only.",
+    "face.status_on": "🙂 Face reading is on: in your video notes I also say how your face looks (the pictures are never kept). /face off stops it.",
+    "face.status_off": "Face reading is off. With /face on, I also say how the face in your video notes looks and whether it matches your voice; the pictures are never kept.",
+    "face.usage": "Send /face on, /face off, or /face to see whether it is on.",
+    "face.hint": "💡 With /face on I can also read how the face in your video notes looks (the pictures are never kept).",
+    "face.unreadable": "I couldn't read the pictures of this video, so this answer comes from the voice alone.",
+    "face.busy": "I'm reading many faces right now, so this answer comes from the voice alone.",
     "forget.confirm": "This deletes everything I keep about you, in every chat: your analysed notes, votes, consents, your voice baseline and any kept audio. Are you sure?",
     "forget.done": "🗑 Done. I deleted everything about you: {notes} {notes:note|notes}, {votes} {votes:vote|votes}, {audio} audio {audio:file|files}.",
     "forget.nothing": "I don't keep anything about you.",
@@ -216,6 +228,8 @@ EN: dict[str, str] = {
     "web.pick": "Choose an audio file",
     "web.drop": "or drop it here",
     "web.listening": "Listening…",
+    "web.camera": "Camera: also read my face while I record (the pictures are never kept)",
+    "web.camera_denied": "I couldn't use the camera and microphone. Allow them in the browser, or untick the camera.",
     "web.mic_denied": "I couldn't use the microphone. Allow it in the browser, or choose an audio file instead.",
     "web.mic_unavailable": "Recording needs a secure page (https, or this computer's own address). You can still choose an audio file.",
     "web.offline": "You're offline. Listening needs the connection to VoiceMood.",

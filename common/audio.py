@@ -12,6 +12,8 @@ from __future__ import annotations
 RECORDING_SUFFIXES = ("ogg", "oga", "opus", "mp3", "m4a", "aac", "wav", "flac", "webm", "amr")
 # An attachment or document of this MIME type is audio, whatever its name.
 AUDIO_MIME_PREFIX = "audio/"
+# A video's sound is heard like a recording (and its faces read, for people with /face on).
+VIDEO_MIME_PREFIX = "video/"
 # Web uploads are stored under their own suffix when it is one of these (browsers that record
 # in mp4 included), else as ".audio".
 UPLOAD_SUFFIXES = frozenset(RECORDING_SUFFIXES) | {"mp4"}

@@ -290,6 +290,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
         ),
     ),
+    Migration(
+        13,
+        "a person's choice to have the faces in their video notes read, and its one hint",
+        (
+            # given_at while /face on is in force (NULL once off); hinted_at when the hint that
+            # /face exists was shown (once). Never a frame or a video: faces are read and
+            # forgotten. /forget removes the row with the person (the cascade).
+            """CREATE TABLE face_choices (
+                person_id INTEGER PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                given_at REAL,
+                hinted_at REAL
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

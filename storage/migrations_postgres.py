@@ -245,6 +245,17 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX correction_notes_person ON correction_notes (person_id, note_id)",
         ),
     ),
+    Migration(
+        13,
+        "a person's choice to have the faces in their video notes read, and its one hint",
+        (
+            """CREATE TABLE face_choices (
+                person_id BIGINT PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
+                given_at DOUBLE PRECISION,
+                hinted_at DOUBLE PRECISION
+            )""",
+        ),
+    ),
     # Step 14 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 

@@ -17,6 +17,7 @@ from storage.baselines import BaselineStore, CueStatistics
 from storage.consent import ConsentStore
 from storage.corrections import CorrectionNote, CorrectionStore
 from storage.db import Db
+from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
 from storage.music import MusicChoice, MusicStore
@@ -73,6 +74,10 @@ class PersonData:
     # Practice mode: the running score per tone, and the session open now (None: none).
     practice_scores: list[ToneScore] = field(default_factory=list)
     practice_session: PracticeSession | None = None
+    # When /face on was given (None: off), and when the hint about it was shown (None: never).
+    # Frames and videos are never stored.
+    face_on_since: datetime | None = None
+    face_hint_shown_at: datetime | None = None
     # Numbers kept under the baseline for corrections to teach (storage.corrections).
     correction_notes: list[CorrectionNote] = field(default_factory=list)
     # Music for the mood: match or lift, and the songs suggested last (None: never asked).
@@ -93,12 +98,14 @@ class PrivacyStore:
         baselines: BaselineStore,
         preferences: PreferenceStore,
         practice: PracticeStore,
+        faces: FaceStore,
         music: MusicStore,
     ) -> None:
         self._db = db
         self._people, self._notes, self._feedback = people, notes, feedback
         self._consent, self._baselines = consent, baselines
         self._preferences, self._practice = preferences, practice
+        self._faces = faces
         self._music = music
 
     async def export(self, person: Person) -> PersonData:
@@ -122,6 +129,8 @@ class PrivacyStore:
             transcript_on_since=await self._preferences.transcript_on_since(person),
             practice_scores=await self._practice.scores(person),
             practice_session=await self._practice.session(person),
+            face_on_since=await self._faces.reading_on_since(person),
+            face_hint_shown_at=await self._faces.hint_shown_at(person),
             correction_notes=await CorrectionStore(self._db).notes(person),
             music=await self._music.choice(person),
             audio=audio,

@@ -3,8 +3,8 @@
 Each feature is a module that owns its SQL and is reached by name: `store.people` (people and
 chats), `store.consent`, `store.baselines`, `store.preferences` (transcript choice, label words),
 `store.settings` (chat settings and digest claims), `store.notes` (notes and donated audio),
-`store.feedback` (votes and final labels), `store.practice`, `store.music` (music choice and
-last songs), `store.privacy` (a person's own copy and "forget me"). They share one
+`store.feedback` (votes and final labels), `store.practice`, `store.faces` (the /face choice),
+`store.music` (music choice and last songs), `store.privacy` (a person's own copy and "forget me"). They share one
 storage.db.Db: the backend, the single write lock and the data folder. Times are unix seconds in
 the database and aware UTC datetimes outside.
 """
@@ -22,6 +22,7 @@ from storage.chat_settings import ChatSettingsStore
 from storage.consent import ConsentStore
 from storage.corrections import CorrectionStore
 from storage.db import Db
+from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
 from storage.music import MusicStore
 from storage.notes import NoteStore
@@ -47,6 +48,7 @@ class Store:
         self.notes = NoteStore(db)
         self.feedback = FeedbackStore(db)
         self.practice = PracticeStore(db)
+        self.faces = FaceStore(db)
         self.corrections = CorrectionStore(db)
         self.music = MusicStore(db)
         self.privacy = PrivacyStore(
@@ -58,6 +60,7 @@ class Store:
             baselines=self.baselines,
             preferences=self.preferences,
             practice=self.practice,
+            faces=self.faces,
             music=self.music,
         )
         self._flat_names()

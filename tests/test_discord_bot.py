@@ -43,6 +43,7 @@ COMMANDS = {
     "donate",
     "baseline",
     "transcript",
+    "face",
     "forget",
     "summary",
     "digest",

@@ -37,6 +37,8 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         await store.practice.record_attempt(ann, "happy", hit=False)
         await store.practice.start_round(ben, "sad", 0)
         await store.practice.record_attempt(ben, "sad", hit=True)
+        await store.faces.set_reading(ann, True)
+        await store.faces.take_hint(ben)
         await store.corrections.keep(ann, mine.id, "enc", np.ones(4, np.float32), {"angry": 1.0})
         await store.give_baseline_consent(ben)
         await store.corrections.keep(ben, bens.id, "enc", np.ones(4, np.float32), {"calm": 1.0})
@@ -56,6 +58,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
     assert [(p.tone, p.attempts, p.hits) for p in data.practice_scores] == [("happy", 1, 0)]
     assert data.practice_session is not None and data.practice_session.tone == "happy"
     assert [(x.tone, x.attempts) for x in data.practice_session.tallies] == [("happy", 1)]
+    assert data.face_on_since is not None and data.face_hint_shown_at is None
     assert [(c.note_id, c.label) for c in data.correction_notes] == [(mine.id, None)]
     # Every table with a person_id column is one PersonData reads (a new one must be added).
     tables = await table_columns(tmp_path)
@@ -71,6 +74,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "practice_sessions",
         "practice_session_tones",
         "practice_scores",
+        "face_choices",
         "correction_notes",
         "music_choices",
     }

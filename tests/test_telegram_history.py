@@ -89,6 +89,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
     await _answer_to(fake, fake.send_text(DM, ALICE, "/donate on"))
     await _answer_to(fake, fake.send_text(DM, ALICE, "/words angry tense"))
     await _answer_to(fake, fake.send_text(DM, ALICE, "/transcript on"))
+    await _answer_to(fake, fake.send_text(DM, ALICE, "/face on"))
 
     since = len(fake.sent)
     told = await _answer_to(fake, fake.send_text(DM, ALICE, "/export"))
@@ -112,10 +113,12 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "words",
         "transcript",
         "practice",
+        "face",
         "corrections",
         "music",
     }
     assert document["transcript"]["on_since"] is not None
+    assert document["face"]["on_since"] is not None
     assert document["corrections"] == []  # this model gives no embeddings to keep
     assert document["person"]["user_id"] == str(ALICE["id"])
     assert [n["id"] for n in document["notes"]] == [note_id]  # Minjun's note is not in it
@@ -132,6 +135,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "consent",
         "word",
         "transcript",
+        "face",
     }
     assert [r["id"] for r in rows if r["part"] == "note"] == [str(note_id)]
 

@@ -11,6 +11,8 @@ import pytest
 from yarl import URL
 
 from bots.core.values import User, Where
+from inference.audio import decode
+from tests import audio_factory
 from tests.web_factory import RunningWeb, running_web
 
 WEB_PACKAGE = Path(__file__).resolve().parents[1] / "bots" / "web"
@@ -107,3 +109,20 @@ def test_the_web_package_reaches_storage_only_through_the_service():
                 assert not any(a.name.startswith("storage") for a in node.names), module.name
             if isinstance(node, ast.Attribute):
                 assert node.attr != "store", f"{module.name}:{node.lineno} uses the store"
+
+
+async def test_a_donated_video_upload_keeps_its_sound_only(site, client, ffmpeg, tmp_path):
+    video = audio_factory.video_note(ffmpeg, audio_factory.speechlike(3.0), tmp_path / "clip.mp4")
+    data = video.read_bytes()
+    form = aiohttp.FormData()
+    form.add_field("donate", "true")
+    form.add_field("audio", data, filename="clip.mp4", content_type="video/mp4")
+    async with client.post(site.web.url + "api/analyse", data=form) as response:
+        assert response.status == 200
+        answer = await response.json()
+
+    assert answer["donated"] is True
+    (kept,) = site.audio_files()
+    sound = kept.read_bytes()
+    assert kept.suffix == ".flac" and sound.startswith(b"fLaC") and b"ftyp" not in sound
+    assert abs(decode(sound).duration_s - 3.0) < 0.1

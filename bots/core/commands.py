@@ -15,6 +15,7 @@ from typing import Protocol
 from bots.core.chats import Chats
 from bots.core.consent import Consent
 from bots.core.digests import Digests
+from bots.core.faces import Faces
 from bots.core.history import OwnHistory
 from bots.core.music import Music
 from bots.core.my_data import MyData
@@ -44,6 +45,8 @@ class Features(Protocol):
     def transcripts(self) -> Transcripts: ...
     @property
     def practice(self) -> Practice: ...
+    @property
+    def faces(self) -> Faces: ...
     @property
     def music(self) -> Music: ...
 
@@ -132,6 +135,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "transcript",
         lambda s, c: s.transcripts.command(c),
+        (Option("state", ON_OFF, required=False),),
+        personal=True,
+    ),
+    Command(
+        "face",
+        lambda s, c: s.faces.command(c),
         (Option("state", ON_OFF, required=False),),
         personal=True,
     ),

@@ -37,6 +37,7 @@ ABOUT = {
     "practice": "Practice mode (/practice): your running score per tone (attempts, how many were heard as the tone you aimed for, when last practised) and the session open now, if any. Your practice recordings are never kept.",
     "corrections": "Under your voice baseline: for each of your latest notes (and those you corrected), the model's numbers for it (its embedding, base64-encoded little-endian float32, and every tone's probability before your corrections moved it), and the tone you voted for it, if any. Your corrections teach VoiceMood your voice from these. Never audio.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
+    "face": "Whether the faces in your video notes are read (/face on), since when, and when the hint about it was shown. Pictures and videos are never kept.",
     "music": "Music for the mood (/music): match or lift, and the catalogue keys of the last three songs suggested to you (so the next ones differ), with when.",
 }
 
@@ -134,6 +135,10 @@ def export_document(data: PersonData) -> dict[str, Any]:
             "on_since": _iso(data.transcript_on_since) if data.transcript_on_since else None
         },
         "practice": _practice(data),
+        "face": {
+            "on_since": _iso(data.face_on_since) if data.face_on_since else None,
+            "hint_shown": _iso(data.face_hint_shown_at) if data.face_hint_shown_at else None,
+        },
         "corrections": [
             {
                 "note_id": c.note_id,
@@ -270,6 +275,10 @@ def _csv(document: dict[str, Any]) -> str:
         rows.append(("music", "", music["updated"], "", "", music["mode"], _js(music)))
     if document["transcript"]["on_since"]:
         rows.append(("transcript", "", document["transcript"]["on_since"], "", "", "on", ""))
+    face = document["face"]
+    if face["on_since"] or face["hint_shown"]:
+        state = "on" if face["on_since"] else "off"
+        rows.append(("face", "", face["on_since"] or "", "", "", state, _js(face)))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

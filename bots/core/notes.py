@@ -2,19 +2,23 @@
 
 A note in a private chat is a request to analyse it; in a group only opted-in members are heard.
 Storage failures never cost the sender their answer; a person's voice baseline (their own
-opt-in) reads the note against their usual voice and learns from it.
+opt-in) reads the note against their usual voice and learns from it. A video is heard by its
+sound alone, and only that sound is kept when donated; its faces are read, beside the voice,
+for people with /face on (bots.core.faces).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
+from bots.core.faces import Faces
 from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
 from bots.core.words import Words
@@ -26,8 +30,10 @@ from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline
 from inference.errors import TooLarge, VoiceMoodError
+from inference.face import FaceReading
 from inference.personal import MAX_CORRECTIONS, Correction, PersonalAdjustment, fit_adjustment
 from inference.transcript import Transcript
+from inference.video_notes import SOUND_SUFFIX, sound_track
 from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, Person, StoredBaseline, StoredNote
 
@@ -56,10 +62,12 @@ class Notes:
         max_bytes: int = DEFAULT_MAX_BYTES,
         words: Words | None = None,
         transcripts: Transcripts | None = None,
+        faces: Faces | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
         self.words = words or Words(chats)
         self.transcripts = transcripts
+        self.faces = faces or Faces(chats)
         self.store, self.health = chats.store, chats.health
 
     async def on_voice(self, user: User, where: Where, note: VoiceNote) -> Reply | None:
@@ -110,7 +118,18 @@ class Notes:
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person)
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
-            prediction, heard = await self._analyse(data, usual, words=words)
+            reading = None
+            if note.video:
+                # The faces are read beside the voice; the video goes no further than here.
+                if await self.faces.wanted(person):
+                    reading = asyncio.create_task(self.faces.read(data))
+                data, note = await self._sound_of(data, reading), replace(note, suffix=SOUND_SUFFIX)
+            try:
+                prediction, heard = await self._analyse(data, usual, words=words)
+            except BaseException:
+                if reading is not None:
+                    reading.cancel()
+                raise
         except VoiceMoodError as error:
             return Reply(render_error(error, lang))
         except Exception:
@@ -118,7 +137,8 @@ class Notes:
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
         # The speaker's own words for tones (/words); the stored label stays canonical.
-        text = render_prediction(prediction, lang, await self.words.of(person))
+        own_words = await self.words.of(person)
+        text = render_prediction(prediction, lang, own_words)
         stored = None
         if person is not None and chat is not None:
             try:
@@ -129,8 +149,9 @@ class Notes:
             await self._learn_voice(person, prediction)
             if stored is not None:
                 await self._keep_for_corrections(person, stored, prediction)
-        # The words are shown, never stored: the kept answer above is the tone alone.
-        shown = Transcripts.under(text, heard, lang)
+        # The face and the words are shown, never stored: the kept answer above is the tone alone.
+        face = await self._face_lines(person, note, prediction, reading, lang, own_words)
+        shown = Transcripts.under(f"{text}\n\n{face}" if face else text, heard, lang)
         if full:
             # The answer stands; the person should know it (and any donated audio) was not kept.
             return Reply(f"{shown}\n\n{t(lang, 'error.storage_full')}")
@@ -154,6 +175,34 @@ class Notes:
             personal=usual.personal,
         )
 
+    async def _sound_of(
+        self, video: bytes, reading: asyncio.Task[FaceReading | str] | None
+    ) -> bytes:
+        """The video's sound alone, as a FLAC file: what is analysed, and kept if donated."""
+        try:
+            audio = await self.analyzer.decode(video)
+            return await asyncio.to_thread(sound_track, audio)
+        except BaseException:
+            if reading is not None:
+                reading.cancel()
+            raise
+
+    async def _face_lines(
+        self,
+        person: Person | None,
+        note: VoiceNote,
+        prediction: Prediction,
+        reading: asyncio.Task[FaceReading | str] | None,
+        lang: str,
+        own_words: Mapping[str, str],
+    ) -> str | None:
+        """What the face showed (with /face on), or once the hint that it could be read."""
+        if not note.video:
+            return None
+        if reading is None:
+            return await self.faces.hint_once(person, lang)
+        return self.faces.lines(prediction, await reading, lang, own_words)
+
     async def on_upload(
         self,
         note: VoiceNote,
@@ -161,19 +210,33 @@ class Notes:
         *,
         keep_audio: bool = True,
         lang: str | None = None,
+        face: bool = False,
     ) -> Heard:
         """A recording sent from outside any chat (the web page); nothing is kept unless asked.
 
         With a `donor` the note is kept in their own private chat, so votes, history, export and
         forget-me treat it as any voice note. `keep_audio` (a donation) is also their
         `/donate on` and keeps this recording; without it only the answer is kept (the web
-        page's "remember my answers"). `lang` words the kept answer. Errors a sender can cause
-        are raised, for the caller to word.
+        page's "remember my answers"). `lang` words the kept answer. `face` (the sender's tick
+        for this recording, kept nowhere) has a video's face read beside its voice. Errors a
+        sender can cause are raised, for the caller to word.
         """
         data = await self.download(note)
-        prediction = await self.analyzer.analyse(data)
+        reading = None
+        if note.video:
+            # Only its sound is heard, and kept if donated: never the pictures.
+            if face:
+                reading = asyncio.create_task(self.faces.read(data))
+            data, note = await self._sound_of(data, reading), replace(note, suffix=SOUND_SUFFIX)
+        try:
+            prediction = await self.analyzer.analyse(data)
+        except BaseException:
+            if reading is not None:
+                reading.cancel()
+            raise
+        seen = await reading if reading is not None else None
         if donor is None:
-            return Heard(prediction)
+            return Heard(prediction, face=seen)
         # Only once analysed: an upload that cannot be analysed leaves no trace of its sender.
         try:
             person = await self.chats.person(donor)
@@ -182,7 +245,7 @@ class Notes:
                 await self.store.consent.give(person, "donate_audio")
         except Exception:
             self.health.down()
-            return Heard(prediction)
+            return Heard(prediction, face=seen)
         words = await self.words.of(person)
         text = render_prediction(prediction, lang, words) if lang is not None else None
         try:
@@ -191,7 +254,7 @@ class Notes:
             stored = await self._keep(person, chat, note, prediction, audio, text)
         except StorageFull:
             stored = None  # the answer stands; only the note could not be kept
-        return Heard(prediction, stored.id if stored is not None else None, words)
+        return Heard(prediction, stored.id if stored is not None else None, words, seen)
 
     async def download(self, note: VoiceNote) -> bytes:
         """The recording's bytes, refused before downloading when it says it is too large."""

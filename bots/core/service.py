@@ -16,6 +16,7 @@ from bots.core.chats import Chats
 from bots.core.commands import BY_NAME
 from bots.core.consent import Consent
 from bots.core.digests import Digests, DueDigest
+from bots.core.faces import Faces
 from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
 from bots.core.music import Music
@@ -44,6 +45,7 @@ from bots.i18n import t
 from common.audio import DEFAULT_MAX_BYTES
 from inference.analysis import Analyzer
 from inference.transcript import Transcriber
+from inference.video_notes import FaceReader
 from storage.store import Store
 
 
@@ -57,13 +59,18 @@ class VoiceMoodService:
         max_bytes: int = DEFAULT_MAX_BYTES,
         reply_link_wait_s: float = 1.0,
         transcriber: Transcriber | None = None,
+        face_reader: FaceReader | None = None,
     ) -> None:
         self.analyzer, self.store = analyzer, store
         self.chats = Chats(store, default_language)
         self.words = Words(self.chats)
         # Loads its model only when someone first has /transcript on.
         self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
-        self.notes = Notes(self.chats, analyzer, max_bytes, self.words, self.transcripts)
+        # Reads faces only in the videos of people with /face on; its model loads on first use.
+        self.faces = Faces(self.chats, face_reader)
+        self.notes = Notes(
+            self.chats, analyzer, max_bytes, self.words, self.transcripts, self.faces
+        )
         self.feedback = Feedback(self.chats, reply_link_wait_s)
         self.consent = Consent(self.chats, analyzer)
         self.digests = Digests(self.chats)
@@ -112,12 +119,14 @@ class VoiceMoodService:
         *,
         keep_audio: bool = True,
         lang: str | None = None,
+        face: bool = False,
     ) -> Heard:
         """A recording from outside any chat (the web page); kept only when donated or remembered.
 
-        `keep_audio` False keeps the answer without the recording (see Notes.on_upload).
+        `keep_audio` False keeps the answer without the recording; `face` reads a video's face
+        too (see Notes.on_upload).
         """
-        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang)
+        return await self.notes.on_upload(note, donor, keep_audio=keep_audio, lang=lang, face=face)
 
     async def knows(self, user: User) -> bool:
         """Whether anything is stored about `user` (looked up, never created)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inference.answer import Prediction
+from inference.face import FaceReading
 from storage.models import Chat, Person
 
 
@@ -79,6 +80,9 @@ class VoiceNote:
     fetch: Callable[[], Awaitable[bytes]]
     size: int | None = None
     suffix: str = "ogg"
+    # A video (a round video note, a video message or attachment): its sound is heard, and its
+    # faces are read for people with /face on; only its sound is ever kept (bots.core.faces).
+    video: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class Heard:
     prediction: Prediction
     note_id: int | None = None
     words: Mapping[str, str] = field(default_factory=dict)
+    # The face of a video, when it was asked for: a reading, or the key of the sentence that
+    # says why there is none (bots.core.faces.Faces.read).
+    face: FaceReading | str | None = None
 
 
 # What became of a vote on an uploaded note (see Feedback.on_upload_vote).

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 
 from bots.core.values import User, Where
-from common.audio import AUDIO_MIME_PREFIX, is_recording_name, suffix_of
+from common.audio import AUDIO_MIME_PREFIX, VIDEO_MIME_PREFIX, is_recording_name, suffix_of
 
 PLATFORM = "discord"
 
@@ -50,6 +50,11 @@ def is_audio(attachment: discord.Attachment) -> bool:
     if (attachment.content_type or "").startswith(AUDIO_MIME_PREFIX):
         return True
     return is_recording_name(attachment.filename)
+
+
+def is_video(attachment: discord.Attachment) -> bool:
+    """A video attachment (by its content type): its sound is heard, its faces read on /face on."""
+    return (attachment.content_type or "").startswith(VIDEO_MIME_PREFIX)
 
 
 def audio_suffix(attachment: discord.Attachment) -> str:

@@ -1,4 +1,4 @@
-"""Voice messages and audio attachments on Discord: ask the service, reply to the message."""
+"""Voice messages, audio and video attachments on Discord: ask the service, reply to the message."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from discord.ext import commands
 
 from bots.core.service import VoiceMoodService
 from bots.core.values import Reply, VoiceNote
-from bots.discord.chat import audio_suffix, is_audio, user_of, where_of_message
+from bots.discord.chat import audio_suffix, is_audio, is_video, user_of, where_of_message
 from bots.discord.inflight import InFlight
 from bots.discord.render import message_parts, start_typing
 from bots.i18n import t
+from common.audio import suffix_of
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,10 @@ class NotesCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """A voice message or audio attachment: ask the service and reply to the message."""
+        """A voice message, audio or video attachment: ask the service and reply to the message."""
         if message.author.bot:
             return
-        recordings = [a for a in message.attachments if is_audio(a)]
+        recordings = [a for a in message.attachments if is_audio(a) or is_video(a)]
         if not recordings:
             return
         with self.in_flight.tracked():
@@ -55,9 +56,11 @@ class NotesCog(commands.Cog):
                 )
                 return data
 
-            note = VoiceNote(
-                message_id, fetch, size=attachment.size, suffix=audio_suffix(attachment)
+            video = is_video(attachment)
+            suffix = (
+                (suffix_of(attachment.filename) or "mp4") if video else audio_suffix(attachment)
             )
+            note = VoiceNote(message_id, fetch, attachment.size, suffix, video)
             try:
                 reply = await self.service.on_voice(user_of(message.author), where, note)
             except Exception:

@@ -50,6 +50,7 @@ RECORDINGS = filters.UpdateType.MESSAGE & (
     filters.VOICE
     | filters.AUDIO
     | filters.VIDEO_NOTE
+    | filters.VIDEO
     | filters.Document.AUDIO
     | functools.reduce(operator.or_, map(filters.Document.FileExtension, RECORDING_SUFFIXES))
 )

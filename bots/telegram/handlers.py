@@ -49,11 +49,12 @@ class TelegramAdapter:
         self._admins = AdminCache()
 
     async def on_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A voice note, audio file, video note or audio document: analyse it and reply to it."""
+        """A voice note, audio file, video (note) or audio document: analyse it and reply to it."""
         message, sender = update.effective_message, update.effective_user
         if message is None or sender is None or sender.is_bot:
             return
         media, suffix = _recording(message)
+        video = message.video_note is not None or message.video is not None
         action = _ChatAction(context, message.chat_id)
         limit = self.download_limit_bytes
 
@@ -71,7 +72,7 @@ class TelegramAdapter:
                 raise
             return bytes(await deliver(file.download_as_bytearray, "downloading a file"))
 
-        note = VoiceNote(str(message.message_id), fetch, media.file_size, suffix)
+        note = VoiceNote(str(message.message_id), fetch, media.file_size, suffix, video)
         try:
             reply = await self.service.on_voice(_user(sender), _where(message.chat), note)
         finally:
@@ -235,8 +236,12 @@ def _recording(message: Message) -> tuple[Any, str]:
         return message.voice, "ogg"
     if message.video_note is not None:
         return message.video_note, "mp4"
+    if message.video is not None:
+        return message.video, _suffix(
+            message.video.file_name, message.video.mime_type or "video/mp4"
+        )
     media = message.audio or message.document
-    assert media is not None, "RECORDINGS lets only these four kinds through"
+    assert media is not None, "RECORDINGS lets only these five kinds through"
     return media, _suffix(media.file_name, media.mime_type)
 
 

@@ -26,7 +26,7 @@ from bots.web.uploads import gated, read_upload
 from bots.web.visitors import new_session
 from inference.errors import VoiceMoodError
 
-_FLAGS = ("donate", "remember")
+_FLAGS = ("donate", "remember", "face")
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,12 @@ async def _analyse(request: web.Request, config: WebConfig) -> web.Response:
         kept = form.donate or form.remember
         token = (session(request) or new_session()) if kept else None
         answer = await request.app[VISITORS].analyse(
-            form.audio, file=upload.filename, lang=lang, donor_session=token, keep_audio=form.donate
+            form.audio,
+            file=upload.filename,
+            lang=lang,
+            donor_session=token,
+            keep_audio=form.donate,
+            face=form.face,
         )
         body = Answer.model_validate(answer.to_json())
     except VoiceMoodError as error:

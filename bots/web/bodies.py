@@ -97,6 +97,11 @@ class AnalyseForm(_Request):
         description="Keep this recording, its answer and later votes for retraining.",
         json_schema_extra=_NO,
     )
+    face: Flag = Field(
+        False,
+        description="Also read the face in this video (its pictures are never kept).",
+        json_schema_extra=_NO,
+    )
 
 
 class Top(BaseModel):
@@ -141,6 +146,31 @@ class CueReading(BaseModel):
     )
 
 
+class FaceAnswer(BaseModel):
+    """The face in a video (inference.face.FaceReading); `label` is null when none was seen."""
+
+    label: Label | None
+    confidence: Probability
+    probabilities: dict[Label, Probability]
+    frames: int
+    frames_with_face: int
+    several_faces: bool
+
+
+class FusedAnswer(BaseModel):
+    """Voice and face together on the valence/arousal plane (inference.face.FusedReading)."""
+
+    label: Label
+    confidence: Probability
+    valence: Affect
+    arousal: Affect
+    quadrant: str
+    disagree: bool = Field(description="The two sides lie too far apart to be joined.")
+    distance: float
+    voice_weight: Probability
+    face_weight: Probability
+
+
 class Answer(BaseModel):
     """`voicemood classify --json`'s answer, the sentence, the kept note's id, the cue reading."""
 
@@ -163,6 +193,11 @@ class Answer(BaseModel):
     note_id: int | None
     cue_reading: CueReading
     words: dict[Label, str] = Field(description="The visitor's own word per tone.")
+    face: FaceAnswer | None = Field(None, description="With `face` ticked, a video's face.")
+    fused: FusedAnswer | None = Field(None, description="Voice and face together, when seen.")
+    face_text: str | None = Field(
+        None, description="The bots' lines for the face (or why it was not read)."
+    )
 
 
 class FeedbackRequest(_Request):

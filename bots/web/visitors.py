@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from bots.core.buttons import PICKABLE_LABELS
+from bots.core.faces import Faces
 from bots.core.service import VoiceMoodService
 from bots.core.values import User, VoiceNote
 from bots.i18n import LANGUAGES, label_name, t
@@ -25,8 +26,11 @@ from bots.web.errors import NoteGone, UnknownLabel
 from common.audio import UPLOAD_SUFFIXES
 from inference.answer import Prediction
 from inference.cues import CUE_NAMES, departure
+from inference.face import FaceReading, fuse
 
 PLATFORM = "web"
+# Upload suffixes whose files may carry pictures ("audio": a name that says nothing we know).
+_MAY_HOLD_PICTURES = frozenset({"mp4", "webm", "audio"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class WebAnswer:
     note_id: int | None
     donated: bool = False
     words: Mapping[str, str] = field(default_factory=dict)
+    # A video's face (with the `face` tick), or the sentence key saying why it was not read.
+    face: FaceReading | str | None = None
+    lang: str = "en"
 
     def to_json(self) -> dict[str, object]:
         """`voicemood classify --json`'s answer, the sentence, the kept note's id, the cue reading.
@@ -66,6 +73,21 @@ class WebAnswer:
                 "line": {lang: render_cues(cues, lang) for lang in LANGUAGES},
             },
             "words": dict(self.words),
+            **self._face_json(),
+        }
+
+    def _face_json(self) -> dict[str, object]:
+        face = self.face
+        if face is None:
+            return {"face": None, "fused": None, "face_text": None}
+        text = Faces.lines(self.prediction, face, self.lang, self.words)
+        if isinstance(face, str):
+            return {"face": None, "fused": None, "face_text": text}
+        fused = fuse(self.prediction.probabilities, self.prediction.confidence, face)
+        return {
+            "face": face.to_json(),
+            "fused": fused.to_json() if face.found else None,
+            "face_text": text,
         }
 
 
@@ -94,15 +116,19 @@ class WebVisitors:
         lang: str,
         donor_session: str | None = None,
         keep_audio: bool = True,
+        face: bool = False,
     ) -> WebAnswer:
         """Analyse an upload; with a session the answer is kept under it, and the audio with
-        `keep_audio` (a donation); otherwise nothing is kept."""
+        `keep_audio` (a donation); otherwise nothing is kept. `face`: a video's face is read
+        too (never kept)."""
         heard = await self.service.on_upload(
-            _upload(data, file), _donor(donor_session), keep_audio=keep_audio, lang=lang
+            _upload(data, file), _donor(donor_session), keep_audio=keep_audio, lang=lang, face=face
         )
         text = render_prediction(heard.prediction, lang, heard.words)
         donated = donor_session is not None and keep_audio
-        return WebAnswer(heard.prediction, text, file, heard.note_id, donated, heard.words)
+        return WebAnswer(
+            heard.prediction, text, file, heard.note_id, donated, heard.words, heard.face, lang
+        )
 
     async def feedback(
         self, session: str | None, note_id: int | None, label: str, lang: str
@@ -147,7 +173,11 @@ def _upload(data: bytes, file: str) -> VoiceNote:
         return data
 
     # An upload has no message id of its own; a random one never lands on another note.
-    return VoiceNote(secrets.token_hex(8), fetch, suffix=_suffix(file))
+    suffix = _suffix(file)
+    # A dropped file may be a video (mp4, webm, or a kind the name does not tell): only its
+    # sound is heard and kept, never its pictures.
+    video = suffix in _MAY_HOLD_PICTURES
+    return VoiceNote(secrets.token_hex(8), fetch, suffix=suffix, video=video)
 
 
 def visitor(session: str | None, lang: str) -> User | None:

@@ -356,6 +356,31 @@ class FakeTelegram:
         note = {**_file_fields(stored), "duration": round(duration), "length": length}
         return self._inject_message(chat, user, {"video_note": note}, reply_to)
 
+    def send_video(
+        self,
+        chat: JSON,
+        user: JSON,
+        data: bytes,
+        duration: float,
+        *,
+        width: int = 640,
+        height: int = 480,
+        file_name: str = "video.mp4",
+        mime: str = "video/mp4",
+        reply_to: int | None = None,
+    ) -> JSON:
+        """A video message (a rectangular clip sent from the gallery or camera)."""
+        stored = self._store_file(data, "videos", _extension(file_name, "mp4"))
+        video = {
+            **_file_fields(stored),
+            "duration": round(duration),
+            "width": width,
+            "height": height,
+            "file_name": file_name,
+            "mime_type": mime,
+        }
+        return self._inject_message(chat, user, {"video": video}, reply_to)
+
     def send_document(
         self,
         chat: JSON,

@@ -83,16 +83,26 @@
       ui.say(tr("web.mic_unavailable"), true);
       return;
     }
+    // The camera (off by default, the listen tab only): its pictures go with this recording
+    // so its face is read, and are never kept.
+    const camera = which === "listen" && $("camera").checked;
     let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: camera });
     } catch {
-      ui.say(tr("web.mic_denied"), true);
+      ui.say(tr(camera ? "web.camera_denied" : "web.mic_denied"), true);
       return;
     }
-    const type = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"].find((t) =>
-      MediaRecorder.isTypeSupported(t),
-    );
+    const kinds = camera
+      ? ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"]
+      : ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4"];
+    const type = kinds.find((t) => MediaRecorder.isTypeSupported(t));
+    const view = $("camera-view");
+    if (camera) {
+      view.srcObject = stream;
+      view.hidden = false;
+      view.play().catch(() => {});
+    }
     const chunks = [];
     const started = Date.now();
     const timer = setInterval(() => {
@@ -106,11 +116,13 @@
     recorder.onstop = () => {
       clearInterval(timer);
       for (const track of stream.getTracks()) track.stop();
+      view.hidden = true;
+      view.srcObject = null;
       const mime = recorder.mimeType || type || "audio/webm";
       recorder = null;
       setRecording(which, false);
       recordingFor = null;
-      const ext = mime.includes("mp4") ? "m4a" : mime.includes("ogg") ? "ogg" : "webm";
+      const ext = mime.includes("mp4") ? (camera ? "mp4" : "m4a") : mime.includes("ogg") ? "ogg" : "webm";
       ui.done(new Blob(chunks, { type: mime }), `recording.${ext}`);
     };
     recorder.start(500);
@@ -135,6 +147,7 @@
     form.append("lang", lang);
     form.append("donate", $("donate").checked ? "true" : "false");
     form.append("remember", $("remember").checked ? "true" : "false");
+    form.append("face", $("camera").checked ? "true" : "false");
     form.append("audio", blob, name);
     status(tr("web.listening"));
     $("answer").hidden = true;
@@ -180,6 +193,9 @@
       : tr("answer", { emoji: emoji(a.label), label: labelName(a.label), confidence: percent(a.confidence) });
     // The sentence's own leading emoji is already shown large beside it.
     $("sentence").textContent = sentence.replace(/^\p{Extended_Pictographic}\uFE0F?\s*/u, "");
+    // The face's lines (with the camera on), worded by the server in the page's language.
+    $("face-line").textContent = a.face_text ?? "";
+    $("face-line").hidden = !a.face_text;
     renderTop(a.top);
     renderCues(a);
     renderTimeline(a);

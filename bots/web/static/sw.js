@@ -1,7 +1,7 @@
 // VoiceMood's service worker: keeps the page shell so the installed app opens offline.
 // Network first (so an updated page shows at once), the cached copy when offline.
 "use strict";
-const CACHE = "voicemood-shell-v3";
+const CACHE = "voicemood-shell-v4";
 const SHELL = [
   "/",
   "/static/app.css",
