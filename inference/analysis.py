@@ -89,6 +89,21 @@ class Analyzer:
         self.config = config or AnalysisConfig()
         self._decodes = asyncio.Semaphore(self.config.max_decodes)
 
+    async def warm_up(self) -> None:
+        """Load the speech detector and the cues' numba kernels now, not on the first note.
+
+        A new process paid for them on its first answer: 6 s of it on a busy 2-core machine,
+        where the next note took 0.3 s (bench/docker_smoke.sh).
+        """
+        await asyncio.to_thread(self._warm_up)
+
+    def _warm_up(self) -> None:
+        second = np.random.default_rng(0).standard_normal(16_000).astype(np.float32) * 0.1
+        if self.config.speech_gate:
+            find_speech(second)
+        if self.config.cues:
+            cues_of(second)
+
     async def analyse(
         self,
         source: bytes | str | Path,

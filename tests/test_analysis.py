@@ -149,3 +149,20 @@ def test_the_switch_penalty_is_a_setting_that_reaches_the_analyzer(
     monkeypatch.setenv("VOICEMOOD_TIMELINE_SWITCH_PENALTY", "0.25")
     monkeypatch.setenv("VOICEMOOD_MODEL", str(tiny_hubert_dir))
     assert build_analyzer(Settings()).config.switch_penalty == 0.25
+
+
+async def test_warming_up_loads_the_speech_detector_and_measures_cues_before_any_note(
+    analyzer, monkeypatch
+):
+    import inference.analysis
+    import inference.speech
+
+    monkeypatch.setattr(inference.speech, "_loaded", False)
+    measured = []
+    real_cues_of = inference.analysis.cues_of
+    monkeypatch.setattr(
+        inference.analysis, "cues_of", lambda s, *a: measured.append(len(s)) or real_cues_of(s, *a)
+    )
+    await analyzer.warm_up()
+    assert inference.speech._loaded
+    assert measured == [16_000]

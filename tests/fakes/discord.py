@@ -326,16 +326,16 @@ class FakeDiscord:
 
     # Lifecycle
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a free port."""
+    async def start(self, host: str = "127.0.0.1") -> None:
+        """Listen on 127.0.0.1 (or `host`: a Docker network's gateway) on a free port."""
         app = web.Application(client_max_size=64 * 2**20)
         self._add_routes(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         await web.SockSite(self._runner, sock).start()
-        self.base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.base = f"http://{host}:{sock.getsockname()[1]}"
 
     async def stop(self) -> None:
         """Close open gateway sockets, then the server."""

@@ -243,8 +243,8 @@ class FakeTelegram:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a free port."""
+    async def start(self, host: str = "127.0.0.1") -> None:
+        """Listen on 127.0.0.1 (or `host`: a Docker network's gateway) on a free port."""
         if self._runner is not None:
             raise RuntimeError("FakeTelegram is already running")
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -253,7 +253,7 @@ class FakeTelegram:
         # A short shutdown_timeout: open long polls are woken by stop() and return at once.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, host, 0).start()
         host, port = runner.addresses[0][:2]
         self._runner, self._base_url, self._closing = runner, f"http://{host}:{port}", False
 

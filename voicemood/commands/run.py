@@ -86,6 +86,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     # Leaving the block stops the reloader before the worker drains, and both before storage.
     async with store, analyzer.worker, reloader:
         service = build_service(analyzer, store, settings)
+        await analyzer.warm_up()  # before the bots and /healthz: healthy means a fast first answer
         try:
             running = await _start_platforms(service, settings)
             if not running:
