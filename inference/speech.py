@@ -117,9 +117,11 @@ def speech_only(samples: np.ndarray, speech: Speech, pad_s: float) -> SpeechOnly
 
 # Speech this far below the note's loud speech is not its speaker's (`main_voice`). Measured: see
 # the README's "Notes as people send them".
-MAIN_VOICE_DB = 20.0
+MAIN_VOICE_DB = 12.0
 # The main voice (`main_voice`): 25 ms frames, measured against the note's loud speech.
 LEVEL_FRAME = 400
+# The loud speech a frame is measured against is the speech within this many seconds of it.
+LEVEL_REACH_S = 2.5
 # A frame this close to a loud one counts as loud too, so a word's soft edges stay with it.
 LEVEL_HANG_S = 0.125
 # Narrowing never leaves less than this; a note that would keep less is heard as the detector hears it.
@@ -132,9 +134,11 @@ def main_voice(samples: np.ndarray, speech: Speech, floor_db: float) -> Speech:
     Silero hears other people talking in a café as speech too, so under babble the pauses and the
     seconds before and after the speaker fill with other voices, and the pooled note drifts to
     their tone. The speaker of a voice note is nearly always the loudest voice in it (they hold
-    the phone), so a frame more than `floor_db` below the note's loud speech (the 95th percentile
-    of its speech frames' levels) is someone else, or a trailing breath. Measured in issue 24's
-    bench (held-out RAVDESS actors, babble at 10 dB SNR): see AnalysisConfig.main_voice_db.
+    the phone), so a frame more than `floor_db` below the loud speech around it (the 95th
+    percentile of the speech frames' levels within LEVEL_REACH_S) is someone else, or a trailing
+    breath. The reference is local, so a long note's quiet stretch (a sad sentence after an angry
+    one) is measured against itself once it is LEVEL_REACH_S past the loud one. Measured with
+    `bench/main_voice.py`: see AnalysisConfig.main_voice_db.
     """
     if not speech.spans or floor_db <= 0:
         return speech
@@ -149,7 +153,7 @@ def main_voice(samples: np.ndarray, speech: Speech, floor_db: float) -> Speech:
         inside[a // frame : -(-b // frame)] = True
     if not inside.any():
         return speech
-    loud = inside & (level >= np.percentile(level[inside], 95) - floor_db)
+    loud = inside & (level >= _loud_speech(level, inside) - floor_db)
     hang = int(round(LEVEL_HANG_S * speech.sample_rate / frame))
     near = np.convolve(loud.astype(np.float64), np.ones(2 * hang + 1), "same") > 0.5
     kept: list[tuple[int, int]] = []
@@ -165,6 +169,19 @@ def main_voice(samples: np.ndarray, speech: Speech, floor_db: float) -> Speech:
                 run_start = None
     narrowed = Speech(tuple((a, b) for a, b in kept if b > a), speech.sample_rate)
     return narrowed if narrowed.seconds >= min(LEVEL_KEEP_S, speech.seconds) else speech
+
+
+def _loud_speech(level: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Per frame, the 95th percentile of the speech frames' levels within LEVEL_REACH_S of it."""
+    reach = int(round(LEVEL_REACH_S * SAMPLE_RATE / LEVEL_FRAME))
+    speech = np.where(inside, level, np.nan)
+    padded = np.pad(speech, reach, constant_values=np.nan)
+    near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    rows = np.flatnonzero(inside)
+    out = np.full(len(level), np.inf)
+    with np.errstate(all="ignore"):
+        out[rows] = np.nanpercentile(near[rows], 95, axis=1)
+    return out
 
 
 _loading = threading.Lock()

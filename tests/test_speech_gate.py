@@ -235,3 +235,16 @@ async def test_the_analyser_pools_the_main_voice_only_and_counts_all_the_speech(
     assert heard < (end - start) + int(0.8 * SR) and everything > len(note) - int(0.8 * SR)
     # The answer still reports the speech the detector found, the crowd's included.
     assert gated.speech_s == everyone.speech_s
+
+
+def test_a_quiet_sentence_after_a_loud_one_is_still_the_main_voice():
+    loud = spoken_samples(5.0, seed=1)
+    quiet = spoken_samples(5.0, seed=2) * np.float32(10 ** (-18 / 20))  # the same person, softer
+    note = np.concatenate([loud, quiet])
+    speech = find_speech(note)
+    heard = main_voice(note, speech, 12.0)
+    # Past the reach of the loud sentence the quiet one is measured against itself.
+    reach = int(2.6 * SR)
+    assert heard.within(len(loud) + reach, len(note)) > 0.8 * speech.within(
+        len(loud) + reach, len(note)
+    )

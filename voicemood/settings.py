@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     )
 
     main_voice_db: float = Field(
-        20.0,
+        12.0,
         ge=0,
         le=60,
         description="speech this many dB below a note's loud speech is taken for other people"
