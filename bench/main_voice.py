@@ -11,14 +11,17 @@ speech joined (`speech_only`, 0.1 s pads), and the main voice within each floor.
 is how the training clips are cut (bench/head.py's "clean" rows), for reference.
 
 Each fold's head is the shipped recipe's population head fitted on the other speakers, without
-its temperatures (quick: a temperature does not change which tone is likeliest, so UAR is exact;
-the calibration columns of bench/head.py are not repeated here). Embeddings are cached in the
-same cache as bench/head.py. UAR over 8 classes, mean over the folds. Not a test.
+temperatures of its own (quick: a temperature does not change which tone is likeliest, so UAR is
+exact). The honesty columns borrow the bundled head's length temperatures (fitted out of fold on
+its training speakers, as the voiced span hears them), so they are an estimate: ECE, the share of
+answers given at >= 80 % that are wrong, and how many answers are that sure. Embeddings are cached
+in the same cache as bench/head.py. 8 classes, means over the folds. Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -26,10 +29,14 @@ import numpy as np
 from embed_all import _content_hash, _encoder_id, embed_everything
 
 from data_augment.embeddings import EmbeddingCache, with_babble_at
+from data_augment.metrics import expected_calibration_error
 from data_augment.waves import load_waveform
 from data_augment.whisper_head import corpus_row_weights, fit_heads
 from inference.labels import CANONICAL_LABELS
+from inference.probability import softmax
 from inference.speech import LEVEL_REACH_S, find_speech, main_voice, speech_only
+
+BUNDLED = Path(__file__).resolve().parent.parent / "inference" / "models" / "bundled"
 
 
 def main() -> None:
@@ -57,7 +64,10 @@ def main() -> None:
     labels = tuple(x for x in CANONICAL_LABELS if x in {c.label for c in train.clips})
     speakers = np.array([c.speaker for c in train.clips])
     clean = train.kind_of() == "clean"
-    scores: dict[str, list[float]] = {}
+    card = json.loads((BUNDLED / "voicemood_head.json").read_text())
+    buckets = [(float(a), float(b)) for a, b in card["length_temperatures"]]
+    temperatures = (buckets, float(card["temperature"]))
+    scores: dict[str, list[np.ndarray]] = {}
     for fold in folds:
         held = [f"ravdess:{a:02d}" for a in range(4 * fold + 1, 4 * fold + 5)]
         rows = train.take(np.flatnonzero(~np.isin(speakers, held)))
@@ -72,13 +82,17 @@ def main() -> None:
         head = fit.heads.population
         mine = np.flatnonzero(np.isin(speakers, held) & clean)
         truth = [c.label for c in (train.clips[i] for i in mine)]
+        seconds = train.seconds[mine] if train.seconds is not None else np.full(len(mine), 3.0)
         scores.setdefault("clean: voiced span", []).append(
-            _uar(head.logits(train.vectors[mine]), truth, labels)
+            _score(head.logits(train.vectors[mine]), seconds, truth, labels, temperatures)
         )
-        for name, (clips, vectors) in heard.items():
+        for name, (clips, vectors, lengths) in heard.items():
             keep = [i for i, c in enumerate(clips) if c.speaker in held]
             truth = [clips[i].label for i in keep]
-            scores.setdefault(name, []).append(_uar(head.logits(vectors[keep]), truth, labels))
+            logits = head.logits(vectors[keep])
+            scores.setdefault(name, []).append(
+                _score(logits, lengths[keep], truth, labels, temperatures)
+            )
         print(f"fold {fold}: {time.perf_counter() - started:.0f} s", flush=True)
         _table(scores)
 
@@ -94,6 +108,7 @@ def _hear(clips, talking, cache_dir: Path, snr: float | None, floors: list[float
     where = "clean" if snr is None else f"{snr:g} dB babble"
     ways = {f"{where}: detector": 0.0} | {f"{where}: main voice {f:g} dB": f for f in floors}
     out: dict[str, list[np.ndarray]] = {name: [] for name in ways}
+    lengths: dict[str, list[float]] = {name: [] for name in ways}
     for clip in clips:
         content = _content_hash(clip.path)
         kind = "clean" if snr is None else f"babble{snr:g}"
@@ -117,24 +132,38 @@ def _hear(clips, talking, cache_dir: Path, snr: float | None, floors: list[float
                 piece = speech_only(wave, kept, 0.1).samples if kept.spans else wave
                 rows[name] = np.append(encoder.embed([piece])[0], np.float32(len(piece) / 16_000))
                 cache.put(keys[name], rows[name])
+        if len(out[next(iter(ways))]) % 200 == 199:
+            cache.commit()  # an interrupted run keeps what it embedded
         for name in ways:
             out[name].append(rows[name][:-1])  # type: ignore[index]
+            lengths[name].append(float(rows[name][-1]))  # type: ignore[index]
     cache.commit()
     cache.close()
-    return {name: (clips, np.stack(vectors)) for name, vectors in out.items()}
+    return {
+        name: (clips, np.stack(vectors), np.asarray(lengths[name])) for name, vectors in out.items()
+    }
 
 
-def _uar(logits: np.ndarray, truth: list[str], labels: tuple[str, ...]) -> float:
-    pred = np.asarray(labels)[logits.argmax(axis=1)]
-    truth_a = np.asarray(truth)
-    return float(np.mean([np.mean(pred[truth_a == k] == k) for k in np.unique(truth_a)]))
+def _score(logits, seconds, truth, labels, temperatures) -> np.ndarray:  # noqa: ANN001
+    """UAR, ECE, wrong share among answers at >= 0.8, share of answers at >= 0.8."""
+    buckets, longer = temperatures
+    t = np.array([next((tb for edge, tb in buckets if s <= edge), longer) for s in seconds])
+    probs = softmax(logits / t[:, None])
+    pred = probs.argmax(axis=1)
+    truth_i = np.array([labels.index(x) for x in truth])
+    uar = float(np.mean([np.mean(pred[truth_i == k] == k) for k in np.unique(truth_i)]))
+    sure = probs.max(axis=1) >= 0.8
+    wrong = float(np.mean(pred[sure] != truth_i[sure])) if sure.any() else 0.0
+    ece = expected_calibration_error(probs, truth_i)
+    return np.array([uar, ece, wrong, float(sure.mean())])
 
 
-def _table(scores: dict[str, list[float]]) -> None:
-    print(f"{'heard as':>34} {'UAR':>6}   per fold")
+def _table(scores: dict[str, list[np.ndarray]]) -> None:
+    print(f"{'heard as':>34} {'UAR':>6} {'ECE':>6} {'wrong@80':>8} {'share@80':>8}   UAR per fold")
     for name, values in scores.items():
-        folds = " ".join(f"{v:.3f}" for v in values)
-        print(f"{name:>34} {np.mean(values):6.3f}   {folds}")
+        mean = np.mean(values, axis=0)
+        folds = " ".join(f"{v[0]:.3f}" for v in values)
+        print(f"{name:>34} {mean[0]:6.3f} {mean[1]:6.3f} {mean[2]:8.3f} {mean[3]:8.2f}   {folds}")
 
 
 if __name__ == "__main__":
