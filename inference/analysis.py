@@ -227,6 +227,10 @@ class Analyzer:
             if heard.within(*span) > 0:
                 waves.append(only.samples[a:b])
                 spans.append(span)
+        if spans and spans[-1][1] < only.spans[-1][1]:
+            # A tail shorter than half a window gets no window of its own (split_windows); like a
+            # cut pause, it belongs to the stretch before it, so the timeline reaches the speech's end.
+            spans[-1] = (spans[-1][0], only.spans[-1][1])
         return _Listening(waves, spans, speech.seconds)
 
 
