@@ -47,12 +47,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from head import _Embedded, _stats
 
 from data_augment.datasets import Clip, read_dataset
 from data_augment.embeddings import EmbeddedClips, _content_hash, _key
 from data_augment.metrics import restrict
 from data_augment.whisper_head import corpus_row_weights, fit_heads
-from inference.baseline import SpeakerBaseline
 from inference.encoder import PACKAGED_ENCODER, PACKAGED_SHA256, EncoderInfo
 from inference.labels import CANONICAL_LABELS
 from inference.models import BUNDLED_DIR
@@ -162,7 +162,9 @@ class _Bench:
             if saved is not None:
                 saved.parent.mkdir(parents=True, exist_ok=True)
                 saved.write_bytes(pickle.dumps(fit))
-        return WhisperHeadModel(_Embedded(), fit.heads, replace(self.bundled_card, version="bench"))
+        return WhisperHeadModel(
+            _Embedded(DIM), fit.heads, replace(self.bundled_card, version="bench")
+        )
 
     def report(self, name: str, model: WhisperHeadModel, held: list[str]) -> None:
         """One table block: every variant's accuracy on later notes, per k."""
@@ -281,24 +283,6 @@ def _load(data: Path, cache_path: Path) -> tuple[EmbeddedClips, int]:
             np.asarray(seconds, np.float32),
         ),
         missing,
-    )
-
-
-class _Embedded:
-    """Stands in for the encoder when the vectors are already embedded (classify only)."""
-
-    info = INFO
-    folder = Path(".")
-
-    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
-        raise NotImplementedError("vectors are embedded already")
-
-
-def _stats(vectors: np.ndarray) -> SpeakerBaseline:
-    x = np.asarray(vectors, np.float64)
-    mean = x.mean(axis=0)
-    return SpeakerBaseline(
-        len(x), mean.astype(np.float32), np.square(x - mean).sum(0).astype(np.float32)
     )
 
 
