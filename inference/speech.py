@@ -179,8 +179,14 @@ def _loud_speech(level: np.ndarray, inside: np.ndarray) -> np.ndarray:
     near = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
     rows = np.flatnonzero(inside)
     out = np.full(len(level), np.inf)
-    with np.errstate(all="ignore"):
-        out[rows] = np.nanpercentile(near[rows], 95, axis=1)
+    # np.nanpercentile's linear rule, vectorised (it loops over rows: 0.65 s for a 600 s note).
+    ordered = np.sort(near[rows], axis=1)  # NaN (not speech) sorts last
+    count = np.sum(~np.isnan(ordered), axis=1)  # >= 1: each row's own frame is speech
+    at = 0.95 * (count - 1)
+    low = np.floor(at).astype(np.int64)
+    high = np.minimum(low + 1, count - 1)
+    below, above = ordered[np.arange(len(rows)), low], ordered[np.arange(len(rows)), high]
+    out[rows] = below + (above - below) * (at - low)
     return out
 
 
