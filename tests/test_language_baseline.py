@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from bots.core.language_baseline import LanguageBaselineConfig
+from bots.core.my_data import export_document
 from bots.core.service import VoiceMoodService
 from bots.core.values import User, VoiceNote, Where
 from bots.i18n import t
@@ -220,6 +221,7 @@ async def test_privacy_says_what_is_kept_only_when_kept_and_forget_takes_the_mar
     assert t("ko", "privacy.languages", notes=20, people=5) in said_ko.text
     assert said_off.text == t("en", "privacy")
     assert exported.language_statistics == ["en"]
+    assert export_document(exported)["language_statistics"] == ["en"]
     # Forgetting takes Alice's mark, but her note stays inside the average.
     assert after is not None and (after.count, after.people) == (2, 2)
     assert _rows(tmp_path, "language_stats_people") == 1
