@@ -5,12 +5,14 @@ once, restarted by another model, and cleared. Real SQLite files and a real Post
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import numpy as np
 import pytest
 
 from inference.baseline import SpeakerBaseline
 from storage.language_stats import LanguageStatistics
+from storage.migrations import LATEST_VERSION
 from tests.storage_factory import open_store, raw_rows
 
 DIM = 3
@@ -137,3 +139,24 @@ async def test_a_bad_merge_keeps_what_was_there(tmp_path, storage_backend):
             )
         kept = await store.languages.statistics("en")
     assert kept is not None and kept.count == 1
+
+
+async def test_a_version_thirteen_file_gets_empty_language_statistics(tmp_path):
+    path = tmp_path / "db" / "voicemood.sqlite3"
+    async with await open_store(tmp_path) as store:
+        await store.people.ensure_person("telegram", 1)
+    # What a version-13 file looks like: everything but step 14.
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE language_stats_people")
+        db.execute("DROP TABLE language_stats")
+        db.execute("PRAGMA user_version = 13")
+
+    async with await open_store(tmp_path) as store:
+        ann = await store.people.get_person("telegram", 1)
+        assert ann is not None and await store.languages.statistics("en") is None
+        kept = await store.languages.add_note(ann, "en", "enc:1", _merge(_vectors(1)[0]))
+        assert (kept.count, kept.people) == (1, 1)
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
