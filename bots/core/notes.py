@@ -150,7 +150,8 @@ class Notes:
                 stored = await self._keep(person, chat, note, prediction, data, text)
             except StorageFull:
                 full = True
-        if person is not None:
+        if person is not None and stored is not None:
+            # Only a note kept under consent (an /optout meanwhile keeps none) joins the language's.
             await self.languages.learn(person, lang, prediction)
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
