@@ -86,11 +86,23 @@ EN: dict[str, str] = {
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
     ),
     "privacy.languages": (
-        "This bot also keeps running statistics of each chat language's voice notes: numbers "
+        "This bot also keeps running statistics of the voice notes in each language: numbers "
         "averaged over everyone's notes in that language, with no audio and nobody's own "
-        "numbers. Once they hold {notes} {notes:note|notes} from {people} different "
-        "{people:person|people}, each note in that language is heard against them. Your notes "
-        "count in the language of the chat (your /lang or the group's), not a language detected "
+        "numbers, made only from notes kept under your consent. Once they hold {notes} "
+        "{notes:note|notes} from {people} different {people:person|people}, each note in that "
+        "language is heard against them. Your language is your /lang if you chose one, else the "
+        "language your app is set to, else the chat's; it is never detected in your speech. "
+        "/forget removes the mark that you are counted, but cannot take your notes back out of "
+        "an average; /export shows which languages count you."
+    ),
+    "privacy.languages.new": (
+        "For a language the model never trained on (it trained on: {trained}), this bot also "
+        "keeps running statistics of the voice notes in that language: numbers averaged over "
+        "everyone's notes in it, with no audio and nobody's own numbers, made only from notes "
+        "kept under your consent. Notes in a language the model trained on add nothing. Once "
+        "they hold {notes} {notes:note|notes} from {people} different {people:person|people}, "
+        "each note in that language is heard against them. Your language is your /lang if you "
+        "chose one, else the language your app is set to, else the chat's; it is never detected "
         "in your speech. /forget removes the mark that you are counted, but cannot take your "
         "notes back out of an average; /export shows which languages count you."
     ),

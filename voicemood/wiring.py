@@ -118,7 +118,7 @@ def build_service(
         max_bytes=max_bytes(settings),
         transcriber=Transcriber(cache_dir=settings.cache_dir),
         language_baseline=LanguageBaselineConfig(
-            on=settings.language_baseline,
+            mode=settings.language_baseline,
             min_notes=settings.language_baseline_min,
             min_people=settings.language_baseline_min_people,
         ),
