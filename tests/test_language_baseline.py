@@ -388,11 +388,15 @@ async def test_privacy_under_new_says_the_numbers_are_kept_only_for_languages_ne
     kept = t("en", "privacy.languages.new", notes=20, people=5, trained="en, ko")
     assert said is not None and said.text == f"{t('en', 'privacy')}\n\n{kept}"
     assert "never trained on (it trained on: en, ko)" in kept
-    assert "only from notes kept under your consent" in kept
+    assert "Only for a language" in kept and "kept under consent" in kept
     assert "20 notes from 5 different people" in kept and "no audio" in kept
     kept_ko = t("ko", "privacy.languages.new", notes=20, people=5, trained="en, ko")
     assert said_ko is not None and said_ko.text == f"{t('ko', 'privacy')}\n\n{kept_ko}"
     assert "학습한 언어: en, ko" in kept_ko
+    # With the bundled head's four languages, /privacy still fits one Discord message (2000).
+    for lang in ("en", "ko"):
+        bundled = t(lang, "privacy.languages.new", notes=20, people=5, trained="de, en, ko, pl")
+        assert len(f"{t(lang, 'privacy')}\n\n{bundled}") <= 2000
 
 
 async def test_a_telegram_voice_note_counts_in_the_language_the_senders_app_is_set_to(
