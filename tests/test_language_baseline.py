@@ -186,6 +186,8 @@ async def test_the_setting_is_read_from_the_environments_settings(tmp_path, monk
     assert default.languages.config == LanguageBaselineConfig("new", min_notes=20, min_people=5)
     assert every.languages.config == LanguageBaselineConfig("all", min_notes=7, min_people=3)
     assert default.languages.worker is worker
+    # Where the bot reads what a remote worker's head trained on: the folder VOICEMOOD_MODEL names.
+    assert default.languages.config.head == BUNDLED_DIR
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from common.audio import MB
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
-from inference.models import load_model, uses_transformers
+from inference.models import head_folder, load_model, uses_transformers
 from inference.reload import ModelReloader, ReloadConfig
 from inference.worker import InferenceWorker, WorkerConfig
 from voicemood.settings import Settings
@@ -121,5 +121,6 @@ def build_service(
             mode=settings.language_baseline,
             min_notes=settings.language_baseline_min,
             min_people=settings.language_baseline_min_people,
+            head=head_folder(settings.model),
         ),
     )

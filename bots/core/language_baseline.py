@@ -10,9 +10,12 @@ person's own /baseline is blended in on top and takes over as it grows.
 Which languages: `new` (the default) only those the loaded head never trained on, `all` every
 one, `off` none. For a language the head trained on the statistics hurt (MODEL_CARD: English UAR
 0.752 → 0.738, Korean 0.720 → 0.560); for one it never heard they help (Urdu 0.51 → 0.61,
-bench/language_baseline.py). A model that does not say what it trained on (the compact CNN, a
-hub model, a remote worker's) keeps nothing under `new`. What is not kept is deleted: the first
-note a process hears (per model) removes what an earlier run kept that may no longer be kept.
+bench/language_baseline.py). The head says what it trained on: the languages whose statistics it
+ships. A remote worker's model is in another process, so it is read from the head folder that
+VOICEMOOD_MODEL names here, if that is the version the workers serve. A model that does not say
+(the compact CNN, a hub model, an older head) keeps nothing under `new`. What is known not to be
+kept is deleted: a process's first note (per model) removes what an earlier run kept of the
+languages the model trained on under `new`, and of every language under `off`.
 
 The language is the speaker's as best known (`spoken`): their /lang, else the platform's hint
 (Telegram's language_code; Discord gives a locale only with commands and taps, not with a
@@ -24,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from bots.core.chats import Chats
@@ -32,6 +36,8 @@ from bots.core.values import User
 from bots.i18n import t
 from inference.answer import Prediction
 from inference.baseline import SpeakerBaseline
+from inference.errors import ModelLoadError
+from inference.models.whisper_head import read_head
 from inference.worker import SharedWorker
 from storage.language_stats import LanguageStatistics
 from storage.models import Person
@@ -51,6 +57,8 @@ class LanguageBaselineConfig:
     min_notes: int = 20
     # So the statistics of a language are never one person's voice.
     min_people: int = 5
+    # The head folder VOICEMOOD_MODEL names: what a remote worker's model trained on is read here.
+    head: Path | None = field(default=None, compare=False)
 
 
 def spoken(person: Person | None, user: User, chat_language: str) -> str:
@@ -81,10 +89,21 @@ class LanguageBaselines:
         self.worker = worker
         # The model whose unkept languages were last deleted (once per model and process).
         self._cleared_for: str | None = None
+        # Per model name: what the head folder says that model trained on (remote workers).
+        self._heads: dict[str, frozenset[str] | None] = {}
 
     def trained(self) -> frozenset[str] | None:
         """The languages the serving model trained on (None: not known, or no worker)."""
-        return trained_languages(self.worker) if self.worker is not None else None
+        if self.worker is None:
+            return None
+        known = trained_languages(self.worker)
+        if known is None and self.config.head is not None:
+            name = self.worker.name
+            if name not in self._heads:
+                # Read once per model name: a small file (the head's weights, tens of KB).
+                self._heads[name] = _head_languages(self.config.head, name)
+            known = self._heads[name]
+        return known
 
     def keeps(self, language: str, trained: frozenset[str] | None) -> bool:
         """Whether `language`'s statistics are kept and applied, for a model trained on `trained`."""
@@ -157,8 +176,10 @@ class LanguageBaselines:
         """Delete what an earlier run kept that this one may not keep (once per model)."""
         if self.config.mode == "all" or self._cleared_for == model:
             return
-        # Under `new`, the trained languages go; with none known (or `off`), every language.
-        languages = trained if self.config.mode == "new" and trained is not None else None
+        if self.config.mode == "new" and trained is None:
+            return  # nothing is known not to be kept (a remote worker's model may say later)
+        # Under `new`, the trained languages go; under `off`, every language.
+        languages = trained if self.config.mode == "new" else None
         try:
             if await self.store.languages.clear(languages):
                 log.info(
@@ -168,6 +189,19 @@ class LanguageBaselines:
             self._cleared_for = model
         except Exception:
             log.warning("deleting the language statistics failed; next note tries again")
+
+
+def _head_languages(folder: Path, model: str) -> frozenset[str] | None:
+    """What the head in `folder` trained on, if it is `model`; else None."""
+    try:
+        card, heads = read_head(folder)
+    except ModelLoadError:
+        log.warning("the head in %s could not be read for its training languages", folder)
+        return None
+    # As WhisperHeadModel names itself: the workers may serve another version than the folder's.
+    if model != f"whisper-head:{card.version}":
+        return None
+    return frozenset(heads.languages) or None
 
 
 def _primary(code: str | None) -> str | None:
