@@ -25,9 +25,12 @@ speech 0.581 against 0.599, 10 dB babble 0.523 against 0.521), so the bundled he
 Honesty columns: ECE, the share of answers given at >= 80 % that are wrong, and that share of all
 answers; "top" is the share of the most-predicted class; "ECE floor" the ECE a perfectly
 calibrated head with the same confidences would show on that many clips (sampling noise: read
-ECE against it). Section 1 scores every held-out clip together, each by its own fold's head;
-until 2026-12-06 it averaged the folds' figures, and one fold's 240 clips put the floor at 0.068
-(the 8-class ECE of the bundled recipe: 0.082 averaged, 0.037 together, floor 0.031).
+ECE against it); "unsure" the share answered "not sure" (top class below 0.5). Section 1
+scores every held-out clip together, each by its own fold's head; until 2026-12-06 it averaged
+the folds' figures, and one fold's 240 clips put the floor at 0.068 (the 8-class ECE of the
+bundled recipe: 0.082 averaged, 0.037 together, floor 0.031). Section 4 also fits the stranger
+temperature (`--write` stores it) and shows each corpus answered with the one fitted on the
+other three; section 7 shows URDU answered with it.
 Not a test; no timing is asserted.
 """
 
@@ -357,7 +360,8 @@ def _scores(
     wrong = np.mean(pred[confident] != truth[confident]) if confident.any() else 0.0
     top = np.bincount(pred, minlength=len(present)).max() / len(pred)
     ece = expected_calibration_error(p, truth)
-    return np.array([uar, ece, wrong, confident.mean(), top, len(rows), _ece_floor(p)])
+    unsure = np.mean(p.max(axis=1) < 0.5)  # answered "not sure" (VOICEMOOD_NOT_SURE_BELOW)
+    return np.array([uar, ece, wrong, confident.mean(), top, len(rows), _ece_floor(p), unsure])
 
 
 def _stranger_temperature(
@@ -404,14 +408,14 @@ def _ece_floor(p: np.ndarray, draws: int = 100) -> float:
 def _header() -> str:
     return (
         f"{'':>20} {'UAR':>6} {'ECE':>6} {'wrong@80%':>9} {'share@80%':>9} {'top':>5} {'n':>6}"
-        f" {'ECE floor':>9}"
+        f" {'ECE floor':>9} {'unsure':>6}"
     )
 
 
 def _row(name: str, s: np.ndarray) -> str:
     return (
         f"{name:>20} {s[0]:6.3f} {s[1]:6.3f} {s[2]:9.3f} {s[3]:9.2f} {s[4]:5.2f} {s[5]:6.0f}"
-        f" {s[6]:9.3f}"
+        f" {s[6]:9.3f} {s[7]:6.2f}"
     )
 
 
