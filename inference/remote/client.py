@@ -25,7 +25,7 @@ import numpy as np
 
 from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
-from inference.remote.protocol import ADMIT, Heartbeat, Keys, Reply, Request
+from inference.remote.protocol import ADMIT, AUDIO_GRACE_S, Heartbeat, Keys, Reply, Request
 from inference.worker import Heard, Rows, Task, WorkerConfig
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ class RemoteWorker:
         if self._closing:
             raise Busy(RESTARTING)
         await self.start()
+        assert self._redis is not None
         request = Request(
             id=uuid.uuid4().hex,
             task=task,
@@ -182,8 +183,12 @@ class RemoteWorker:
         try:
             fields = request.fields()
             args = [self.remote.max_backlog, *(x for pair in fields.items() for x in pair)]
+            audio = self.keys.audio(request.id)
+            keep_ms = int((self.remote.request_timeout_s + AUDIO_GRACE_S) * 1000)
             try:
-                admitted = await self._admit(keys=[self.keys.notes], args=args)
+                # The audio first, so a worker that takes the entry finds it (protocol.py).
+                await self._redis.set(audio, request.audio(), px=keep_ms)
+                admitted = await self._admit(keys=[self.keys.notes, audio], args=args)
             except Exception as error:  # Redis unreachable or restarting: a polite "busy"
                 log.warning("could not queue a note in Redis: %s", error)
                 raise Busy(RESTARTING) from None

@@ -1,0 +1,120 @@
+"""A note's audio travels beside its stream entry, in a Redis key of its own (protocol.py): real
+redis-server on loopback, real `voicemood worker` processes over a tiny compact model, the real
+RemoteWorker."""
+
+# ruff: noqa: F811  (the fixtures imported from servers_redis are named as test arguments)
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from redis.asyncio import Redis
+
+from inference.errors import Busy
+from inference.models import load_model
+from inference.remote.protocol import Keys, Reply, Request
+from inference.worker import InferenceWorker
+from tests.model_factory import compact_folder
+from tests.remote_workers import remote, start_worker
+from tests.servers_redis import redis_prefix, redis_server  # noqa: F401  (fixtures)
+
+VERSION = "v1"
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> Path:
+    return compact_folder(tmp_path / "model", VERSION, seed=1)
+
+
+def _wave(seed: int, seconds: float = 2.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0, 0.1, int(16_000 * seconds)) * (1 + seed % 5)).astype(np.float32)
+
+
+async def _expected(model_dir: Path, wave: np.ndarray) -> np.ndarray:
+    async with InferenceWorker(load_model(str(model_dir), precision="fp32")) as local:
+        return (await local.run_many([wave])).values
+
+
+async def _audio_keys(redis: Redis, keys: Keys) -> list[bytes]:
+    return [k async for k in redis.scan_iter(match=keys.audio("*"))]
+
+
+async def test_a_refused_note_takes_its_audio_along_and_an_answered_one_leaves_none(
+    redis_server, redis_prefix, model_dir, tmp_path
+):
+    keys = Keys(redis_prefix)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        async with remote(redis_server.url, redis_prefix, max_backlog=1) as client:
+            waiting = asyncio.create_task(client.run_many([_wave(1)]))
+            async with asyncio.timeout(10):
+                while await redis.xlen(keys.notes) < 1:  # noqa: ASYNC110 - Redis signals nothing
+                    await asyncio.sleep(0.02)
+            with pytest.raises(Busy):
+                await client.run_many([_wave(2)])
+            assert len(await _audio_keys(redis, keys)) == 1  # the waiting note's, not the refused
+            ttl = await redis.pttl((await _audio_keys(redis, keys))[0])
+            assert 0 < ttl <= (client.remote.request_timeout_s + 60) * 1000  # it expires
+
+            worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)
+            try:
+                rows = await asyncio.wait_for(waiting, timeout=60)
+            finally:
+                assert await worker.stop() == 0
+        np.testing.assert_allclose(rows.values, await _expected(model_dir, _wave(1)), atol=1e-5)
+        assert await _audio_keys(redis, keys) == []
+    finally:
+        await redis.aclose()
+
+
+async def test_a_note_whose_audio_is_gone_is_answered_with_an_error_at_once(
+    redis_server, redis_prefix, model_dir, tmp_path
+):
+    keys = Keys(redis_prefix)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        async with remote(redis_server.url, redis_prefix, request_timeout_s=60) as client:
+            waiting = asyncio.create_task(client.run_many([_wave(3)]))
+            async with asyncio.timeout(10):
+                while not await _audio_keys(redis, keys):  # noqa: ASYNC110 - Redis signals nothing
+                    await asyncio.sleep(0.02)
+            # As if Redis evicted it (maxmemory) before any worker took the note.
+            await redis.delete(*await _audio_keys(redis, keys))
+            worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)
+            try:
+                started = time.monotonic()
+                with pytest.raises(RuntimeError, match="no longer in Redis"):
+                    await asyncio.wait_for(waiting, timeout=30)
+                assert time.monotonic() - started < 10  # told, not left to the 60 s timeout
+            finally:
+                assert await worker.stop() == 0
+        assert await redis.xlen(keys.notes) == 0  # acknowledged and gone
+    finally:
+        await redis.aclose()
+
+
+async def test_an_entry_carrying_its_audio_inline_as_older_bots_wrote_it_is_answered(
+    redis_server, redis_prefix, model_dir, tmp_path
+):
+    """During a rolling upgrade a bot replica not yet upgraded still puts the PCM in the entry."""
+    keys = Keys(redis_prefix)
+    wave = _wave(4)
+    request = Request("old-1", "predict", keys.replies("old-bot"), time.time() + 60, [wave])
+    redis = Redis.from_url(redis_server.url)
+    worker = await start_worker(tmp_path, redis_server.url, redis_prefix, model_dir)
+    try:
+        await redis.xadd(keys.notes, {**request.fields(), "pcm": request.audio()})
+        async with asyncio.timeout(30):
+            while not (found := await redis.xread({keys.replies("old-bot"): "0-0"})):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        assert await worker.stop() == 0
+        await redis.aclose()
+    reply = Reply.parse(found[0][1][0][1])
+    assert reply.status == "ok", reply.message
+    assert reply.rows is not None
+    np.testing.assert_allclose(reply.rows, await _expected(model_dir, wave), atol=1e-5)
