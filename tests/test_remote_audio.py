@@ -118,3 +118,22 @@ async def test_an_entry_carrying_its_audio_inline_as_older_bots_wrote_it_is_answ
     assert reply.status == "ok", reply.message
     assert reply.rows is not None
     np.testing.assert_allclose(reply.rows, await _expected(model_dir, wave), atol=1e-5)
+
+
+async def test_replies_read_leave_the_reply_stream_within_a_second_or_so(
+    redis_server, redis_prefix
+):
+    redis = Redis.from_url(redis_server.url)
+    try:
+        async with remote(redis_server.url, redis_prefix) as client:
+            stream = client.keys.replies(client.client_id)
+            for i in range(300):  # answers to notes nobody waits for any more: read, then dropped
+                await redis.xadd(stream, Reply(f"gone-{i}", "busy").fields())
+            await asyncio.sleep(1.2)
+            await redis.xadd(stream, Reply("gone-300", "busy").fields())
+            # Trimmed as Redis trims cheaply: whole nodes of the stream (100 entries each).
+            async with asyncio.timeout(10):
+                while await redis.xlen(stream) > 100:  # noqa: ASYNC110 - Redis signals nothing
+                    await asyncio.sleep(0.05)
+    finally:
+        await redis.aclose()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESTARTING = "The mood reader is restarting; please send the note again in a minute."
+TRIM_EVERY_S = 1.0  # replies already read leave the reply stream at most this often
 
 
 @dataclass
@@ -252,6 +253,7 @@ class RemoteWorker:
         stream = self.keys.replies(self.client_id)
         last = "0-0"
         down = False
+        trimmed = time.monotonic()
         while not self._stop.is_set():
             try:
                 await self._check_server()
@@ -277,8 +279,10 @@ class RemoteWorker:
                     future = self._pending.get(reply.request_id)
                     if future is not None and not future.done():
                         future.set_result(reply)
-            if found:
-                # Replies read are replies delivered: keep the stream short.
+            if found and time.monotonic() - trimmed >= TRIM_EVERY_S:
+                # Replies read are replies delivered: keep the stream short. Not after every
+                # read: under load that was one more command per note for the bot and Redis.
+                trimmed = time.monotonic()
                 with contextlib.suppress(Exception):
                     await self._redis.xtrim(stream, minid=last)
 
