@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from storage.arrivals import ArrivalStore
 from storage.backends import open_backend
 from storage.baselines import BaselineStore
 from storage.chat_settings import ChatSettingsStore
@@ -51,6 +52,7 @@ class Store:
         self.faces = FaceStore(db)
         self.corrections = CorrectionStore(db)
         self.music = MusicStore(db)
+        self.arrivals = ArrivalStore(db, self.people, self.consent)
         self.privacy = PrivacyStore(
             db,
             people=self.people,

@@ -80,10 +80,11 @@ class Notes:
             if not await self.store.consent.may_analyse(known, await self.chats.chat(where, None)):
                 return None
         try:
-            person = await self.chats.person(user)
-            chat = await self.chats.chat(where, person)
+            # Person, chat and consent in one read (store.arrivals): every note takes this step.
+            arrival = await self.chats.arrive(user, where)
+            person, chat = arrival.person, arrival.chat
             lang = await self.chats.language(person, chat, user)
-            if not await self.store.consent.may_analyse(person, chat):
+            if not arrival.may_analyse:
                 return None
         except Exception as error:
             self.health.down()
