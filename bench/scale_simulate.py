@@ -15,10 +15,10 @@ fsync on, commits not waited for, as bench/storage_postgres.py) behind the proje
 
 Bot replicas are processes too (one per `--workers-per-replica` workers, at least one), each with
 its own Store on the database and its own RemoteWorker, doing per note what `voicemood run` does
-for a private voice note (bots.core.notes), less decoding: the person, the chat and consent in one
-read (store.arrivals; a write too on a newcomer's first note), read the baseline switch and the
-person's words, send the note through Redis and wait for its answer (`hear`), store the note and
-link the reply message: two write transactions and three reads once a person is known. A burst of `--notes-per-worker` x N notes is released at once; each replica keeps at most
+for a private voice note (bots.core.notes), less decoding: the person, the chat, consent, the
+baseline switch and the person's words in one read (store.arrivals; writes too on a newcomer's
+first note), send the note through Redis and wait for its answer (`hear`), store the note and link
+the reply message: one read and two write transactions once a person is known. A burst of `--notes-per-worker` x N notes is released at once; each replica keeps at most
 its share of (notes a worker takes at once + 2) x N notes in flight, so every worker always has
 work. Throughput is notes answered and stored over the burst's wall time (first send to last
 store); a note's latency runs from its send to its reply being linked. Efficiency is throughput
@@ -608,8 +608,6 @@ async def _store_note(store: Any, user: int, i: int, probs: dict[str, float]) ->
         "telegram", user, user, "private", display_name=f"User {user}"
     )
     person, chat = arrival.person, arrival.chat
-    await store.baselines.consent(person)
-    await store.preferences.label_words(person)
     label = max(probs, key=lambda k: probs[k])
     stored = await store.notes.add(
         person,

@@ -52,7 +52,9 @@ class Store:
         self.faces = FaceStore(db)
         self.corrections = CorrectionStore(db)
         self.music = MusicStore(db)
-        self.arrivals = ArrivalStore(db, self.people, self.consent)
+        self.arrivals = ArrivalStore(
+            db, self.people, self.consent, self.baselines, self.preferences
+        )
         self.privacy = PrivacyStore(
             db,
             people=self.people,

@@ -103,3 +103,31 @@ async def test_a_forgotten_person_arrives_anew(store):
     assert again.person.id != first.person.id
     assert again.chat.owner_id == again.person.id
     assert again.may_analyse
+
+
+async def test_the_baseline_switch_and_the_persons_words_read_as_their_own_steps_do(store):
+    first = await store.arrivals.arrive("telegram", 711, 711, "private")
+    assert not first.baseline_on and first.label_words == {}
+    person = first.person
+    await store.baselines.give_consent(person)
+    await store.preferences.set_label_word(person, "sad", "blue")
+    await store.preferences.set_label_word(person, "happy", "sunny")
+    arrival = await store.arrivals.arrive("telegram", 711, 711, "private")
+    assert arrival.baseline_on == (await store.baselines.consent(person) is not None) is True
+    assert arrival.label_words == await store.preferences.label_words(person)
+    assert arrival.label_words == {"happy": "sunny", "sad": "blue"}
+    assert arrival.may_analyse  # one row per word changes nothing else
+    assert (arrival.person, arrival.chat) == (first.person, first.chat)
+
+    await store.baselines.withdraw_consent(person)
+    await store.preferences.reset_label_words(person)
+    arrival = await store.arrivals.arrive("telegram", 711, 711, "private")
+    assert not arrival.baseline_on and arrival.label_words == {}
+
+
+async def test_a_renamed_person_still_gets_their_switch_and_words(store):
+    first = await store.arrivals.arrive("telegram", 712, 712, "private", display_name="A")
+    await store.baselines.give_consent(first.person)
+    await store.preferences.set_label_word(first.person, "calm", "chill")
+    renamed = await store.arrivals.arrive("telegram", 712, 712, "private", display_name="B")
+    assert renamed.baseline_on and renamed.label_words == {"calm": "chill"}
