@@ -3,11 +3,11 @@
 A request is one stream entry in `<prefix>:notes`: its id, task, the client's reply stream, a
 deadline (Unix seconds) and the lengths of the note's windows; the windows themselves, 16 kHz
 float32 PCM concatenated, wait beside it in a string key of their own (`<prefix>:audio:<id>`,
-written just before the entry, deleted with the answer, expiring after the deadline). Through a
-Lua script's arguments 5 s of PCM cost Redis 0.6 ms of CPU, as a plain SET and GET 0.26 ms
-(redis-server 7, loopback): most of Redis's work per note, so the audio no longer passes
-through a script. A reply is one entry in the client's own stream `<prefix>:replies:<client id>`.
-Two Lua scripts make the steps that must not be split atomic: admitting a request only while the
+written just before the entry, deleted with the answer, expiring after the deadline). Passed
+through the admission script's arguments, 5 s of PCM cost Redis 0.85 ms of CPU a note (most of
+its work); beside the entry 0.45 ms (`bench/scale.py --simulate`, 8 workers, redis-server 7).
+Workers read both, so upgrade them before the bot replicas. A reply is one entry in the client's
+own stream `<prefix>:replies:<client id>`. Two Lua scripts make the steps that must not be split atomic: admitting a request only while the
 backlog is under its bound, and writing a reply once (a done-key per request) together with the
 acknowledgement, so a note processed twice is still answered once.
 """
