@@ -85,6 +85,15 @@ EN: dict[str, str] = {
         "everything about you, everywhere, at once. Emotion recognition must not be used to monitor people in "
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
     ),
+    "privacy.languages": (
+        "This bot also keeps running statistics of each chat language's voice notes: numbers "
+        "averaged over everyone's notes in that language, with no audio and nobody's own "
+        "numbers. Once they hold {notes} {notes:note|notes} from {people} different "
+        "{people:person|people}, each note in that language is heard against them. Your notes "
+        "count in the language of the chat (your /lang or the group's), not a language detected "
+        "in your speech. /forget removes the mark that you are counted, but cannot take your "
+        "notes back out of an average; /export shows which languages count you."
+    ),
     "group.intro": (
         "👋 Hi, I'm VoiceMood. I listen to the voice notes of members who opt in and say how "
         "their tone of voice sounds, with how sure I am. I don't keep audio unless its "

@@ -304,6 +304,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        14,
+        "running statistics of the notes analysed per language, and who is counted among them",
+        (
+            # Numbers averaged over everyone's notes in one chat language (count, mean and M2
+            # of the model's note vectors), never audio and nobody's own numbers; kept only
+            # while VOICEMOOD_LANGUAGE_BASELINE is on (storage/language_stats.py).
+            """CREATE TABLE language_stats (
+                language TEXT NOT NULL PRIMARY KEY,
+                model TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK (dim > 0),
+                count INTEGER NOT NULL CHECK (count > 0),
+                people INTEGER NOT NULL CHECK (people >= 0),
+                stats BLOB NOT NULL,
+                updated_at REAL NOT NULL
+            )""",
+            # Only that a person's notes are in a language's statistics, so each person counts
+            # once among its people; no numbers. /forget removes it (the cascade).
+            """CREATE TABLE language_stats_people (
+                person_id INTEGER NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                language TEXT NOT NULL REFERENCES language_stats (language) ON DELETE CASCADE,
+                PRIMARY KEY (person_id, language)
+            )""",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

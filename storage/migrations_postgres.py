@@ -256,7 +256,27 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 14 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    Migration(
+        14,
+        "running statistics of the notes analysed per language, and who is counted among them",
+        (
+            """CREATE TABLE language_stats (
+                language TEXT NOT NULL PRIMARY KEY,
+                model TEXT NOT NULL,
+                dim INTEGER NOT NULL CHECK (dim > 0),
+                count INTEGER NOT NULL CHECK (count > 0),
+                people INTEGER NOT NULL CHECK (people >= 0),
+                stats BYTEA NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )""",
+            """CREATE TABLE language_stats_people (
+                person_id BIGINT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+                language TEXT NOT NULL REFERENCES language_stats (language) ON DELETE CASCADE,
+                PRIMARY KEY (person_id, language)
+            )""",
+        ),
+    ),
+    # Step 15 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

@@ -19,6 +19,7 @@ from storage.corrections import CorrectionNote, CorrectionStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
+from storage.language_stats import LanguageStatsStore
 from storage.models import Chat, Consent, ForgetReport, Person, StoredBaseline, StoredNote, Vote
 from storage.music import MusicChoice, MusicStore
 from storage.notes import NoteStore
@@ -50,6 +51,8 @@ FORGET_STEPS: tuple[tuple[str, str], ...] = (
     ("practice_sessions", practice.END_SESSION_SQL),
     ("practice_scores", "DELETE FROM practice_scores WHERE person_id = :person"),
     ("music", music.FORGET_SQL),
+    # Only the mark that they are counted; their notes stay inside the language's averages.
+    ("language_stats_people", "DELETE FROM language_stats_people WHERE person_id = :person"),
     ("person", "DELETE FROM persons WHERE id = :person"),
 )
 
@@ -84,6 +87,8 @@ class PersonData:
     music: MusicChoice | None = None
     # Donated audio kept (/donate on), by note id: the recordings themselves.
     audio: dict[int, bytes] = field(default_factory=dict)
+    # The languages whose statistics (everyone's notes averaged) count the person once.
+    language_statistics: list[str] = field(default_factory=list)
 
 
 class PrivacyStore:
@@ -100,6 +105,7 @@ class PrivacyStore:
         practice: PracticeStore,
         faces: FaceStore,
         music: MusicStore,
+        languages: LanguageStatsStore | None = None,
     ) -> None:
         self._db = db
         self._people, self._notes, self._feedback = people, notes, feedback
@@ -107,6 +113,7 @@ class PrivacyStore:
         self._preferences, self._practice = preferences, practice
         self._faces = faces
         self._music = music
+        self._languages = languages or LanguageStatsStore(db)
 
     async def export(self, person: Person) -> PersonData:
         """Everything stored about the person, from every table keyed by them (for /export)."""
@@ -134,6 +141,7 @@ class PrivacyStore:
             correction_notes=await CorrectionStore(self._db).notes(person),
             music=await self._music.choice(person),
             audio=audio,
+            language_statistics=await self._languages.counted_in(person),
         )
 
     async def forget(self, platform: str, platform_user_id: str | int) -> ForgetReport:

@@ -4,7 +4,8 @@ Each feature is a module that owns its SQL and is reached by name: `store.people
 chats), `store.consent`, `store.baselines`, `store.preferences` (transcript choice, label words),
 `store.settings` (chat settings and digest claims), `store.notes` (notes and donated audio),
 `store.feedback` (votes and final labels), `store.practice`, `store.faces` (the /face choice),
-`store.music` (music choice and last songs), `store.privacy` (a person's own copy and "forget me"). They share one
+`store.music` (music choice and last songs), `store.languages` (statistics per language),
+`store.privacy` (a person's own copy and "forget me"). They share one
 storage.db.Db: the backend, the single write lock and the data folder. Times are unix seconds in
 the database and aware UTC datetimes outside.
 """
@@ -25,6 +26,7 @@ from storage.corrections import CorrectionStore
 from storage.db import Db
 from storage.faces import FaceStore
 from storage.feedback import FeedbackStore
+from storage.language_stats import LanguageStatsStore
 from storage.music import MusicStore
 from storage.notes import NoteStore
 from storage.people import PeopleStore
@@ -55,6 +57,7 @@ class Store:
         self.arrivals = ArrivalStore(
             db, self.people, self.consent, self.baselines, self.preferences
         )
+        self.languages = LanguageStatsStore(db)
         self.privacy = PrivacyStore(
             db,
             people=self.people,
@@ -66,6 +69,7 @@ class Store:
             practice=self.practice,
             faces=self.faces,
             music=self.music,
+            languages=self.languages,
         )
         self._flat_names()
 

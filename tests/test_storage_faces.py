@@ -56,9 +56,11 @@ async def test_a_version_twelve_file_gets_face_reading_off_for_everyone(tmp_path
     async with await open_store(tmp_path) as store:
         bora = await store.ensure_person("telegram", "9001")
         await store.set_transcript(bora, True)
-    # What a version-12 file looks like: everything but step 13.
+    # What a version-12 file looks like: everything but steps 13 and 14.
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE face_choices")
+        db.execute("DROP TABLE language_stats_people")
+        db.execute("DROP TABLE language_stats")
         db.execute("PRAGMA user_version = 12")
 
     async with await open_store(tmp_path) as store:

@@ -77,6 +77,7 @@ async def test_person_data_gathers_every_table_keyed_by_the_person_and_nothing_o
         "face_choices",
         "correction_notes",
         "music_choices",
+        "language_stats_people",
     }
 
 

@@ -110,6 +110,20 @@ class Settings(BaseSettings):
         description="log-probability cost of a change in a long note's timeline; 0: none",
     )
     language: Literal["en", "ko"] = "en"
+    language_baseline: bool = Field(
+        False,
+        description="keep running statistics of the notes analysed per chat language and hear"
+        " notes against them; off: none kept (measured to hurt a trained language: MODEL_CARD)",
+    )
+    language_baseline_min: int = Field(
+        20, ge=1, le=1_000_000, description="notes a language's statistics need before they apply"
+    )
+    language_baseline_min_people: int = Field(
+        5,
+        ge=1,
+        le=1_000_000,
+        description="different people a language's statistics need before they apply",
+    )
 
     # Storage
     data_dir: Path = Path("data")

@@ -105,6 +105,7 @@ def build_service(
 
     Imported late: `classify` and `train` need no bots.
     """
+    from bots.core.language_baseline import LanguageBaselineConfig
     from bots.core.service import VoiceMoodService
     from inference.transcript import Transcriber
 
@@ -116,4 +117,9 @@ def build_service(
         default_language=settings.language,
         max_bytes=max_bytes(settings),
         transcriber=Transcriber(cache_dir=settings.cache_dir),
+        language_baseline=LanguageBaselineConfig(
+            on=settings.language_baseline,
+            min_notes=settings.language_baseline_min,
+            min_people=settings.language_baseline_min_people,
+        ),
     )

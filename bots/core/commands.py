@@ -17,6 +17,7 @@ from bots.core.consent import Consent
 from bots.core.digests import Digests
 from bots.core.faces import Faces
 from bots.core.history import OwnHistory
+from bots.core.language_baseline import LanguageBaselines
 from bots.core.music import Music
 from bots.core.my_data import MyData
 from bots.core.practice import PRACTICE_TONES, Practice
@@ -49,6 +50,8 @@ class Features(Protocol):
     def faces(self) -> Faces: ...
     @property
     def music(self) -> Music: ...
+    @property
+    def languages(self) -> LanguageBaselines: ...
 
 
 Run = Callable[[Features, CommandContext], Awaitable[Reply]]
@@ -108,7 +111,11 @@ async def _help(s: Features, ctx: CommandContext) -> Reply:
 
 
 async def _privacy(s: Features, ctx: CommandContext) -> Reply:
-    return Reply(t(ctx.lang, "privacy"))
+    config = s.languages.config
+    if not config.on:
+        return Reply(t(ctx.lang, "privacy"))
+    kept = t(ctx.lang, "privacy.languages", notes=config.min_notes, people=config.min_people)
+    return Reply(f"{t(ctx.lang, 'privacy')}\n\n{kept}")
 
 
 async def _lang(s: Features, ctx: CommandContext) -> Reply:

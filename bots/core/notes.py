@@ -19,6 +19,7 @@ import numpy as np
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
 from bots.core.faces import Faces
+from bots.core.language_baseline import LanguageBaselines
 from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
 from bots.core.words import Words
@@ -64,8 +65,10 @@ class Notes:
         words: Words | None = None,
         transcripts: Transcripts | None = None,
         faces: Faces | None = None,
+        languages: LanguageBaselines | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
+        self.languages = languages or LanguageBaselines(chats)
         self.words = words or Words(chats)
         self.transcripts = transcripts
         self.faces = faces or Faces(chats)
@@ -121,6 +124,8 @@ class Notes:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person, arrival)
+            # The chat language's statistics (VOICEMOOD_LANGUAGE_BASELINE), once enough exist.
+            voices = await self.languages.of(lang, self.analyzer.worker.name) if person else None
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
             reading = None
             if note.video:
@@ -129,7 +134,7 @@ class Notes:
                     reading = asyncio.create_task(self.faces.read(data))
                 data, note = await self._sound_of(data, reading), replace(note, suffix=SOUND_SUFFIX)
             try:
-                prediction, heard = await self._analyse(data, usual, words=words)
+                prediction, heard = await self._analyse(data, usual, voices, words=words)
             except BaseException:
                 if reading is not None:
                     reading.cancel()
@@ -149,6 +154,9 @@ class Notes:
                 stored = await self._keep(person, chat, note, prediction, data, text)
             except StorageFull:
                 full = True
+        if person is not None and stored is not None:
+            # Only a note kept under consent (an /optout meanwhile keeps none) joins the language's.
+            await self.languages.learn(person, lang, prediction)
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
             if stored is not None:
@@ -164,11 +172,15 @@ class Notes:
         return Reply(shown, feedback_buttons(stored.id, lang), note_id=stored.id)
 
     async def _analyse(
-        self, data: bytes, usual: UsualVoice, *, words: bool
+        self, data: bytes, usual: UsualVoice, voices: SpeakerBaseline | None, *, words: bool
     ) -> tuple[Prediction, Transcript | None]:
         if self.transcripts is None:
             prediction = await self.analyzer.analyse(
-                data, baseline=usual.baseline, usual_cues=usual.cues, personal=usual.personal
+                data,
+                baseline=usual.baseline,
+                usual_cues=usual.cues,
+                language=voices,
+                personal=usual.personal,
             )
             return prediction, None
         return await self.transcripts.analyse(
@@ -176,6 +188,7 @@ class Notes:
             words=words,
             baseline=usual.baseline,
             usual_cues=usual.cues,
+            language=voices,
             personal=usual.personal,
         )
 

@@ -19,6 +19,7 @@ from bots.core.digests import Digests, DueDigest
 from bots.core.faces import Faces
 from bots.core.feedback import Feedback
 from bots.core.history import OwnHistory
+from bots.core.language_baseline import LanguageBaselineConfig, LanguageBaselines
 from bots.core.music import Music
 from bots.core.my_data import MyData
 from bots.core.notes import Notes
@@ -60,6 +61,7 @@ class VoiceMoodService:
         reply_link_wait_s: float = 1.0,
         transcriber: Transcriber | None = None,
         face_reader: FaceReader | None = None,
+        language_baseline: LanguageBaselineConfig | None = None,
     ) -> None:
         self.analyzer, self.store = analyzer, store
         self.chats = Chats(store, default_language)
@@ -68,8 +70,16 @@ class VoiceMoodService:
         self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
         # Reads faces only in the videos of people with /face on; its model loads on first use.
         self.faces = Faces(self.chats, face_reader)
+        # Statistics of each chat language's notes: none kept unless the setting is on.
+        self.languages = LanguageBaselines(self.chats, language_baseline)
         self.notes = Notes(
-            self.chats, analyzer, max_bytes, self.words, self.transcripts, self.faces
+            self.chats,
+            analyzer,
+            max_bytes,
+            self.words,
+            self.transcripts,
+            self.faces,
+            self.languages,
         )
         self.feedback = Feedback(self.chats, reply_link_wait_s)
         self.consent = Consent(self.chats, analyzer)

@@ -71,19 +71,28 @@ class Transcripts:
         words: bool,
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
+        language: SpeakerBaseline | None = None,
         personal: PersonalAdjustment | None = None,
     ) -> tuple[Prediction, Transcript | None]:
         """The note's answer, and (when `words`) its transcript, made side by side."""
         if not words:
             prediction = await self.analyzer.analyse(
-                data, baseline=baseline, usual_cues=usual_cues, personal=personal
+                data,
+                baseline=baseline,
+                usual_cues=usual_cues,
+                language=language,
+                personal=personal,
             )
             return prediction, None
         audio = await self.analyzer.decode(data)
         transcribing = asyncio.create_task(self._transcribe(audio.samples))
         try:
             prediction = await self.analyzer.analyse_audio(
-                audio, baseline=baseline, usual_cues=usual_cues, personal=personal
+                audio,
+                baseline=baseline,
+                usual_cues=usual_cues,
+                language=language,
+                personal=personal,
             )
         except BaseException:
             transcribing.cancel()

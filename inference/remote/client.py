@@ -146,10 +146,8 @@ class RemoteWorker:
         if len(waveforms) == 0:
             model = self._model or RemoteModel(self.name, self.labels)
             return Heard(np.zeros((0, len(model.labels)), np.float32), None, model)
-        # A language travels by its code; running statistics of one (classify --same-language)
-        # stay in the process that made them.
-        code = language if isinstance(language, str) else None
-        reply = await self._ask(waveforms, "hear", baseline, code)
+        # A language travels by its code, or as its running statistics (count, mean, M2).
+        reply = await self._ask(waveforms, "hear", baseline, language)
         rows = self._rows(reply, len(waveforms))
         embeddings = reply.embeddings
         if embeddings is not None and embeddings.shape[0] != len(waveforms):
@@ -163,7 +161,7 @@ class RemoteWorker:
         waveforms: Sequence[np.ndarray],
         task: str,
         baseline: SpeakerBaseline | None,
-        language: str | None = None,
+        language: str | SpeakerBaseline | None = None,
     ) -> Reply:
         """Queue one note for the workers and wait for its reply; Busy when the backlog is full."""
         if self._closing:

@@ -97,8 +97,9 @@ class Request:
     waveforms: list[np.ndarray]
     # task "hear": the speaker's usual voice (their baseline's count, mean and M2), or None.
     baseline: SpeakerBaseline | None = None
-    # task "hear": the note's language code, whose voices the worker's head hears it against.
-    language: str | None = None
+    # task "hear": the note's language, whose voices the worker's head hears it against: a
+    # code whose statistics ship with the head, or running statistics of the language's notes.
+    language: str | SpeakerBaseline | None = None
 
     def audio(self) -> bytes:
         """The windows' PCM, concatenated: the value of the request's audio key."""
@@ -118,7 +119,11 @@ class Request:
             fields["b_count"] = str(self.baseline.count)
             fields["b_mean"] = np.ascontiguousarray(self.baseline.mean, "<f4").tobytes()
             fields["b_m2"] = np.ascontiguousarray(self.baseline.m2, "<f4").tobytes()
-        if self.language:
+        if isinstance(self.language, SpeakerBaseline):
+            fields["l_count"] = str(self.language.count)
+            fields["l_mean"] = np.ascontiguousarray(self.language.mean, "<f4").tobytes()
+            fields["l_m2"] = np.ascontiguousarray(self.language.m2, "<f4").tobytes()
+        elif self.language:
             fields["lang"] = self.language
         return fields
 
@@ -134,13 +139,10 @@ class Request:
         if sum(lengths) != len(pcm):
             raise ValueError(f"request carries {len(pcm)} samples, its lengths say {sum(lengths)}")
         bounds = np.cumsum([0, *lengths])
-        baseline = None
-        if b"b_count" in fields:
-            mean = np.frombuffer(fields[b"b_mean"], "<f4").copy()
-            m2 = np.frombuffer(fields[b"b_m2"], "<f4").copy()
-            if mean.shape != m2.shape:
-                raise ValueError("a baseline's mean and M2 differ in width")
-            baseline = SpeakerBaseline(int(fields[b"b_count"]), mean, m2)
+        baseline = _statistics(fields, b"b_")
+        language: str | SpeakerBaseline | None = _statistics(fields, b"l_")
+        if language is None and b"lang" in fields:
+            language = fields[b"lang"].decode()
         return cls(
             id=fields[b"id"].decode(),
             task=fields[b"task"].decode(),
@@ -150,7 +152,7 @@ class Request:
                 pcm[a:b].astype(np.float32) for a, b in zip(bounds, bounds[1:], strict=False)
             ],
             baseline=baseline,
-            language=fields[b"lang"].decode() if b"lang" in fields else None,
+            language=language,
         )
 
 
@@ -252,3 +254,14 @@ class Heartbeat:
             processed=int(data["processed"]),
             started=float(data["started"]),
         )
+
+
+def _statistics(fields: dict[bytes, bytes], prefix: bytes) -> SpeakerBaseline | None:
+    """Running statistics (count, mean, M2) sent under `prefix`, or None when none were sent."""
+    if prefix + b"count" not in fields:
+        return None
+    mean = np.frombuffer(fields[prefix + b"mean"], "<f4").copy()
+    m2 = np.frombuffer(fields[prefix + b"m2"], "<f4").copy()
+    if mean.shape != m2.shape:
+        raise ValueError("a baseline's mean and M2 differ in width")
+    return SpeakerBaseline(int(fields[prefix + b"count"]), mean, m2)
