@@ -6,6 +6,7 @@ RemoteWorker."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from redis.asyncio import Redis
 
 from inference.errors import Busy
 from inference.models import load_model
-from inference.remote.protocol import Keys, Reply, Request
-from inference.worker import InferenceWorker
+from inference.remote.protocol import GROUP, Keys, Reply, Request
+from inference.remote.serve import ServeConfig, StreamServer
+from inference.worker import InferenceWorker, WorkerConfig
 from tests.model_factory import compact_folder
 from tests.remote_workers import remote, start_worker
 from tests.servers_redis import redis_prefix, redis_server  # noqa: F401  (fixtures)
@@ -136,4 +138,66 @@ async def test_replies_read_leave_the_reply_stream_within_a_second_or_so(
                 while await redis.xlen(stream) > 100:  # noqa: ASYNC110 - Redis signals nothing
                     await asyncio.sleep(0.05)
     finally:
+        await redis.aclose()
+
+
+class _GatedModel:
+    """A model that answers one clip each time the test opens its gate (run in the worker's
+    thread, as any model is)."""
+
+    name = "gated"
+    labels = ("calm", "sad")
+
+    def __init__(self) -> None:
+        self.gate = threading.Semaphore(0)
+
+    def predict(self, batch: list[np.ndarray]) -> np.ndarray:
+        for _ in batch:
+            self.gate.acquire(timeout=30)  # bounded: a failed test ends
+        return np.tile(np.array([0.5, 0.5], np.float32), (len(batch), 1))
+
+
+async def test_a_busy_worker_reads_again_once_half_its_room_is_free(redis_server, redis_prefix):
+    """Fewer reads under load: each brings several notes, and the notes held keep it busy."""
+    keys = Keys(redis_prefix)
+    model = _GatedModel()
+    redis = Redis.from_url(redis_server.url)
+    stop = asyncio.Event()
+    config = ServeConfig(prefix=redis_prefix, notes_at_once=4, worker_id="w")
+
+    async def held() -> int:  # taken by the worker, not yet answered
+        return int((await redis.xpending(keys.notes, GROUP))["pending"])
+
+    async def until_held(n: int) -> None:
+        async with asyncio.timeout(10):
+            while await held() < n:  # noqa: ASYNC110 - Redis signals nothing
+                await asyncio.sleep(0.02)
+
+    await redis.xgroup_create(keys.notes, GROUP, id="0", mkstream=True)
+    try:
+        async with (
+            InferenceWorker(model, WorkerConfig(max_batch=1)) as local,  # type: ignore[arg-type]
+            remote(redis_server.url, redis_prefix) as client,
+        ):
+            serving = asyncio.create_task(StreamServer(redis, local, config).serve(stop))
+            notes = [asyncio.create_task(client.run_many([_wave(i, 0.5)])) for i in range(8)]
+            try:
+                await until_held(4)
+                model.gate.release()  # one answered: a quarter of its room free, no read yet
+                async with asyncio.timeout(10):
+                    while await held() > 3:  # noqa: ASYNC110 - Redis signals nothing
+                        await asyncio.sleep(0.02)
+                await asyncio.sleep(0.8)
+                assert await held() == 3
+                model.gate.release()  # half free: it reads two at once
+                await until_held(4)
+            finally:
+                for _ in range(8):  # a failed step must not leave the model waiting forever
+                    model.gate.release()
+            answers = await asyncio.wait_for(asyncio.gather(*notes), 10)
+            stop.set()
+            await serving
+        assert all(rows.model.name == "gated" for rows in answers)
+    finally:
+        stop.set()
         await redis.aclose()

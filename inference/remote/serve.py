@@ -90,7 +90,13 @@ class StreamServer:
         return self.config.notes_at_once - len(self._in_flight)
 
     async def _read_loop(self, stop: asyncio.Event) -> None:
-        """New entries for this consumer, as many as there is room for, until stopped."""
+        """New entries for this consumer, as many as there is room for, until stopped.
+
+        A busy worker reads again once half its room is free, not at every answer: the notes it
+        still holds keep its model busy meanwhile, each read (XREADGROUP and MGET) brings several
+        notes instead of one, and an idle worker elsewhere may take the next note first.
+        """
+        refill = max(1, self.config.notes_at_once // 2)
         while not stop.is_set():
             try:
                 await self._ensure_group()
@@ -99,10 +105,11 @@ class StreamServer:
                 log.warning("Redis unreachable (%s); retrying", error)
                 await asyncio.sleep(0.5)
         while not stop.is_set():
-            if self.room <= 0:
+            if self.room < refill:
                 self._room.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._room.wait(), 0.5)  # and see `stop` twice a second
+                    async with asyncio.timeout(0.5):  # and see `stop` twice a second
+                        await self._room.wait()
                 continue
             try:
                 found: Any = await self.redis.xreadgroup(
