@@ -60,6 +60,13 @@ def main() -> None:
     )
     parser.add_argument("--version", default=f"{date.today():%Y.%m.%d}")
     parser.add_argument(
+        "--exclude",
+        nargs="*",
+        default=[],
+        metavar="SPEAKER",
+        help="leave these speakers (e.g. ravdess:17) out of the head on everything and --write",
+    )
+    parser.add_argument(
         "--copies", type=int, default=0, help="voice-note copies (Opus, noise, room) per clip"
     )
     parser.add_argument("--lengths", type=float, nargs="*", default=[0.5, 1.0, 1.5, 2.0, 3.0])
@@ -76,7 +83,7 @@ def main() -> None:
         f"in {time.perf_counter() - started:.0f} s"
     )
     # Fitted on every training row: the shipped head, and where every fold's fit starts from.
-    bench.everything = bench.fit(np.ones(len(bench.train.clips), bool))
+    bench.everything = bench.fit(~np.isin(bench.speakers, args.exclude))
     print(f"the head on everything: {time.perf_counter() - started:.0f} s\n", flush=True)
     if args.write:
         _write(bench, args)
@@ -258,7 +265,8 @@ def _write(bench: _Bench, args: argparse.Namespace) -> None:
     from inference.models.whisper_head import save_head
 
     assert bench.everything is not None
-    clips = bench.train.take(np.flatnonzero(bench.clean)).clips
+    kept = bench.clean & ~np.isin(bench.speakers, args.exclude)
+    clips = bench.train.take(np.flatnonzero(kept)).clips
     training = summary(
         SpeakerSplit(list(clips), [], []),
         bench.labels,

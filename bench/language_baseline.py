@@ -5,14 +5,16 @@ heard, as its notes arrive one by one.
 
 URDU (spontaneous Urdu talk shows, 400 clips of 29 speakers, never trained on) is read from the
 embedding cache (bench/embed_all.py put it there; a clip not cached is embedded) and heard by the
-bundled head, in `--orders` random orders, the way the bots hear one chat language's notes: each
+bundled head, in `--orders` random orders, the way the bots hear one language's notes: each
 note against the running statistics of the notes *before* it (bots.core.language_baseline), and
 only once they hold `--min-notes` notes from `--min-people` different speakers; then it joins
-them. "off" is the setting's default: every note heard alone. Printed: 4-class UAR of all notes
+them. "off": every note heard alone (the setting `off`); "on": as `new` (the default, for a
+language the head never trained on, as Urdu) and `all` hear it. Printed: 4-class UAR of all notes
 and of the notes at each stretch of the arrival order (mean over orders), off and on.
 (`classify --same-language`, README, hears each note against all the others instead, 0.62 at
-400.) The notes the statistics start from are the language's own; a deployment whose chat
-language mixes several spoken languages was not measured. Not a test; nothing is asserted.
+400.) The notes the statistics start from are the language's own; a deployment whose speakers'
+language is mis-known (a /lang or app setting that is not the language spoken) was not measured.
+Not a test; nothing is asserted.
 Measured 2026-12-06 with the bundled head, `--orders 40`, 4-class UAR (off -> on):
     from 20 notes of 5 speakers (the defaults)   all 0.512 -> 0.608; notes 21-100 0.597,
                                                  101-200 0.619, 201-400 0.619

@@ -1,4 +1,4 @@
-"""What merging a note into its chat language's statistics costs, beside a personal baseline's update.
+"""What merging a note into its language's statistics costs, beside a personal baseline's update.
 
     python bench/language_stats.py [--notes 400] [--tasks 8] [--dim 7168] [--runs 5]
 
@@ -7,7 +7,7 @@ Each run has `--tasks` asyncio tasks (one person each, as many notes arriving at
 into a fresh database, one of two ways, with the same Welford merge the bots do:
 - baseline: each person's own /baseline statistics (store.baselines.update_baseline), the step
   every note of a person with /baseline on already takes - the reference;
-- language: the chat language's statistics (store.languages.add_note), one row all the tasks
+- language: the language's statistics (store.languages.add_note), one row all the tasks
   merge into (on PostgreSQL a row-safe write that locks the row: SELECT ... FOR UPDATE).
 on SQLite (one file) and on PostgreSQL (VOICEMOOD_DATABASE_URL's server when set, else a
 throwaway cluster from Debian's binaries on 127.0.0.1, commits not waited for, as bench/

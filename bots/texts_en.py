@@ -86,13 +86,23 @@ EN: dict[str, str] = {
         "workplaces or classrooms (EU AI Act, Art. 5(1)(f))."
     ),
     "privacy.languages": (
-        "This bot also keeps running statistics of each chat language's voice notes: numbers "
-        "averaged over everyone's notes in that language, with no audio and nobody's own "
+        "I also keep running statistics of each language's voice notes: numbers averaged over "
+        "everyone's notes in that language kept under consent, with no audio and nobody's own "
         "numbers. Once they hold {notes} {notes:note|notes} from {people} different "
-        "{people:person|people}, each note in that language is heard against them. Your notes "
-        "count in the language of the chat (your /lang or the group's), not a language detected "
-        "in your speech. /forget removes the mark that you are counted, but cannot take your "
-        "notes back out of an average; /export shows which languages count you."
+        "{people:person|people}, each note in that language is heard against them. Your "
+        "language is your /lang, else your app's language, else the chat's (never detected in "
+        "your speech). /forget removes the mark that you are counted, but cannot take your notes "
+        "back out of an average; /export shows which languages count you."
+    ),
+    "privacy.languages.new": (
+        "Only for a language the model never trained on (it trained on: {trained}), I also keep "
+        "running statistics of that language's voice notes: numbers averaged over everyone's "
+        "notes in it kept under consent, with no audio and nobody's own numbers; notes in a "
+        "language it trained on add nothing. Once they hold {notes} {notes:note|notes} from "
+        "{people} different {people:person|people}, each note in that language is heard "
+        "against them. Your language is your /lang, else your app's language, else the chat's "
+        "(never detected in your speech). /forget removes the mark that you are counted, but "
+        "cannot take your notes back out of an average; /export shows which languages count you."
     ),
     "group.intro": (
         "👋 Hi, I'm VoiceMood. I listen to the voice notes of members who opt in and say how "

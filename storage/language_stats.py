@@ -1,7 +1,7 @@
 """Running statistics of the notes analysed in each language: numbers averaged over everyone.
 
-Reached as `store.languages`. One row per chat language holds the count, and (opaque to storage)
-the mean and M2 of the model's note vectors (inference.baseline.SpeakerBaseline's bytes), never
+Reached as `store.languages`. One row per language (a code: `en`, `ur`) holds the count, and
+(opaque to storage) the mean and M2 of the model's note vectors (inference.baseline.SpeakerBaseline's bytes), never
 audio and nobody's own numbers. Beside it, only *that* a person's notes are in a language's
 statistics, so each person counts once among its `people`; /forget deletes that mark, but cannot
 take the person's notes back out of an average.
@@ -16,7 +16,7 @@ on the primary key: the loser's insert does nothing and it merges into the winne
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -89,13 +89,21 @@ class LanguageStatsStore:
         )
         return [str(row["language"]) for row in records]
 
-    async def clear(self) -> int:
-        """Delete every language's statistics and their people; returns how many languages."""
-        if await self._db.read_one("SELECT 1 FROM language_stats LIMIT 1") is None:
+    async def clear(self, languages: Collection[str] | None = None) -> int:
+        """Delete the statistics of `languages` (None: every language) and their people;
+        returns how many languages."""
+        where = ""
+        args: tuple[str, ...] = ()
+        if languages is not None:
+            if not languages:
+                return 0
+            codes = tuple(sorted(languages))
+            where, args = f" WHERE language IN ({', '.join('?' * len(codes))})", codes
+        if await self._db.read_one(f"SELECT 1 FROM language_stats{where} LIMIT 1", args) is None:
             return 0  # nothing kept: no write
         async with self._db.write() as db:
-            await db.execute("DELETE FROM language_stats_people")
-            return await db.execute("DELETE FROM language_stats")
+            await db.execute(f"DELETE FROM language_stats_people{where}", args)
+            return await db.execute(f"DELETE FROM language_stats{where}", args)
 
 
 async def _merge(

@@ -128,6 +128,24 @@ async def test_forget_removes_only_the_mark_and_clear_removes_everything(tmp_pat
     assert await raw_rows(tmp_path, "SELECT * FROM language_stats_people") == []
 
 
+async def test_clearing_some_languages_removes_only_theirs_and_their_people(
+    tmp_path, storage_backend
+):
+    x = _vectors(3, seed=4)
+    async with await open_store(tmp_path) as store:
+        ann = await store.people.ensure_person("telegram", 1)
+        for i, language in enumerate(("en", "ko", "ur")):
+            await store.languages.add_note(ann, language, "enc:1", _merge(x[i], language))
+        assert await store.languages.clear(frozenset({"en", "ko", "pl"})) == 2
+        assert await store.languages.clear({"en"}) == 0
+        assert await store.languages.clear(()) == 0
+        left = [await store.languages.statistics(code) for code in ("en", "ko", "ur")]
+        assert await store.languages.counted_in(ann) == ["ur"]
+    assert left[0] is None and left[1] is None
+    assert left[2] is not None and (left[2].count, left[2].people) == (1, 1)
+    assert await raw_rows(tmp_path, "SELECT language FROM language_stats_people") == [("ur",)]
+
+
 async def test_a_bad_merge_keeps_what_was_there(tmp_path, storage_backend):
     x = _vectors(1, seed=4)
     async with await open_store(tmp_path) as store:

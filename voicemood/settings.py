@@ -14,6 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.backends import POSTGRES_SCHEMES
 
+# What pydantic read as true and false while VOICEMOOD_LANGUAGE_BASELINE was a switch ("off" is
+# the same word either way).
+_OLD_ON = frozenset({"true", "1", "yes", "on", "t", "y"})
+_OLD_OFF = frozenset({"false", "0", "no", "f", "n"})
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -110,10 +115,11 @@ class Settings(BaseSettings):
         description="log-probability cost of a change in a long note's timeline; 0: none",
     )
     language: Literal["en", "ko"] = "en"
-    language_baseline: bool = Field(
-        False,
-        description="keep running statistics of the notes analysed per chat language and hear"
-        " notes against them; off: none kept (measured to hurt a trained language: MODEL_CARD)",
+    language_baseline: Literal["off", "new", "all"] = Field(
+        "new",
+        description="keep running statistics of the notes analysed per speaker's language and"
+        " hear notes against them: for the languages the model never trained on (new), every"
+        " language (all), or none (off: none kept). They hurt a trained language: MODEL_CARD",
     )
     language_baseline_min: int = Field(
         20, ge=1, le=1_000_000, description="notes a language's statistics need before they apply"
@@ -177,6 +183,21 @@ class Settings(BaseSettings):
     web_enabled: bool = True
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535, description="0: any free port")
+
+    @field_validator("language_baseline", mode="before")
+    @classmethod
+    def _language_baseline_was_a_switch(cls, value: object) -> object:
+        """The setting was true/false before `new` existed: they still mean all/off."""
+        if isinstance(value, bool):
+            return "all" if value else "off"
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _OLD_ON:
+                return "all"
+            if word in _OLD_OFF:
+                return "off"
+            return word
+        return value
 
     @field_validator("device")
     @classmethod

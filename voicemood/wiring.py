@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from common.audio import MB
 from inference.analysis import AnalysisConfig, Analyzer
 from inference.audio import DecodeLimits
-from inference.models import load_model, uses_transformers
+from inference.models import head_folder, load_model, uses_transformers
 from inference.reload import ModelReloader, ReloadConfig
 from inference.worker import InferenceWorker, WorkerConfig
 from voicemood.settings import Settings
@@ -118,8 +118,9 @@ def build_service(
         max_bytes=max_bytes(settings),
         transcriber=Transcriber(cache_dir=settings.cache_dir),
         language_baseline=LanguageBaselineConfig(
-            on=settings.language_baseline,
+            mode=settings.language_baseline,
             min_notes=settings.language_baseline_min,
             min_people=settings.language_baseline_min_people,
+            head=head_folder(settings.model),
         ),
     )

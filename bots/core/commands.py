@@ -111,10 +111,9 @@ async def _help(s: Features, ctx: CommandContext) -> Reply:
 
 
 async def _privacy(s: Features, ctx: CommandContext) -> Reply:
-    config = s.languages.config
-    if not config.on:
+    kept = s.languages.privacy(ctx.lang)
+    if kept is None:
         return Reply(t(ctx.lang, "privacy"))
-    kept = t(ctx.lang, "privacy.languages", notes=config.min_notes, people=config.min_people)
     return Reply(f"{t(ctx.lang, 'privacy')}\n\n{kept}")
 
 

@@ -38,7 +38,7 @@ ABOUT = {
     "corrections": "Under your voice baseline: for each of your latest notes (and those you corrected), the model's numbers for it (its embedding, base64-encoded little-endian float32, and every tone's probability before your corrections moved it), and the tone you voted for it, if any. Your corrections teach VoiceMood your voice from these. Never audio.",
     "transcript": "Whether your notes' words are shown under the tone (/transcript on), since when. The words themselves are never kept.",
     "face": "Whether the faces in your video notes are read (/face on), since when, and when the hint about it was shown. Pictures and videos are never kept.",
-    "language_statistics": "The chat languages whose running statistics count you once among the people whose notes they average (VOICEMOOD_LANGUAGE_BASELINE). Only that mark is yours: the statistics are everyone's notes averaged together, never audio and nobody's own numbers, and your notes cannot be taken back out of them.",
+    "language_statistics": "The languages (yours: your /lang, else your app's, else the chat's) whose running statistics count you once among the people whose notes they average (VOICEMOOD_LANGUAGE_BASELINE). Only that mark is yours: the statistics are everyone's notes averaged together, never audio and nobody's own numbers, and your notes cannot be taken back out of them.",
     "music": "Music for the mood (/music): match or lift, and the catalogue keys of the last three songs suggested to you (so the next ones differ), with when.",
 }
 

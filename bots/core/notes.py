@@ -19,7 +19,7 @@ import numpy as np
 from bots.core.buttons import feedback_buttons
 from bots.core.chats import Chats
 from bots.core.faces import Faces
-from bots.core.language_baseline import LanguageBaselines
+from bots.core.language_baseline import LanguageBaselines, spoken
 from bots.core.transcripts import Transcripts
 from bots.core.values import Heard, Reply, User, VoiceNote, Where
 from bots.core.words import Words
@@ -68,7 +68,7 @@ class Notes:
         languages: LanguageBaselines | None = None,
     ) -> None:
         self.chats, self.analyzer, self.max_bytes = chats, analyzer, max_bytes
-        self.languages = languages or LanguageBaselines(chats)
+        self.languages = languages or LanguageBaselines(chats, worker=analyzer.worker)
         self.words = words or Words(chats)
         self.transcripts = transcripts
         self.faces = faces or Faces(chats)
@@ -98,7 +98,10 @@ class Notes:
             full = isinstance(error, StorageFull)
             lang = self.chats.hinted_language(user)
             return await self._answer(None, None, note, lang, full=full)
-        return await self._answer(person, chat, note, lang, arrival)
+        # Replies stay in `lang`; the language statistics follow the speaker's own language.
+        return await self._answer(
+            person, chat, note, lang, arrival, speaks=spoken(person, user, lang)
+        )
 
     async def _answer(
         self,
@@ -109,12 +112,15 @@ class Notes:
         arrival: Arrival | None = None,
         *,
         full: bool = False,
+        speaks: str | None = None,
     ) -> Reply:
         """Download, analyse and (when person and chat are known) store one note.
 
         `arrival`: the person's choices as read with them (baseline on, their words).
         `full`: the storage is already known to be full, so the answer says it was not saved.
+        `speaks`: the speaker's language (language_baseline.spoken), for its statistics.
         """
+        speaks = speaks or lang
         try:
             try:
                 data = await self.download(note)
@@ -124,8 +130,8 @@ class Notes:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
             usual = await self._usual_voice(person, arrival)
-            # The chat language's statistics (VOICEMOOD_LANGUAGE_BASELINE), once enough exist.
-            voices = await self.languages.of(lang, self.analyzer.worker.name) if person else None
+            # The speaker's language's statistics (VOICEMOOD_LANGUAGE_BASELINE), once enough exist.
+            voices = await self.languages.of(speaks, self.analyzer.worker.name) if person else None
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
             reading = None
             if note.video:
@@ -156,7 +162,7 @@ class Notes:
                 full = True
         if person is not None and stored is not None:
             # Only a note kept under consent (an /optout meanwhile keeps none) joins the language's.
-            await self.languages.learn(person, lang, prediction)
+            await self.languages.learn(person, speaks, prediction)
         if person is not None and usual.on:
             await self._learn_voice(person, prediction)
             if stored is not None:

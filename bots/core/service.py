@@ -70,8 +70,9 @@ class VoiceMoodService:
         self.transcripts = Transcripts(self.chats, analyzer, transcriber or Transcriber())
         # Reads faces only in the videos of people with /face on; its model loads on first use.
         self.faces = Faces(self.chats, face_reader)
-        # Statistics of each chat language's notes: none kept unless the setting is on.
-        self.languages = LanguageBaselines(self.chats, language_baseline)
+        # Statistics of each speaker language's notes: by default only of languages the model
+        # never trained on.
+        self.languages = LanguageBaselines(self.chats, language_baseline, analyzer.worker)
         self.notes = Notes(
             self.chats,
             analyzer,

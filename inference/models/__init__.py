@@ -26,6 +26,7 @@ __all__ = [
     "SAMPLE_RATE",
     "EmbeddingModel",
     "EmotionModel",
+    "head_folder",
     "load_model",
     "uses_transformers",
 ]
@@ -62,6 +63,12 @@ def load_model(
     from inference.models.hf import HFAudioClassifier
 
     return HFAudioClassifier.load(spec or str(path), device=device, precision=precision)
+
+
+def head_folder(spec: str | None) -> Path | None:
+    """The Whisper head folder `spec` (VOICEMOOD_MODEL) names; None for any other model."""
+    path = _path_of(spec)
+    return path if (path / HEAD_MARKER).is_file() else None
 
 
 def uses_transformers(spec: str | None) -> bool:

@@ -175,6 +175,11 @@ class WhisperHeadModel:
             )
         return cls(encoder, heads, card)
 
+    @property
+    def training_languages(self) -> frozenset[str] | None:
+        """The languages the head trained on (those whose statistics it ships); None: not said."""
+        return frozenset(self.heads.languages) or None
+
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
         return self.encoder.embed(batch)
 
