@@ -26,6 +26,9 @@ class SpeakerBaseline:
     count: int
     mean: np.ndarray
     m2: np.ndarray
+    # For a language's statistics: its code, so a head can tell a language it never trained on
+    # (and answer it less surely) from one it did. Empty for a person's own.
+    language: str = ""
 
     @classmethod
     def empty(cls, dim: int) -> SpeakerBaseline:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -113,13 +113,15 @@ class LanguageBaselines:
             return trained is not None and language not in trained
         return False
 
-    async def of(self, language: str, model: str) -> SpeakerBaseline | None:
-        """What a note in `language` is heard against: None for a language not kept, or too few
-        notes or people, or statistics kept for another model."""
+    async def of(self, language: str, model: str) -> str | SpeakerBaseline | None:
+        """What a note in `language` is heard against: its statistics (tagged with the code) once
+        kept and enough; else, for a language the model is known never to have trained on, the
+        bare code, so the head answers it less surely (whatever the setting); else None."""
         trained = self.trained()
         await self._clear_once(model, trained)
+        stranger: str | None = language if trained is not None and language not in trained else None
         if not self.keeps(language, trained):
-            return None
+            return stranger
         try:
             kept = await self.store.languages.statistics(language)
             if (
@@ -128,12 +130,12 @@ class LanguageBaselines:
                 or kept.count < self.config.min_notes
                 or kept.people < self.config.min_people
             ):
-                return None
-            return SpeakerBaseline.from_bytes(kept.count, kept.stats)
+                return stranger
+            return replace(SpeakerBaseline.from_bytes(kept.count, kept.stats), language=language)
         except Exception:
-            # Unreadable statistics cost the note its language, not its answer.
+            # Unreadable statistics cost the note its language's voices, not its answer.
             self.health.down()
-            return None
+            return stranger
 
     async def learn(self, person: Person, language: str, prediction: Prediction) -> None:
         """Merge the note's vector (Welford's update; never audio) into its language's statistics."""

@@ -178,7 +178,7 @@ class Notes:
         return Reply(shown, feedback_buttons(stored.id, lang), note_id=stored.id)
 
     async def _analyse(
-        self, data: bytes, usual: UsualVoice, voices: SpeakerBaseline | None, *, words: bool
+        self, data: bytes, usual: UsualVoice, voices: str | SpeakerBaseline | None, *, words: bool
     ) -> tuple[Prediction, Transcript | None]:
         if self.transcripts is None:
             prediction = await self.analyzer.analyse(

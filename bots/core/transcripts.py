@@ -71,7 +71,7 @@ class Transcripts:
         words: bool,
         baseline: SpeakerBaseline | None = None,
         usual_cues: CueBaseline | None = None,
-        language: SpeakerBaseline | None = None,
+        language: str | SpeakerBaseline | None = None,
         personal: PersonalAdjustment | None = None,
     ) -> tuple[Prediction, Transcript | None]:
         """The note's answer, and (when `words`) its transcript, made side by side."""

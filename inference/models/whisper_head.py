@@ -75,6 +75,10 @@ class HeadCard:
     # (longest seconds of speech, temperature) per length bucket, shortest first; a note longer
     # than the last bucket uses `temperature`. Empty: one temperature for every length.
     length_temperatures: tuple[tuple[float, float], ...] = ()
+    # How much less sure a note in a language the head never trained on is told: its answer's
+    # probabilities p become p ** (1 / stranger_temperature), renormalised. Fitted on corpora
+    # held out whole (bench/head.py section 4); 1.0 in heads from before (no change).
+    stranger_temperature: float = 1.0
 
     def temperatures_for(self, seconds: np.ndarray | None, n: int) -> np.ndarray:
         """The population head's temperature for each of `n` notes `seconds` long."""
@@ -104,6 +108,8 @@ class HeadCard:
         }
         if self.length_temperatures:
             data["length_temperatures"] = [list(pair) for pair in self.length_temperatures]
+        if self.stranger_temperature != 1.0:
+            data["stranger_temperature"] = self.stranger_temperature
         return data
 
     @classmethod
@@ -120,6 +126,7 @@ class HeadCard:
             length_temperatures=tuple(
                 (float(a), float(b)) for a, b in data.get("length_temperatures", ())
             ),
+            stranger_temperature=float(data.get("stranger_temperature", 1.0)),
         )
 
 
@@ -195,7 +202,9 @@ class WhisperHeadModel:
 
         A SpeakerBaseline standardises against that speaker's usual voice; `language` (a code
         whose statistics ship with the head, or running statistics of the language's own notes)
-        against the voices of that language, until the speaker's baseline takes over.
+        against the voices of that language, until the speaker's baseline takes over. A language
+        named (by its code, or the statistics' own) that the head never trained on is answered
+        less surely, by the card's stranger temperature.
         """
         pop = self.heads.population
         temperature = self.card.temperatures_for(seconds, len(embeddings))[:, None]
@@ -219,6 +228,9 @@ class WhisperHeadModel:
             own = softmax(others.logits(embeddings, mean, std) / (other_t * relative))
             w = baseline.count / (baseline.count + PRIOR_NOTES)
             probs = w * own + (1.0 - w) * probs
+        code = language if isinstance(language, str) else getattr(language, "language", "")
+        if code and code not in languages and self.card.stranger_temperature != 1.0:
+            probs = _sharpened(probs, 1.0 / self.card.stranger_temperature)
         return probs.astype(np.float32)
 
     def predict(self, batch: Sequence[np.ndarray]) -> np.ndarray:
@@ -297,3 +309,9 @@ def _language_codes(arrays: Mapping[str, np.ndarray]) -> list[str]:
         for name in arrays
         if name.startswith("languages.") and name.endswith(".count")
     ]
+
+
+def _sharpened(probs: np.ndarray, power: float) -> np.ndarray:
+    """Each row's p ** power, renormalised (power < 1 flattens it; the order stays)."""
+    logs = np.log(np.clip(probs, 1e-12, 1.0)) * power
+    return softmax(logs)

@@ -15,7 +15,7 @@ acknowledgement, so a note processed twice is still answered once.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -123,6 +123,8 @@ class Request:
             fields["l_count"] = str(self.language.count)
             fields["l_mean"] = np.ascontiguousarray(self.language.mean, "<f4").tobytes()
             fields["l_m2"] = np.ascontiguousarray(self.language.m2, "<f4").tobytes()
+            if self.language.language:  # whose they are, so the head knows a stranger language
+                fields["lang"] = self.language.language
         elif self.language:
             fields["lang"] = self.language
         return fields
@@ -140,9 +142,11 @@ class Request:
             raise ValueError(f"request carries {len(pcm)} samples, its lengths say {sum(lengths)}")
         bounds = np.cumsum([0, *lengths])
         baseline = _statistics(fields, b"b_")
-        language: str | SpeakerBaseline | None = _statistics(fields, b"l_")
-        if language is None and b"lang" in fields:
-            language = fields[b"lang"].decode()
+        stats = _statistics(fields, b"l_")
+        code = fields[b"lang"].decode() if b"lang" in fields else ""
+        language: str | SpeakerBaseline | None = stats or code or None
+        if stats is not None and code:
+            language = replace(stats, language=code)
         return cls(
             id=fields[b"id"].decode(),
             task=fields[b"task"].decode(),

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from voicemood.settings import Settings
 if TYPE_CHECKING:  # the analyzer imports numpy and the model code: loaded only when run
     from inference.analysis import Analyzer
     from inference.answer import Prediction
+    from inference.baseline import SpeakerBaseline
     from inference.errors import VoiceMoodError
     from inference.face import FaceReading
     from inference.music import Mode, Song
@@ -58,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--language",
         metavar="CODE",
-        help="the language spoken (en, ko, de, pl: those the model ships voices of); "
-        "without it the note is heard against every training voice",
+        help="the language spoken: en, ko, de, pl (those the model ships voices of) are heard "
+        "against that language's voices; another code is answered less surely, as a language "
+        "the model never trained on (with --same-language, the files' voices)",
     )
     parser.add_argument(
         "--face-crop",
@@ -147,6 +149,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failures == len(args.files) else 0
 
 
+def _language(own: SpeakerBaseline | None, code: str | None) -> str | SpeakerBaseline | None:
+    """The files' own voices (--same-language), named by --language when both are given."""
+    if own is None:
+        return code
+    return replace(own, language=code) if code else own
+
+
 async def _print_all(
     analyzer: Analyzer,
     files: list[Path],
@@ -167,7 +176,7 @@ async def _print_all(
         contexts = [
             _Context(
                 baseline=others[i] if others is not None and same_speaker else None,
-                language=others[i] if others is not None and same_language else language,
+                language=_language(others[i] if others and same_language else None, language),
             )
             for i in range(len(files))
         ]
