@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+from storage.arrivals import ArrivalStore
 from storage.backends import open_backend
 from storage.baselines import BaselineStore
 from storage.chat_settings import ChatSettingsStore
@@ -53,6 +54,9 @@ class Store:
         self.faces = FaceStore(db)
         self.corrections = CorrectionStore(db)
         self.music = MusicStore(db)
+        self.arrivals = ArrivalStore(
+            db, self.people, self.consent, self.baselines, self.preferences
+        )
         self.languages = LanguageStatsStore(db)
         self.privacy = PrivacyStore(
             db,

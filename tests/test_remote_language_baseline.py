@@ -30,10 +30,11 @@ NO_CUES = AnalysisConfig(cues=False)
 
 
 def _parsed(request: Request) -> Request:
-    """The request as a worker reads it back from the stream's fields."""
+    """The request as a worker reads it back from the stream's fields and its audio key."""
     fields = request.fields()
     return Request.parse(
-        {k.encode(): v.encode() if isinstance(v, str) else v for k, v in fields.items()}
+        {k.encode(): v.encode() if isinstance(v, str) else v for k, v in fields.items()},
+        request.audio(),
     )
 
 

@@ -154,6 +154,7 @@ async def test_a_note_processed_twice_is_answered_once(redis_server, redis_prefi
     redis = Redis.from_url(redis_server.url)
     try:
         await redis.xgroup_create(keys.notes, GROUP, id="0", mkstream=True)
+        await redis.set(keys.audio("r1"), b"\0" * 16)
         entry = (await redis.xadd(keys.notes, {"id": "r1"})).decode()
         await redis.xreadgroup(GROUP, "a", {keys.notes: ">"})
         script = redis.register_script(REPLY)
@@ -161,7 +162,7 @@ async def test_a_note_processed_twice_is_answered_once(redis_server, redis_prefi
         fields = [x for pair in reply.fields().items() for x in pair]
         written = [
             await script(
-                keys=[keys.done("r1"), keys.replies("c"), keys.notes],
+                keys=[keys.done("r1"), keys.replies("c"), keys.notes, keys.audio("r1")],
                 args=[GROUP, entry, 60, 100, *fields],
             )
             for _ in range(2)
@@ -170,6 +171,7 @@ async def test_a_note_processed_twice_is_answered_once(redis_server, redis_prefi
         assert await redis.xlen(keys.replies("c")) == 1
         assert await redis.xlen(keys.notes) == 0
         assert not await redis.xpending_range(keys.notes, GROUP, "-", "+", 10)
+        assert not await redis.exists(keys.audio("r1"))  # the note's audio goes with its answer
     finally:
         await redis.aclose()
 

@@ -104,7 +104,7 @@ def test_a_remote_worker_hears_whose_statistics_they_are():
         fields = {
             k.encode(): v.encode() if isinstance(v, str) else v for k, v in request.fields().items()
         }
-        heard = Request.parse(fields).language
+        heard = Request.parse(fields, request.audio()).language
         assert heard == "ur" if isinstance(language, str) else heard.language == "ur"
 
 

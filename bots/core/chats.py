@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bots.core.values import User, Where
 from bots.i18n import LANGUAGES
+from storage.arrivals import Arrival
 from storage.models import Chat, ChatKind, ChatSettings, Person
 from storage.store import Store
 
@@ -45,6 +46,14 @@ class Chats:
     async def person(self, user: User) -> Person:
         """The stored person, created (or renamed) from what the platform tells."""
         return await self.store.people.ensure_person(user.platform, user.id, display_name=user.name)
+
+    async def arrive(self, user: User, where: Where) -> Arrival:
+        """The person (created or renamed) and the chat a note comes from, and whether it may be
+        analysed there: what person, chat and consent.may_analyse tell, in one read."""
+        kind: ChatKind = "group" if where.is_group else "private"
+        return await self.store.arrivals.arrive(
+            user.platform, user.id, where.chat_id, kind, display_name=user.name
+        )
 
     async def known_person(self, user: User) -> Person | None:
         """Looked up, never created: for events that must leave no trace of a stranger."""

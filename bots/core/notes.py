@@ -35,6 +35,7 @@ from inference.face import FaceReading
 from inference.personal import MAX_CORRECTIONS, Correction, PersonalAdjustment, fit_adjustment
 from inference.transcript import Transcript
 from inference.video_notes import SOUND_SUFFIX, sound_track
+from storage.arrivals import Arrival
 from storage.errors import NotConsented, StorageError, StorageFull
 from storage.models import Chat, Person, StoredBaseline, StoredNote
 
@@ -83,10 +84,11 @@ class Notes:
             if not await self.store.consent.may_analyse(known, await self.chats.chat(where, None)):
                 return None
         try:
-            person = await self.chats.person(user)
-            chat = await self.chats.chat(where, person)
+            # Person, chat and consent in one read (store.arrivals): every note takes this step.
+            arrival = await self.chats.arrive(user, where)
+            person, chat = arrival.person, arrival.chat
             lang = await self.chats.language(person, chat, user)
-            if not await self.store.consent.may_analyse(person, chat):
+            if not arrival.may_analyse:
                 return None
         except Exception as error:
             self.health.down()
@@ -97,7 +99,9 @@ class Notes:
             lang = self.chats.hinted_language(user)
             return await self._answer(None, None, note, lang, full=full)
         # Replies stay in `lang`; the language statistics follow the speaker's own language.
-        return await self._answer(person, chat, note, lang, speaks=spoken(person, user, lang))
+        return await self._answer(
+            person, chat, note, lang, arrival, speaks=spoken(person, user, lang)
+        )
 
     async def _answer(
         self,
@@ -105,12 +109,14 @@ class Notes:
         chat: Chat | None,
         note: VoiceNote,
         lang: str,
+        arrival: Arrival | None = None,
         *,
         full: bool = False,
         speaks: str | None = None,
     ) -> Reply:
         """Download, analyse and (when person and chat are known) store one note.
 
+        `arrival`: the person's choices as read with them (baseline on, their words).
         `full`: the storage is already known to be full, so the answer says it was not saved.
         `speaks`: the speaker's language (language_baseline.spoken), for its statistics.
         """
@@ -123,7 +129,7 @@ class Notes:
             except Exception:
                 log.warning("download of a voice note failed", exc_info=True)
                 return Reply(t(lang, "download_failed"))
-            usual = await self._usual_voice(person)
+            usual = await self._usual_voice(person, arrival)
             # The speaker's language's statistics (VOICEMOOD_LANGUAGE_BASELINE), once enough exist.
             voices = await self.languages.of(speaks, self.analyzer.worker.name) if person else None
             words = self.transcripts is not None and await self.transcripts.wanted(person, chat)
@@ -146,7 +152,7 @@ class Notes:
             log.exception("analysing a voice note failed unexpectedly")
             return Reply(t(lang, "error.error"))
         # The speaker's own words for tones (/words); the stored label stays canonical.
-        own_words = await self.words.of(person)
+        own_words = arrival.label_words if arrival is not None else await self.words.of(person)
         text = render_prediction(prediction, lang, own_words)
         stored = None
         if person is not None and chat is not None:
@@ -326,12 +332,20 @@ class Notes:
         self.health.up()
         return stored
 
-    async def _usual_voice(self, person: Person | None) -> UsualVoice:
-        """Whether the person's baseline is on, and what it learned for the current model."""
+    async def _usual_voice(
+        self, person: Person | None, arrival: Arrival | None = None
+    ) -> UsualVoice:
+        """Whether the person's baseline is on (as `arrival` read it, else read now), and what it
+        learned for the current model."""
         if person is None:
             return UsualVoice(on=False)
         try:
-            if await self.store.baselines.consent(person) is None:
+            on = (
+                arrival.baseline_on
+                if arrival is not None
+                else await self.store.baselines.consent(person) is not None
+            )
+            if not on:
                 return UsualVoice(on=False)
             kept = await self.store.baselines.baseline(person, self.analyzer.worker.name)
             kept_cues = await self.store.baselines.cue_baseline(person)

@@ -25,7 +25,7 @@ import numpy as np
 
 from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
-from inference.remote.protocol import ADMIT, Heartbeat, Keys, Reply, Request
+from inference.remote.protocol import ADMIT, AUDIO_GRACE_S, Heartbeat, Keys, Reply, Request
 from inference.worker import Heard, Rows, Task, WorkerConfig
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESTARTING = "The mood reader is restarting; please send the note again in a minute."
+TRIM_EVERY_S = 1.0  # replies already read leave the reply stream at most this often
 
 
 @dataclass
@@ -166,6 +167,7 @@ class RemoteWorker:
         if self._closing:
             raise Busy(RESTARTING)
         await self.start()
+        assert self._redis is not None
         request = Request(
             id=uuid.uuid4().hex,
             task=task,
@@ -180,8 +182,12 @@ class RemoteWorker:
         try:
             fields = request.fields()
             args = [self.remote.max_backlog, *(x for pair in fields.items() for x in pair)]
+            audio = self.keys.audio(request.id)
+            keep_ms = int((self.remote.request_timeout_s + AUDIO_GRACE_S) * 1000)
             try:
-                admitted = await self._admit(keys=[self.keys.notes], args=args)
+                # The audio first, so a worker that takes the entry finds it (protocol.py).
+                await self._redis.set(audio, request.audio(), px=keep_ms)
+                admitted = await self._admit(keys=[self.keys.notes, audio], args=args)
             except Exception as error:  # Redis unreachable or restarting: a polite "busy"
                 log.warning("could not queue a note in Redis: %s", error)
                 raise Busy(RESTARTING) from None
@@ -245,6 +251,7 @@ class RemoteWorker:
         stream = self.keys.replies(self.client_id)
         last = "0-0"
         down = False
+        trimmed = time.monotonic()
         while not self._stop.is_set():
             try:
                 await self._check_server()
@@ -270,8 +277,10 @@ class RemoteWorker:
                     future = self._pending.get(reply.request_id)
                     if future is not None and not future.done():
                         future.set_result(reply)
-            if found:
-                # Replies read are replies delivered: keep the stream short.
+            if found and time.monotonic() - trimmed >= TRIM_EVERY_S:
+                # Replies read are replies delivered: keep the stream short. Not after every
+                # read: under load that was one more command per note for the bot and Redis.
+                trimmed = time.monotonic()
                 with contextlib.suppress(Exception):
                     await self._redis.xtrim(stream, minid=last)
 

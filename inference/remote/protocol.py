@@ -1,9 +1,13 @@
 """The wire format between the bot (client) and `voicemood worker` processes, and the keys.
 
 A request is one stream entry in `<prefix>:notes`: its id, task, the client's reply stream, a
-deadline (Unix seconds) and the note's windows as 16 kHz float32 PCM, concatenated, with their
-lengths. A reply is one entry in the client's own stream `<prefix>:replies:<client id>`.
-Two Lua scripts make the steps that must not be split atomic: admitting a request only while the
+deadline (Unix seconds) and the lengths of the note's windows; the windows themselves, 16 kHz
+float32 PCM concatenated, wait beside it in a string key of their own (`<prefix>:audio:<id>`,
+written just before the entry, deleted with the answer, expiring after the deadline). Passed
+through the admission script's arguments, 5 s of PCM cost Redis 0.85 ms of CPU a note (most of
+its work); beside the entry 0.45 ms (`bench/scale.py --simulate`, 8 workers, redis-server 7).
+Workers read both, so upgrade them before the bot replicas. A reply is one entry in the client's
+own stream `<prefix>:replies:<client id>`. Two Lua scripts make the steps that must not be split atomic: admitting a request only while the
 backlog is under its bound, and writing a reply once (a done-key per request) together with the
 acknowledgement, so a note processed twice is still answered once.
 """
@@ -24,15 +28,19 @@ REPLY_MAXLEN = 10_000  # a reply stream whose client died stops growing here
 
 Status = Literal["ok", "busy", "error"]
 
-# KEYS[1] stream; ARGV[1] backlog bound (entries), ARGV[2..] field/value pairs.
-# The stream holds only notes not yet answered (workers delete what they acknowledge),
-# so its length is the backlog, counted the same way by every bot replica.
+# KEYS[1] stream, KEYS[2] the note's audio (set just before); ARGV[1] backlog bound (entries),
+# ARGV[2..] field/value pairs. The stream holds only notes not yet answered (workers delete what
+# they acknowledge), so its length is the backlog, counted the same way by every bot replica.
+# A note refused takes its audio with it.
 ADMIT = """
-if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[2])
+  return false
+end
 return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
 """
 
-# KEYS[1] done-marker, KEYS[2] reply stream, KEYS[3] notes stream;
+# KEYS[1] done-marker, KEYS[2] reply stream, KEYS[3] notes stream, KEYS[4] the note's audio;
 # ARGV[1] group, ARGV[2] entry id, ARGV[3] ttl, ARGV[4] reply maxlen, ARGV[5..] reply fields.
 REPLY = """
 local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
@@ -42,9 +50,11 @@ if first then
 end
 redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[3], ARGV[2])
+redis.call('DEL', KEYS[4])
 if first then return 1 end
 return 0
 """
+AUDIO_GRACE_S = 60  # a note's audio outlives its deadline this long (clocks of other machines)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,10 @@ class Keys:
 
     def done(self, request_id: str) -> str:
         return f"{self.prefix}:done:{request_id}"
+
+    def audio(self, request_id: str) -> str:
+        """Where a request's PCM waits while its entry is in the stream."""
+        return f"{self.prefix}:audio:{request_id}"
 
     def heartbeat(self, worker_id: str) -> str:
         return f"{self.prefix}:worker:{worker_id}"
@@ -87,16 +101,19 @@ class Request:
     # code whose statistics ship with the head, or running statistics of the language's notes.
     language: str | SpeakerBaseline | None = None
 
+    def audio(self) -> bytes:
+        """The windows' PCM, concatenated: the value of the request's audio key."""
+        return b"".join(np.ascontiguousarray(w, "<f4").tobytes() for w in self.waveforms)
+
     def fields(self) -> dict[str, bytes | str]:
+        """The stream entry: everything but the PCM (see `audio`)."""
         lengths = ",".join(str(len(w)) for w in self.waveforms)
-        pcm = b"".join(np.ascontiguousarray(w, "<f4").tobytes() for w in self.waveforms)
         fields: dict[str, bytes | str] = {
             "id": self.id,
             "task": self.task,
             "reply_to": self.reply_to,
             "deadline": repr(self.deadline),
             "lengths": lengths,
-            "pcm": pcm,
         }
         if self.baseline is not None:
             fields["b_count"] = str(self.baseline.count)
@@ -113,9 +130,14 @@ class Request:
         return fields
 
     @classmethod
-    def parse(cls, fields: dict[bytes, bytes]) -> Request:
+    def parse(cls, fields: dict[bytes, bytes], audio: bytes | None = None) -> Request:
+        """The request from its entry and the value of its audio key (an entry written before
+        the audio had a key of its own carries it as its field "pcm")."""
         lengths = [int(n) for n in fields[b"lengths"].decode().split(",") if n]
-        pcm = np.frombuffer(fields[b"pcm"], "<f4")
+        audio = fields.get(b"pcm", audio)
+        if audio is None:
+            raise MissingAudio("the note's audio is no longer in Redis (expired or evicted)")
+        pcm = np.frombuffer(audio, "<f4")
         if sum(lengths) != len(pcm):
             raise ValueError(f"request carries {len(pcm)} samples, its lengths say {sum(lengths)}")
         bounds = np.cumsum([0, *lengths])
@@ -136,6 +158,10 @@ class Request:
             baseline=baseline,
             language=language,
         )
+
+
+class MissingAudio(ValueError):
+    """A request whose PCM is gone from Redis: it cannot be heard, only answered with an error."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ batched exactly as in process (equal lengths only). The reply is written and the
 acknowledged in one script, after the rows exist: a worker killed mid-note leaves its entries
 pending, and any worker claims entries idle longer than `claim_after_s` (XAUTOCLAIM). A live
 worker keeps its own slow notes from being claimed by touching them every heartbeat. A note
-processed twice is answered once (a done-marker per request). When Redis restarts, the worker
+processed twice is answered once (a done-marker per request). A note's audio waits in a key of
+its own (protocol.py), read beside its entry (one MGET per read) and deleted with its answer; a
+note whose audio is gone is answered with an error at once. When Redis restarts, the worker
 retries until it is back and creates the group again if the data was lost.
 """
 
@@ -29,6 +31,7 @@ from inference.remote.protocol import (
     REPLY_TTL_S,
     Heartbeat,
     Keys,
+    MissingAudio,
     Reply,
     Request,
 )
@@ -87,7 +90,13 @@ class StreamServer:
         return self.config.notes_at_once - len(self._in_flight)
 
     async def _read_loop(self, stop: asyncio.Event) -> None:
-        """New entries for this consumer, as many as there is room for, until stopped."""
+        """New entries for this consumer, as many as there is room for, until stopped.
+
+        A busy worker reads again once half its room is free, not at every answer: the notes it
+        still holds keep its model busy meanwhile, each read (XREADGROUP and MGET) brings several
+        notes instead of one, and an idle worker elsewhere may take the next note first.
+        """
+        refill = max(1, self.config.notes_at_once // 2)
         while not stop.is_set():
             try:
                 await self._ensure_group()
@@ -96,10 +105,11 @@ class StreamServer:
                 log.warning("Redis unreachable (%s); retrying", error)
                 await asyncio.sleep(0.5)
         while not stop.is_set():
-            if self.room <= 0:
+            if self.room < refill:
                 self._room.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._room.wait(), 0.5)  # and see `stop` twice a second
+                    async with asyncio.timeout(0.5):  # and see `stop` twice a second
+                        await self._room.wait()
                 continue
             try:
                 found: Any = await self.redis.xreadgroup(
@@ -113,9 +123,9 @@ class StreamServer:
                 if not await self._recover(error):
                     await asyncio.sleep(0.5)
                 continue
-            for _stream, entries in found or []:
-                for entry_id, fields in entries:
-                    self._take(entry_id.decode(), fields)
+            taken = [entry for _stream, entries in found or [] for entry in entries]
+            if taken and not await self._take_all(taken):
+                await asyncio.sleep(0.5)
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         """Claim entries another (dead) worker took and left idle past `claim_after_s`."""
@@ -133,10 +143,12 @@ class StreamServer:
             except Exception as error:
                 await self._recover(error)
                 continue
-            for entry_id, fields in result[1]:
-                if fields:  # deleted entries come back empty: already answered
-                    log.info("claimed note %s left by another worker", entry_id.decode())
-                    self._take(entry_id.decode(), fields)
+            # Deleted entries come back empty: already answered.
+            claimed = [(entry_id, fields) for entry_id, fields in result[1] if fields]
+            for entry_id, _fields in claimed:
+                log.info("claimed note %s left by another worker", entry_id.decode())
+            if claimed:
+                await self._take_all(claimed)
 
     async def _heartbeat_loop(self, stop: asyncio.Event) -> None:
         """Say this worker is alive (and what it serves); touch its own notes so none is claimed."""
@@ -168,10 +180,23 @@ class StreamServer:
                 log.debug("heartbeat failed: %s", error)
             await _nap(stop, self.config.heartbeat_s)
 
-    def _take(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+    async def _take_all(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> bool:
+        """Start answering `entries`, their audio read in one MGET; False when Redis failed
+        (the entries stay pending, for this worker or another to claim)."""
+        ids = [fields.get(b"id", b"").decode() for _entry_id, fields in entries]
+        try:
+            audio: list[Any] = await self.redis.mget([self.keys.audio(i) for i in ids])
+        except Exception as error:
+            await self._recover(error)
+            return False
+        for (entry_id, fields), pcm in zip(entries, audio, strict=True):
+            self._take(entry_id.decode(), fields, pcm)
+        return True
+
+    def _take(self, entry_id: str, fields: dict[bytes, bytes], audio: bytes | None) -> None:
         if entry_id in self._in_flight:
             return  # already working on it (claimed back from ourselves)
-        task = asyncio.get_running_loop().create_task(self._answer(entry_id, fields))
+        task = asyncio.get_running_loop().create_task(self._answer(entry_id, fields, audio))
         self._in_flight[entry_id] = task
         task.add_done_callback(lambda _: self._done(entry_id))
 
@@ -179,15 +204,18 @@ class StreamServer:
         self._in_flight.pop(entry_id, None)
         self._room.set()
 
-    async def _answer(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
+    async def _answer(self, entry_id: str, fields: dict[bytes, bytes], audio: bytes | None) -> None:
         try:
-            request = Request.parse(fields)
+            request = Request.parse(fields, audio)
+        except MissingAudio as error:
+            await self._answer_without_audio(entry_id, fields, error)
+            return
         except Exception:
             log.warning("dropped unreadable note %s", entry_id, exc_info=True)
-            await self._forget(entry_id)
+            await self._forget(entry_id, fields)
             return
         if time.time() > request.deadline:
-            await self._forget(entry_id)  # its sender has stopped waiting
+            await self._forget(entry_id, fields)  # its sender has stopped waiting
             return
         try:
             if request.task == "hear":
@@ -220,7 +248,12 @@ class StreamServer:
         fields = reply.fields()
         args: list[bytes | str | int] = [GROUP, entry_id, REPLY_TTL_S, REPLY_MAXLEN]
         args += [x for pair in fields.items() for x in pair]
-        keys = [self.keys.done(request.id), request.reply_to, self.keys.notes]
+        keys = [
+            self.keys.done(request.id),
+            request.reply_to,
+            self.keys.notes,
+            self.keys.audio(request.id),
+        ]
         while True:
             try:
                 first = await self._reply(keys=keys, args=args)
@@ -236,10 +269,31 @@ class StreamServer:
                 log.info("note %s was already answered by another worker", entry_id)
             return
 
-    async def _forget(self, entry_id: str) -> None:
+    async def _answer_without_audio(
+        self, entry_id: str, fields: dict[bytes, bytes], error: MissingAudio
+    ) -> None:
+        """An error answer, so the sender is told at once instead of waiting out the deadline."""
+        try:
+            request = Request(
+                id=fields[b"id"].decode(),
+                task=fields[b"task"].decode(),
+                reply_to=fields[b"reply_to"].decode(),
+                deadline=float(fields[b"deadline"]),
+                waveforms=[],
+            )
+        except Exception:
+            log.warning("dropped unreadable note %s", entry_id, exc_info=True)
+            await self._forget(entry_id, fields)
+            return
+        log.warning("note %s: %s", entry_id, error)
+        await self._send(entry_id, request, Reply(request.id, "error", message=str(error)))
+
+    async def _forget(self, entry_id: str, fields: dict[bytes, bytes]) -> None:
         with contextlib.suppress(Exception):
             await self.redis.xack(self.keys.notes, GROUP, entry_id)
             await self.redis.xdel(self.keys.notes, entry_id)
+            if b"id" in fields:
+                await self.redis.delete(self.keys.audio(fields[b"id"].decode()))
 
     async def _ensure_group(self) -> None:
         """Create the group (and the stream) if missing; from id 0, so waiting notes count."""
