@@ -68,6 +68,16 @@ class SpeakerBaseline:
         m2 = self.m2 + delta * (x - mean)
         return SpeakerBaseline(count, mean.astype(np.float32), m2.astype(np.float32))
 
+    @classmethod
+    def continued(cls, kept: tuple[int, bytes] | None, embedding: np.ndarray) -> SpeakerBaseline:
+        """Statistics kept as (count, blob) with one more note; none kept, or kept of another
+        width (statistics of other numbers), start afresh from this note."""
+        width = int(np.asarray(embedding).size)
+        start = cls.from_bytes(*kept) if kept is not None else None
+        if start is None or start.dim != width:
+            start = cls.empty(width)
+        return start.updated(embedding)
+
     def blended(
         self, population_mean: np.ndarray, population_std: np.ndarray, prior: float = PRIOR_NOTES
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -144,12 +144,9 @@ class LanguageBaselines:
             return
 
         def merged(kept: LanguageStatistics | None) -> LanguageStatistics:
-            # None, or another width: statistics of other numbers, so they start afresh.
-            stats = (
-                SpeakerBaseline.from_bytes(kept.count, kept.stats)
-                if kept is not None and kept.dim == embedding.size
-                else SpeakerBaseline.empty(embedding.size)
-            ).updated(embedding)
+            stats = SpeakerBaseline.continued(
+                (kept.count, kept.stats) if kept is not None else None, embedding
+            )
             return LanguageStatistics(
                 language, prediction.model, stats.count, stats.dim, stats.to_bytes()
             )

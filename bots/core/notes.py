@@ -391,12 +391,9 @@ class Notes:
             return  # this model does not embed: nothing more to learn
 
         def updated(kept: StoredBaseline | None) -> StoredBaseline:
-            # None, or another width: statistics of other numbers, so they start afresh.
-            stats = (
-                SpeakerBaseline.from_bytes(kept.count, kept.stats)
-                if kept is not None and kept.dim == embedding.size
-                else SpeakerBaseline.empty(embedding.size)
-            ).updated(embedding)
+            stats = SpeakerBaseline.continued(
+                (kept.count, kept.stats) if kept is not None else None, embedding
+            )
             return StoredBaseline(prediction.model, stats.count, stats.dim, stats.to_bytes())
 
         try:
