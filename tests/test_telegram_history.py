@@ -116,6 +116,7 @@ async def test_export_sends_a_csv_and_a_json_of_everything_kept_about_me(bot, fa
         "face",
         "corrections",
         "music",
+        "language_statistics",
     }
     assert document["transcript"]["on_since"] is not None
     assert document["face"]["on_since"] is not None
