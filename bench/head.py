@@ -52,6 +52,7 @@ from data_augment.whisper_head import HeadFit, corpus_row_weights, fit_heads, he
 from inference.baseline import SpeakerBaseline
 from inference.encoder import PACKAGED_ENCODER, PACKAGED_SHA256, EncoderInfo
 from inference.labels import CANONICAL_LABELS
+from inference.models.whisper_head import as_stranger
 
 FOUR = ["neutral", "happy", "sad", "angry"]
 
@@ -237,7 +238,7 @@ class _Bench:
                 {c: h for c, h in held.items() if c != corpus}, self.labels
             )
             for name, p in (("", alone), (" +100", with_language)):
-                scored = _scores(clips, _as_stranger(p, others), self.labels, FOUR)
+                scored = _scores(clips, as_stranger(p, others), self.labels, FOUR)
                 print(_row(f"{corpus}{name} T{others:.2f}", scored))
         self.stranger = _stranger_temperature(held, self.labels)
         print(f"stranger temperature, all four held out in turn: {self.stranger:.3f}")
@@ -293,7 +294,7 @@ class _Bench:
             # How the bots answer an Urdu speaker (a language the head never trained on).
             alone = self.probs(fit, urdu, everything)
             for name, p in (("no notes", alone), ("+100 notes", with_notes)):
-                scored = _scores(urdu.clips, _as_stranger(p, self.stranger), self.labels, FOUR)
+                scored = _scores(urdu.clips, as_stranger(p, self.stranger), self.labels, FOUR)
                 print(_row(f"{name} T{self.stranger:.2f}", scored))
 
 
@@ -379,13 +380,6 @@ def _stranger_temperature(
         logs.append(np.log(np.clip(restrict(alone[rows], labels, FOUR), 1e-12, 1.0)))
         targets += [FOUR.index(clips[i].label) for i in rows]
     return float(fit_temperature(np.concatenate(logs), targets).temperature)
-
-
-def _as_stranger(p: np.ndarray, temperature: float) -> np.ndarray:
-    """`p` as the head answers a language it never trained on (inference.models.whisper_head)."""
-    logs = np.log(np.clip(p, 1e-12, 1.0)) / temperature
-    q = np.exp(logs - logs.max(axis=1, keepdims=True))
-    return q / q.sum(axis=1, keepdims=True)
 
 
 def _ece_floor(p: np.ndarray, draws: int = 100) -> float:

@@ -230,7 +230,7 @@ class WhisperHeadModel:
             probs = w * own + (1.0 - w) * probs
         code = language if isinstance(language, str) else getattr(language, "language", "")
         if code and code not in languages and self.card.stranger_temperature != 1.0:
-            probs = _sharpened(probs, 1.0 / self.card.stranger_temperature)
+            probs = as_stranger(probs, self.card.stranger_temperature)
         return probs.astype(np.float32)
 
     def predict(self, batch: Sequence[np.ndarray]) -> np.ndarray:
@@ -311,7 +311,7 @@ def _language_codes(arrays: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-def _sharpened(probs: np.ndarray, power: float) -> np.ndarray:
-    """Each row's p ** power, renormalised (power < 1 flattens it; the order stays)."""
-    logs = np.log(np.clip(probs, 1e-12, 1.0)) * power
-    return softmax(logs)
+def as_stranger(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Each row's p ** (1 / temperature), renormalised: how a note in a language the head never
+    trained on is answered (a temperature above 1 flattens it; the order stays)."""
+    return softmax(np.log(np.clip(probs, 1e-12, 1.0)), temperature)
