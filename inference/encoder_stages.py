@@ -39,11 +39,8 @@ from inference.encoder import (
     log_mel,
     packaged_encoder_dir,
 )
-from inference.encoder_graph import build_graph, read_ct2
+from inference.encoder_graph import GRAPH_VERSION, build_graph, read_ct2
 from inference.errors import ModelLoadError
-
-# Bump when the graph changes (its ops or its quantisation), so caches of the old one are rebuilt.
-GRAPH_VERSION = 1
 
 
 class WhisperStagesEncoder:
@@ -109,12 +106,15 @@ class WhisperStagesEncoder:
         """
         out = np.zeros((len(batch), self.info.dim), np.float32)
         for i, wave in enumerate(batch):
-            mel = log_mel(self._features, wave)[None]
-            frames = mel.shape[-1] // 2
-            valid = max(1, min(frames, -(-len(wave) // SAMPLES_PER_FRAME)))
-            (pooled,) = self._session.run(None, {"mel": mel, "valid": np.array([valid], np.int64)})
-            out[i] = pooled[0]
+            out[i] = self._embed_one(wave)
         return out
+
+    def _embed_one(self, wave: np.ndarray) -> np.ndarray:
+        mel = log_mel(self._features, wave)[None]
+        frames = mel.shape[-1] // 2
+        valid = max(1, min(frames, -(-len(wave) // SAMPLES_PER_FRAME)))
+        (pooled,) = self._session.run(None, {"mel": mel, "valid": np.array([valid], np.int64)})
+        return np.asarray(pooled[0], np.float32)
 
 
 def stages_graph(folder: Path, weights_sha256: str, weights: Path | None = None) -> Path:
@@ -152,6 +152,7 @@ def _write_int8_graph(enc: dict[str, np.ndarray], path: Path) -> None:
     """The fp32 graph of `enc`, its MatMul weights quantised to int8, saved at `path`."""
     import tempfile
 
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = build_graph(enc)
@@ -168,4 +169,6 @@ def _write_int8_graph(enc: dict[str, np.ndarray], path: Path) -> None:
             weight_type=QuantType.QInt8,
             per_channel=True,
             reduce_range=True,
+            # Its shape inference cannot type ONNX Runtime's own MultiHeadAttention's output.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
