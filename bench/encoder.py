@@ -46,7 +46,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--notes", type=int, default=40)
-    parser.add_argument("--section", choices=("model", "stages", "both"), default="both")
+    parser.add_argument("--section", choices=("model", "stages", "graph", "both"), default="both")
+    parser.add_argument(
+        "--old-graph",
+        type=Path,
+        help="an earlier all-stages int8 graph for --section graph (default: the cached version 1)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("~/.cache/voicemood"))
     parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # the fresh process of one RSS line
     args = parser.parse_args()
@@ -57,6 +62,8 @@ def main() -> None:
         model_section(args)
     if args.section in ("stages", "both"):
         stages_section(args)
+    if args.section == "graph":
+        graph_section(args)
 
 
 def model_section(args: argparse.Namespace) -> None:
@@ -181,6 +188,114 @@ def stages_section(args: argparse.Namespace) -> None:
     print(f"load average at the end {_load()}")
 
 
+def graph_section(args: argparse.Namespace) -> None:
+    """This all-stages graph against an earlier one, in one run, with the bundled head on both."""
+    import copy
+
+    import onnxruntime as ort
+
+    from inference.encoder_graph import GRAPH_VERSION
+    from inference.models import load_model
+
+    model = load_model(None)
+    new = model.encoder  # type: ignore[attr-defined]
+    old_path = args.old_graph or next(new.folder.glob("stages-*-v1-int8.onnx"), None)
+    if old_path is None:
+        print("no earlier graph: pass --old-graph (version 1 is cached once the bot ran it)")
+        return
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = new._threads, 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False
+    old = copy.copy(new)
+    old._session = ort.InferenceSession(str(old_path), options)
+    print(
+        f"\nall-stages graph: version {GRAPH_VERSION} against {old_path.name} "
+        f"(load average {_load()}); runs per cell: {args.runs} (median)"
+    )
+    # "one by one" is how embed ran before: each clip of a batch after the other, every thread
+    # on one clip's operators; "side by side" is embed now.
+    encoders = {
+        f"old ({old_path.name[-12:]}), one by one": _OneByOne(old),
+        "old, side by side": old,
+        f"new (v{GRAPH_VERSION}), one by one": _OneByOne(new),
+        f"new (v{GRAPH_VERSION}), side by side": new,
+    }
+    source = speech(8)
+    notes = [np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(4)]
+    ones = _medians_in_turn({name: _call(e, notes[:1]) for name, e in encoders.items()}, args.runs)
+    fours = _medians_in_turn({name: _call(e, notes) for name, e in encoders.items()}, args.runs)
+    burst = [
+        np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(args.notes)
+    ]
+    models = {name: _with_encoder(model, e) for name, e in encoders.items()}
+    rates: dict[str, list[float]] = {name: [] for name in encoders}
+    for _ in range(args.runs):
+        for name, each in models.items():
+            rates[name].append(asyncio.run(_burst(each, burst)))
+    clips = _ravdess_clips(8)
+    truth = _torch_reference(new, clips) if clips else None
+    header = (
+        f"{'graph, 5 s notes':32} | {'1 note ms':>9} | {'4 notes ms':>10} | {'ms a note':>9} | "
+        f"{'x old':>5} | {'burst a-s/s':>11} | {'r fp32':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    base = fours[next(iter(encoders))]
+    for name, encoder in encoders.items():
+        agreement = ""
+        if truth is not None:
+            vectors = encoder.embed(clips)
+            agreement = f"{min(_corr(a, b) for a, b in zip(vectors, truth, strict=True)):.4f}"
+        print(
+            f"{name:32} | {ones[name] * 1000:>9.1f} | {fours[name] * 1000:>10.1f} | "
+            f"{fours[name] * 250:>9.1f} | {base / fours[name]:>5.2f} | "
+            f"{statistics.median(rates[name]):>11.0f} | {agreement:>6}",
+            flush=True,
+        )
+    heard = _ravdess_clips(40, every=36, actors="*")  # every actor
+    if heard:
+        before = _with_encoder(model, old).predict(heard)  # type: ignore[attr-defined]
+        after = model.predict(heard)  # type: ignore[attr-defined]
+        same = int((before.argmax(1) == after.argmax(1)).sum())
+        moved = np.abs(before - after)
+        print(
+            f"\nthe bundled head on {len(heard)} RAVDESS clips, old graph against new: the same "
+            f"answer on {same}/{len(heard)}, probabilities moved at most {moved.max():.3f} "
+            f"(mean {moved.mean():.4f})"
+        )
+    print(f"load average at the end {_load()}")
+
+
+class _OneByOne:
+    """An encoder's clips embedded one call each, as the all-stages encoder did before v2."""
+
+    def __init__(self, encoder: object) -> None:
+        self._encoder = encoder
+        self.info = encoder.info  # type: ignore[attr-defined]
+
+    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([self._encoder.embed([wave]) for wave in batch])  # type: ignore[attr-defined]
+
+
+def _with_encoder(model: object, encoder: object) -> object:
+    import copy
+
+    other = copy.copy(model)
+    other.encoder = encoder  # type: ignore[attr-defined]
+    return other
+
+
+def _torch_reference(encoder: object, clips: list[np.ndarray]) -> np.ndarray:
+    import torch
+
+    from inference.encoder_graph import build_torch_encoder, read_ct2
+
+    torch.set_num_threads(2)
+    weights = read_ct2(encoder.folder / "model.bin")  # type: ignore[attr-defined]
+    return _TorchStages(build_torch_encoder(weights), torch.float32).embed(clips)
+
+
 def _call(encoder: object, batch: list[np.ndarray]) -> Callable[[], object]:
     return lambda: encoder.embed(batch)  # type: ignore[attr-defined]
 
@@ -281,11 +396,11 @@ def _rss_after_one_note(backend: str, cache_dir: Path) -> dict[str, object]:
     return {"rss_mib": _rss_mib(), "start_mib": start, "torch": "torch" in sys.modules}
 
 
-def _ravdess_clips(count: int) -> list[np.ndarray]:
+def _ravdess_clips(count: int, every: int = 23, actors: str = "0[1-4]") -> list[np.ndarray]:
     from samples import SHARED_DATA
 
     folder = SHARED_DATA / "ravdess"
-    paths = sorted(folder.glob("Actor_0[1-4]/*.flac"))[::23][:count]
+    paths = sorted(folder.glob(f"Actor_{actors}/*.flac"))[::every][:count]
     if not paths:
         return []
     import soundfile as sf
