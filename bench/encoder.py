@@ -230,14 +230,17 @@ def graph_section(args: argparse.Namespace) -> None:
     ]
     models = {name: _with_encoder(model, e) for name, e in encoders.items()}
     rates: dict[str, list[float]] = {name: [] for name in encoders}
+    cpu: dict[str, list[float]] = {name: [] for name in encoders}  # CPU s a note, all threads
     for _ in range(args.runs):
         for name, each in models.items():
+            started = time.process_time()
             rates[name].append(asyncio.run(_burst(each, burst)))
+            cpu[name].append((time.process_time() - started) / (len(burst) + 1))
     clips = _ravdess_clips(8)
     truth = _torch_reference(new, clips) if clips else None
     header = (
         f"{'graph, 5 s notes':32} | {'1 note ms':>9} | {'4 notes ms':>10} | {'ms a note':>9} | "
-        f"{'x old':>5} | {'burst a-s/s':>11} | {'r fp32':>6}"
+        f"{'x old':>5} | {'burst a-s/s':>11} | {'CPU ms':>6} | {'r fp32':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -250,10 +253,11 @@ def graph_section(args: argparse.Namespace) -> None:
         print(
             f"{name:32} | {ones[name] * 1000:>9.1f} | {fours[name] * 1000:>10.1f} | "
             f"{fours[name] * 250:>9.1f} | {base / fours[name]:>5.2f} | "
-            f"{statistics.median(rates[name]):>11.0f} | {agreement:>6}",
+            f"{statistics.median(rates[name]):>11.0f} | "
+            f"{statistics.median(cpu[name]) * 1000:>6.1f} | {agreement:>6}",
             flush=True,
         )
-    heard = _ravdess_clips(40, every=36, actors="*")  # every actor
+    heard = _ravdess_clips(40, every=30, actors="*")  # every actor
     if heard:
         before = _with_encoder(model, old).predict(heard)  # type: ignore[attr-defined]
         after = model.predict(heard)  # type: ignore[attr-defined]
