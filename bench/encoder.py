@@ -1,6 +1,6 @@
 """Speed of the default model (Whisper-base encoder + head) against the compact CNN, in one run.
 
-    python bench/encoder.py [--runs 5] [--notes 40] [--section model|stages|both]
+    python bench/encoder.py [--runs 5] [--notes 40] [--section model|stages|graph|both]
 
 Per clip length: the median wall time of `predict` on one clip and the audio seconds handled per
 wall second. Then the worker's throughput: a burst of `--notes` 5 s notes through the real
@@ -20,6 +20,18 @@ Measured 2026-12-06 (--runs 9 --notes 20, load average 5 on 2 cores: ratios, not
 Runtime fp32 0.34; r against fp32 0.9984 (int8), 0.9998 (bf16); last stage against CTranslate2
 0.9958 (int8); worker burst 74 audio-s/s against today's 83; RSS 146 MiB (int8, no torch)
 against 182 (CTranslate2) and 471 (torch fp32). Under a load of 12-17 int8 was 0.93x today.
+
+Section `graph`: this all-stages graph (inference.encoder_graph's GRAPH_VERSION) against an
+earlier one (`--old-graph`, default the cached version 1), each with a batch's clips embedded one
+by one (as before version 2) and side by side (now): ms for 1 and for 4 five-second notes, the
+worker's burst with the bundled head (audio-s/s, and CPU ms a note over all threads, which
+other processes distort less than wall time), r against torch fp32 (worst of 8 RAVDESS clips);
+then the bundled head's answers on 40 RAVDESS clips (every actor) over the old graph and the new.
+Measured 2026-12-06 23:36 (--runs 7 --notes 40, load average 4-10 on 2 cores: ratios), version
+2 against 1: burst 75 -> 92 audio-s/s (one by one 84), CPU 66.0 -> 58.4 ms a note, 4 notes
+304 -> 223 ms, 1 note 79 -> 58-64 ms; r 0.9984 -> 0.9989; the same answer on 40/40 clips,
+probabilities moved at most 0.055. Two earlier runs (loads 5 and 6-13): bursts 55 -> 84 and
+50 -> 76, CPU 67.6 -> 49.2 and 65.8 -> 54.0 ms.
 """
 
 from __future__ import annotations
