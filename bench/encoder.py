@@ -27,11 +27,11 @@ by one (as before version 2) and side by side (now): ms for 1 and for 4 five-sec
 worker's burst with the bundled head (audio-s/s, and CPU ms a note over all threads, which
 other processes distort less than wall time), r against torch fp32 (worst of 8 RAVDESS clips);
 then the bundled head's answers on 40 RAVDESS clips (every actor) over the old graph and the new.
-Measured 2026-12-06 23:36 (--runs 7 --notes 40, load average 4-10 on 2 cores: ratios), version
-2 against 1: burst 75 -> 92 audio-s/s (one by one 84), CPU 66.0 -> 58.4 ms a note, 4 notes
-304 -> 223 ms, 1 note 79 -> 58-64 ms; r 0.9984 -> 0.9989; the same answer on 40/40 clips,
-probabilities moved at most 0.055. Two earlier runs (loads 5 and 6-13): bursts 55 -> 84 and
-50 -> 76, CPU 67.6 -> 49.2 and 65.8 -> 54.0 ms.
+Measured 2026-12-06 23:40 (--runs 5 --notes 40, a quieter moment: load average 1.4-1.9), version
+2 against 1: the worker's burst 137 -> 175 audio-s/s (one by one 167), CPU 65.4 -> 54.0 ms a
+note, 4 notes 147 -> 116 ms, 1 note 43.8 -> 33.7 ms; r 0.9984 -> 0.9989; the same answer on
+40/40 clips, probabilities moved at most 0.055 (on 200 clips: 199/200, at most 0.10). Under
+loads of 4-13 (three runs) the bursts went 55 -> 84, 50 -> 76 and 75 -> 92, CPU 66-68 -> 49-58 ms.
 """
 
 from __future__ import annotations

@@ -21,12 +21,11 @@ onnxruntime comes with faster-whisper anyway.
 
 Those figures are of the graph's version 1. Version 2 (inference.encoder_graph: an int8 stem,
 fused attention, pooling as matrix products) needs 1.2x less CPU a note, and a batch's clips now
-run side by side (bench/encoder.py --section graph, 2026-12-06, loads of 4-13, three runs): the
-worker's burst of 5 s notes with the bundled head went from 55, 50, 75 to 84, 76, 92 audio-s/s
-and its CPU from 66-68 to 49-58 ms a note; r against fp32 0.9989 (was 0.9984); the bundled
-head's answer changed on 1 of 200 RAVDESS clips. Two ONNX Runtime threads a session and clips
-side by side beat one thread each (96 against 76 audio-s/s, same run). `voicemood run` peaked at
-525 MiB over 1,600 notes (bench/soak.py; 524 before).
+run side by side (bench/encoder.py --section graph, 2026-12-06, load average 1.4-1.9): the
+worker's burst of 5 s notes with the bundled head went from 137 to 175 audio-s/s (28.9 ms a
+note; 167 one by one), one note from 43.8 to 33.7 ms; r against fp32 0.9989 (was 0.9984); the
+bundled head's answer changed on 1 of 200 RAVDESS clips (probabilities at most 0.10 apart).
+`voicemood run` peaked at 525 MiB over 1,600 notes (bench/soak.py; 524 before).
 """
 
 from __future__ import annotations
