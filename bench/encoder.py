@@ -26,11 +26,12 @@ earlier one (`--old-graph`, default the cached version 1), each with a batch's c
 by one (as before version 2) and side by side (now): ms for 1 and for 4 five-second notes, the
 worker's burst with the bundled head (audio-s/s, and CPU ms a note over all threads, which
 other processes distort less than wall time), r against torch fp32 (worst of 8 RAVDESS clips);
-then the bundled head's answers on 40 RAVDESS clips (every actor) over the old graph and the new.
+then the bundled head's answers on `--head-clips` RAVDESS clips (spread over all 24 actors)
+over the old graph and the new.
 Measured 2026-12-06 23:40 (--runs 5 --notes 40, a quieter moment: load average 1.4-1.9), version
 2 against 1: the worker's burst 137 -> 175 audio-s/s (one by one 167), CPU 65.4 -> 54.0 ms a
 note, 4 notes 147 -> 116 ms, 1 note 43.8 -> 33.7 ms; r 0.9984 -> 0.9989; the same answer on
-40/40 clips, probabilities moved at most 0.055 (on 200 clips: 199/200, at most 0.10). Under
+40/40 clips, probabilities moved at most 0.055 (--head-clips 200: 199/200, at most 0.10). Under
 loads of 4-13 (three runs) the bursts went 55 -> 84, 50 -> 76 and 75 -> 92, CPU 66-68 -> 49-58 ms.
 """
 
@@ -63,6 +64,9 @@ def main() -> None:
         "--old-graph",
         type=Path,
         help="an earlier all-stages int8 graph for --section graph (default: the cached version 1)",
+    )
+    parser.add_argument(
+        "--head-clips", type=int, default=40, help="RAVDESS clips (of 1,200) the head answers"
     )
     parser.add_argument("--cache-dir", type=Path, default=Path("~/.cache/voicemood"))
     parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # the fresh process of one RSS line
@@ -269,7 +273,7 @@ def graph_section(args: argparse.Namespace) -> None:
             f"{statistics.median(cpu[name]) * 1000:>6.1f} | {agreement:>6}",
             flush=True,
         )
-    heard = _ravdess_clips(40, every=30, actors="*")  # every actor
+    heard = _ravdess_clips(args.head_clips, every=1200 // args.head_clips, actors="*")
     if heard:
         before = _with_encoder(model, old).predict(heard)  # type: ignore[attr-defined]
         after = model.predict(heard)  # type: ignore[attr-defined]
