@@ -19,6 +19,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -28,7 +29,15 @@ from inference.baseline import SpeakerBaseline
 from inference.cues import CueBaseline, Cues, cues_of
 from inference.errors import NoSpeech, TooLittleSpeech
 from inference.personal import PersonalAdjustment
-from inference.speech import FRAME_S, MAIN_VOICE_DB, Speech, find_speech, main_voice, speech_only
+from inference.speech import (
+    FRAME_S,
+    MAIN_VOICE_DB,
+    Speech,
+    SpeechOnly,
+    find_speech,
+    main_voice,
+    speech_only,
+)
 from inference.worker import SharedWorker
 
 log = logging.getLogger(__name__)
@@ -45,11 +54,12 @@ class AnalysisConfig:
     # ffmpeg children decoding at once: a burst of 200 notes must not start 200 of them and
     # starve the event loop (measured: loop lag 2.4 s unbounded, 0.07 s with 2).
     max_decodes: int = 2
-    # Log-probability a change of label between neighbouring windows costs in the timeline;
-    # 0 reports every window's argmax. Chosen on RAVDESS actors 13-16 with the Whisper head
-    # trained without actors 13-20 (bench/long_notes.py): on actors 17-20 it took segments per
-    # true stretch from 1.97 to 1.39 and time accuracy from 0.53 to 0.60. Retune it for a new model.
-    switch_penalty: float = 1.0
+    # Log-probability a change of label between neighbouring windows costs in the timeline (a
+    # window's own log-probabilities count by its length in windows); 0 reports every window's
+    # argmax. Chosen on RAVDESS actors 13-16 with the Whisper head trained without actors 13-20
+    # (bench/long_notes.py, phrase windows): on actors 17-20 it took segments per true stretch
+    # from 1.84 to 1.14 and time accuracy from 0.695 to 0.784. Retune it for a new model.
+    switch_penalty: float = 0.5
     # Measure the voice cues (inference.cues) of every note, beside the model's work.
     cues: bool = True
     # Hear only speech: refuse notes without enough of it, and leave a long note's windows
@@ -70,6 +80,14 @@ class AnalysisConfig:
     # Pool over the note's main voice only: speech more than this many dB below the note's loud
     # speech is someone else (inference.speech.main_voice); 0 keeps all the detector's speech.
     main_voice_db: float = MAIN_VOICE_DB
+    # How a long note's speech is cut into windows: "phrases" keeps each phrase (speech between
+    # pauses) whole where it can, "fixed" cuts back-to-back `window_s` windows through words and
+    # phrases alike. A note with at most 1.5 windows of speech is one window either way.
+    windows: Literal["phrases", "fixed"] = "phrases"
+    # The shortest window a phrase makes on its own, as much speech as a note needs to be heard;
+    # shorter ones join a neighbour. Chosen on RAVDESS actors 13-16 (bench/long_notes.py): time
+    # accuracy 0.675 at 1 s (0.6 s the same), 0.652 at 1.5 s, 0.62 at 2 s.
+    phrase_min_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -141,8 +159,13 @@ class Analyzer:
         With the speech gate on, the exact count needs the speech detector; cutting pauses out
         only shortens a note, so the count of a whole note of the same length bounds it.
         """
-        if self.config.speech_gate:
-            return window_count(len(audio.samples), self.config.window_s, audio.sample_rate)
+        config = self.config
+        if config.speech_gate and config.pool_speech_only and config.windows == "phrases":
+            return phrase_windows_at_most(
+                len(audio.samples), config.window_s, config.phrase_min_s, audio.sample_rate
+            )
+        if config.speech_gate:
+            return window_count(len(audio.samples), config.window_s, audio.sample_rate)
         return len(split_windows(audio, self.config.window_s, self.config.silence_db))
 
     async def analyse_audio(
@@ -185,12 +208,15 @@ class Analyzer:
         cues = await _cues(measuring)
         labels = model.labels
         sr = audio.sample_rate
-        path = smooth_labels(rows, self.config.switch_penalty)
+        # A window's evidence grows with its length: a 6 s phrase outweighs a 1.5 s one.
+        lengths = np.array([len(w) for w in listening.waves]) / (self.config.window_s * sr)
+        path = smooth_labels(rows, self.config.switch_penalty, lengths)
         timeline = [
             Segment(a / sr, b / sr, labels[k], float(row[k]))
             for (a, b), row, k in zip(listening.spans, rows, path, strict=True)
         ]
-        mean = rows.mean(axis=0)
+        # Each window counts by its length: phrase windows differ, fixed ones mostly do not.
+        mean = np.average(rows, axis=0, weights=[len(w) for w in listening.waves])
         return make_prediction(
             dict(zip(labels, mean.tolist(), strict=True)),
             duration_s=audio.duration_s,
@@ -221,16 +247,22 @@ class Analyzer:
             return _Listening(waves, windows, speech.seconds)
         heard = main_voice(audio.samples, speech, config.main_voice_db)
         only = speech_only(audio.samples, heard, config.speech_pad_s)
+        if config.windows == "phrases":
+            cuts = phrase_windows(only, config.window_s, config.phrase_min_s, audio.sample_rate)
+        else:
+            cuts = split_windows(Audio(only.samples), config.window_s, config.silence_db)
         waves, spans = [], []
-        for a, b in split_windows(Audio(only.samples), config.window_s, config.silence_db):
-            span = (only.original(a), only.original(b))
+        for a, b in cuts:
+            span = (only.boundary(a), only.boundary(b))
             if heard.within(*span) > 0:
                 waves.append(only.samples[a:b])
                 spans.append(span)
-        if spans and spans[-1][1] < only.spans[-1][1]:
-            # A tail shorter than half a window gets no window of its own (split_windows); like a
-            # cut pause, it belongs to the stretch before it, so the timeline reaches the speech's end.
-            spans[-1] = (spans[-1][0], only.spans[-1][1])
+        if spans:
+            # The quiet before the first words and after the last (and a tail shorter than half a
+            # window, which split_windows gives no window of its own) belong, like a cut pause, to
+            # the stretch beside them: the timeline runs from the note's start to its end.
+            spans[0] = (0, spans[0][1])
+            spans[-1] = (spans[-1][0], len(audio.samples))
         return _Listening(waves, spans, speech.seconds)
 
 
@@ -266,16 +298,20 @@ async def _cues(measuring: asyncio.Task[Cues] | None) -> Cues | None:
         return None
 
 
-def smooth_labels(rows: np.ndarray, switch_penalty: float) -> list[int]:
+def smooth_labels(
+    rows: np.ndarray, switch_penalty: float, weights: np.ndarray | None = None
+) -> list[int]:
     """The most likely label per window when each change of label costs `switch_penalty`.
 
-    Viterbi over (windows x labels): a window's emission is the log of its probability, and
-    moving between labels from one window to the next subtracts the penalty. With penalty 0
-    this is each window's argmax.
+    Viterbi over (windows x labels): a window's emission is the log of its probability, times
+    its weight (its length in windows) when `weights` are given, and moving between labels from
+    one window to the next subtracts the penalty. With penalty 0 this is each window's argmax.
     """
     if len(rows) == 0:
         return []
     emission = np.log(np.clip(np.asarray(rows, np.float64), 1e-12, None))
+    if weights is not None:
+        emission = emission * np.asarray(weights, np.float64)[:, None]
     score = emission[0].copy()
     came_from = np.zeros(emission.shape, np.int64)
     for t in range(1, len(emission)):
@@ -322,6 +358,69 @@ def split_windows(audio: Audio, window_s: float, silence_db: float = 35.0) -> li
     rms = np.array([np.sqrt(np.mean(np.square(audio.samples[a:b]))) for a, b in ranges])
     loud_enough = rms >= rms.max() * 10 ** (-silence_db / 20)
     return [r for r, keep in zip(ranges, loud_enough, strict=True) if keep]
+
+
+def phrase_windows(
+    only: SpeechOnly, window_s: float, min_s: float, sample_rate: int = 16_000
+) -> list[tuple[int, int]]:
+    """Windows over a speech-only note that follow its phrases, as (start, end) in `only`.
+
+    A note of at most 1.5 windows is one window (as `split_windows`). Otherwise every phrase (a
+    kept piece: speech between pauses) starts as a window; a phrase longer than 1.5 windows is cut
+    into equal parts of about `window_s`; then, while a window is shorter than `min_s`, the
+    shortest joins the neighbour it is nearer to in the original note (the shorter pause), as long
+    as the two stay within 1.5 windows. A tone tends to change across a pause, not inside a phrase,
+    and a window that is one phrase is heard the way the head was trained: on one utterance.
+    """
+    n = len(only.samples)
+    size = int(window_s * sample_rate)
+    if n <= size * 1.5:
+        return [(0, n)]
+    ends = [*only.starts[1:], n]
+    windows: list[list[int]] = []  # [start, end] in `only`
+    pauses: list[int] = []  # the original note's pause between window k and k + 1
+    for i, (a, b) in enumerate(zip(only.starts, ends, strict=True)):
+        if i:
+            pauses.append(only.spans[i][0] - only.spans[i - 1][1])
+        parts = max(1, round((b - a) / size)) if b - a > size * 1.5 else 1
+        edges = np.linspace(a, b, parts + 1).round().astype(int).tolist()
+        for k in range(parts):
+            if k:
+                pauses.append(0)
+            windows.append([edges[k], edges[k + 1]])
+    shortest = int(min_s * sample_rate)
+    while len(windows) > 1:
+        lengths = [b - a for a, b in windows]
+        order = sorted(range(len(windows)), key=lengths.__getitem__)
+        for k in order:
+            if lengths[k] >= shortest:
+                return [(a, b) for a, b in windows]
+            sides = [j for j in (k - 1, k) if 0 <= j < len(pauses)]
+            sides = [j for j in sides if lengths[j] + lengths[j + 1] <= size * 1.5]
+            if sides:
+                j = min(sides, key=pauses.__getitem__)
+                windows[j] = [windows[j][0], windows[j + 1][1]]
+                del windows[j + 1], pauses[j]
+                break
+        else:
+            break  # every short window is boxed in by long ones: it stays short
+    return [(a, b) for a, b in windows]
+
+
+def phrase_windows_at_most(
+    samples: int, window_s: float, min_s: float, sample_rate: int = 16_000
+) -> int:
+    """An upper bound on `phrase_windows`' count for a speech-only note of at most `samples`.
+
+    Windows shorter than `min_s` survive only boxed in by neighbours that would make a join longer
+    than 1.5 windows, so between two of them lies a window longer than 1.5 windows - `min_s`.
+    """
+    size = int(window_s * sample_rate)
+    if samples <= size * 1.5:
+        return 1
+    long_enough = samples // max(1, int(min_s * sample_rate))
+    boxed_in = samples // max(1, int((1.5 * window_s - min_s) * sample_rate)) + 1
+    return int(long_enough + boxed_in)
 
 
 def _merge(timeline: list[Segment], not_sure_below: float) -> list[Segment]:
