@@ -28,11 +28,12 @@ worker's burst with the bundled head (audio-s/s, and CPU ms a note over all thre
 other processes distort less than wall time), r against torch fp32 (worst of 8 RAVDESS clips);
 then the bundled head's answers on `--head-clips` RAVDESS clips (spread over all 24 actors)
 over the old graph and the new.
-Measured 2026-12-06 23:40 (--runs 5 --notes 40, a quieter moment: load average 1.4-1.9), version
-2 against 1: the worker's burst 137 -> 175 audio-s/s (one by one 167), CPU 65.4 -> 54.0 ms a
-note, 4 notes 147 -> 116 ms, 1 note 43.8 -> 33.7 ms; r 0.9984 -> 0.9989; the same answer on
-40/40 clips, probabilities moved at most 0.055 (--head-clips 200: 199/200, at most 0.10). Under
-loads of 4-13 (three runs) the bursts went 55 -> 84, 50 -> 76 and 75 -> 92, CPU 66-68 -> 49-58 ms.
+Measured 2026-12-06 23:40 and 23:48 (--runs 5 --notes 40, quieter moments: load average 1.2-2.8),
+version 2 against 1: the worker's burst 137 -> 175 and 117 -> 155 audio-s/s (one by one 167 and
+168), CPU 65.4 -> 54.0 and 64.5 -> 53.2 ms a note, 4 notes 147 -> 116 and 133 -> 110 ms, 1 note
+43.8 -> 33.7 and 37.2 -> 30.7 ms; r 0.9984 -> 0.9989; the same answer on 40/40 clips,
+probabilities moved at most 0.055 (--head-clips 200: 199/200, at most 0.10). Under loads of
+4-13 (three runs) the bursts went 55 -> 84, 50 -> 76 and 75 -> 92, CPU 66-68 -> 49-58 ms.
 """
 
 from __future__ import annotations

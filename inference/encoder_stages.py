@@ -21,11 +21,12 @@ onnxruntime comes with faster-whisper anyway.
 
 Those figures are of the graph's version 1. Version 2 (inference.encoder_graph: an int8 stem,
 fused attention, pooling as matrix products) needs 1.2x less CPU a note, and a batch's clips now
-run side by side (bench/encoder.py --section graph, 2026-12-06, load average 1.4-1.9): the
-worker's burst of 5 s notes with the bundled head went from 137 to 175 audio-s/s (28.9 ms a
-note; 167 one by one), one note from 43.8 to 33.7 ms; r against fp32 0.9989 (was 0.9984); the
-bundled head's answer changed on 1 of 200 RAVDESS clips (probabilities at most 0.10 apart).
-`voicemood run` peaked at 525 MiB over 1,600 notes (bench/soak.py; 524 before).
+run side by side (bench/encoder.py --section graph, 2026-12-06, load average 1.2-2.8, two runs):
+the worker's burst of 5 s notes with the bundled head went from 137 and 117 to 175 and 155
+audio-s/s, one 5 s note from 37-44 to 31-34 ms (`--section model`, before and after back to
+back: burst 150 -> 198, while the compact model's went 248 -> 290); r against fp32 0.9989 (was
+0.9984); the bundled head's answer changed on 1 of 200 RAVDESS clips (probabilities at most
+0.10 apart). `voicemood run` peaked at 525 MiB over 1,600 notes (bench/soak.py; 524 before).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ class WhisperStagesEncoder:
         The int8 matrix products quantise their input per tensor, so a batch of clips would
         share one scale and a clip's vector would depend on its batch mates (up to 1.5 apart):
         each clip runs alone, which keeps cached vectors exact. A batch's clips run side by side,
-        one per thread, which keeps the cores busier than one clip's operators split among them.
+        one per thread: the worker's burst gained 5-18 % in 5 of 7 runs, lost 8 % in the others.
         """
         out = np.zeros((len(batch), self.info.dim), np.float32)
         # The calling thread takes every n-th clip and the same few helper threads the rest:
