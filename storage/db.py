@@ -49,6 +49,12 @@ class Db:
         ):
             yield db
 
+    async def write_one(self, sql: str, params: Any = ()) -> int:
+        """One row-safe UPDATE or DELETE as a write of its own (on PostgreSQL one trip to the
+        server: Backend.execute_alone); how many rows it changed."""
+        async with self.holding(row_safe=True):
+            return await self.backend.execute_alone(sql, params)
+
     def holding(self, *, row_safe: bool = False) -> AbstractAsyncContextManager[object]:
         """This process's write lock, which PostgreSQL's row-safe writes do without."""
         if row_safe and self.dialect == "postgres":

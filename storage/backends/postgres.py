@@ -44,6 +44,8 @@ from storage.errors import DatabaseUnavailable, StorageFull
 WRITE_LOCK = 0x766D_0001
 _BEGIN_ALONE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _BEGIN_SHARED = f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})"
+# Appended to a row-safe statement's WHERE by execute_alone: the lock taken shared inside it.
+_HOLDING_SHARED = f" AND (SELECT true FROM pg_advisory_xact_lock_shared({WRITE_LOCK}))"
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A quoted string (skipped), a `::` cast (kept), a :name parameter or a ? parameter.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)|\?")
@@ -63,10 +65,7 @@ class PostgresTransaction:
 
     async def execute(self, sql: str, params: Any = ()) -> int:
         text, args = bind_parameters(sql, params)
-        status = await self._conn.execute(text, *args)
-        # "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word is the row count.
-        last = status.rsplit(" ", 1)[-1]
-        return int(last) if last.isdigit() else 0
+        return _changed(await self._conn.execute(text, *args))
 
 
 class PostgresBackend:
@@ -123,6 +122,25 @@ class PostgresBackend:
                 raise
             raise StorageFull("The storage is full, so this was not saved.") from error
 
+    async def execute_alone(self, sql: str, params: Any = ()) -> int:
+        """A row-safe UPDATE or DELETE in one trip to the server, not three (BEGIN and the lock,
+        the statement, COMMIT): it takes the lock shared itself, in its WHERE, so it waits for an
+        exclusive write before it changes a row, and under READ COMMITTED an UPDATE or DELETE
+        acts on the latest committed version of each row it changes (a row deleted meanwhile is
+        skipped), as it would after BEGIN and the lock. Only for statements that read no other
+        rows to decide (their snapshot is taken before the lock)."""
+        if "WHERE" not in sql.upper() or "RETURNING" in sql.upper():
+            raise ValueError(f"execute_alone takes a statement ending in its WHERE: {sql}")
+        text, args = bind_parameters(sql + _HOLDING_SHARED, params)
+        try:
+            async with self._pool.acquire() as conn:
+                status = await conn.execute(text, *args)
+        except (asyncpg.DiskFullError, OSError) as error:
+            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
+                raise
+            raise StorageFull("The storage is full, so this was not saved.") from error
+        return _changed(status)
+
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         text, args = bind_parameters(sql, params)
         return list(await self._pool.fetch(text, *args))
@@ -144,6 +162,12 @@ class PostgresBackend:
         """
         async with self._pool.acquire() as conn:
             await conn.execute("VACUUM")
+
+
+def _changed(status: str) -> int:
+    """The row count of a statement's status: "UPDATE 3", "DELETE 0", "INSERT 0 1": the last word."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
 
 
 async def _roll_back(conn: asyncpg.Connection) -> None:
