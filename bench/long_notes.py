@@ -78,6 +78,10 @@ def main() -> None:
     parser.add_argument("--window-s", type=float, default=4.0)
     parser.add_argument("--not-sure-below", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--windows", choices=("phrases", "fixed"), default="phrases", help="AnalysisConfig.windows"
+    )
+    parser.add_argument("--phrase-min-s", type=float, default=1.5)
     args = parser.parse_args()
     if 0 not in args.penalties:
         args.penalties.insert(0, 0.0)
@@ -92,7 +96,8 @@ def main() -> None:
     print(f"model: {model.name}; labels: {', '.join(model.labels)}")
     print(
         f"notes per run: {args.notes}, runs: {args.runs} (median), window: {args.window_s} s, "
-        f"not sure below: {args.not_sure_below}\n"
+        f"not sure below: {args.not_sure_below}, windows: {args.windows} "
+        f"(shortest phrase window {args.phrase_min_s} s)\n"
     )
     results: dict[str, dict[float, Score]] = {}
     for part, speakers in SPEAKERS.items():
@@ -149,7 +154,11 @@ async def _score(
     from inference.worker import InferenceWorker
 
     config = AnalysisConfig(
-        window_s=args.window_s, not_sure_below=args.not_sure_below, switch_penalty=penalty
+        window_s=args.window_s,
+        not_sure_below=args.not_sure_below,
+        switch_penalty=penalty,
+        windows=args.windows,
+        phrase_min_s=args.phrase_min_s,
     )
     right = total = unsure = 0.0
     segments = stretches = 0

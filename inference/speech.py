@@ -86,6 +86,17 @@ class SpeechOnly:
         piece = bisect.bisect_right(self.starts, index) - 1
         return self.spans[piece][0] + index - self.starts[piece]
 
+    def boundary(self, index: int) -> int:
+        """`original(index)`, except that a cut between two pieces maps to the middle of the pause.
+
+        Where the tone changes inside a pause nobody can hear; its middle splits the silence
+        between the stretch before and the one after, rather than giving all of it to one.
+        """
+        piece = bisect.bisect_left(self.starts, index)
+        if 0 < piece < len(self.starts) and self.starts[piece] == index:
+            return (self.spans[piece - 1][1] + self.spans[piece][0]) // 2
+        return self.original(index)
+
 
 def find_speech(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> Speech:
     """The speech in a 16 kHz mono float32 note; thread-safe, the model loaded once per process."""

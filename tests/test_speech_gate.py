@@ -153,7 +153,7 @@ async def test_a_real_speech_clip_is_answered_with_the_speech_it_holds(shared_da
 async def test_a_long_pause_is_cut_out_and_the_timeline_keeps_the_notes_own_seconds():
     voice = spoken_samples(3.0, seed=1)
     note = np.concatenate([voice, np.zeros(6 * SR, np.float32), spoken_samples(3.0, seed=2)])
-    prediction, model = await _analyse(note, pool_speech_only=True)
+    prediction, model = await _analyse(note, pool_speech_only=True, windows="fixed")
     heard = sum(len(w) for w in model.heard)
     # Two windows over ~6.4 s of speech (the end one overlapping), not three over 12 s.
     assert len(model.heard) == 2 and heard < 8.5 * SR
@@ -162,6 +162,19 @@ async def test_a_long_pause_is_cut_out_and_the_timeline_keeps_the_notes_own_seco
     # The first window's 4 s of speech end inside the second voice: past the 6 s pause.
     assert 9.0 < first.end_s < 11.0 and second.start_s == first.end_s
     assert prediction.duration_s == pytest.approx(12.0)
+
+
+async def test_phrase_windows_hear_each_voice_alone_and_split_the_pause_between_them():
+    voice = spoken_samples(3.0, seed=1)
+    note = np.concatenate([voice, np.zeros(6 * SR, np.float32), spoken_samples(3.0, seed=2)])
+    prediction, model = await _analyse(note, pool_speech_only=True, windows="phrases")
+    # One window per voice: neither hears a word of the other.
+    assert len(model.heard) == 2 and all(len(w) < 3.6 * SR for w in model.heard)
+    first, second = prediction.timeline
+    assert first.start_s < 0.2 and second.end_s == pytest.approx(12.0, abs=0.05)
+    # The change is placed in the middle of the pause, not at either voice.
+    assert 5.0 < first.end_s < 7.0 and second.start_s == first.end_s
+    assert (first.label, second.label) == ("neutral", "angry")
 
 
 @pytest.mark.parametrize(("speech_only", "most_heard_s"), [(True, 12.5), (False, 16.0)])

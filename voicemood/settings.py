@@ -107,6 +107,10 @@ class Settings(BaseSettings):
 
     # Answer
     window_s: float = Field(4.0, ge=0.5, le=60)
+    windows: Literal["phrases", "fixed"] = Field(
+        "phrases",
+        description="a long note's windows follow its phrases (pauses), or are cut every window_s",
+    )
     not_sure_below: float = Field(0.5, ge=0, le=1)
     timeline_switch_penalty: float = Field(
         1.0,

@@ -71,6 +71,7 @@ def analysis_config(settings: Settings) -> AnalysisConfig:
     )
     return AnalysisConfig(
         window_s=settings.window_s,
+        windows=settings.windows,
         not_sure_below=settings.not_sure_below,
         switch_penalty=settings.timeline_switch_penalty,
         min_speech_s=settings.min_speech_s,
