@@ -102,3 +102,10 @@ async def test_a_reply_linked_in_one_statement_still_waits_for_a_write_that_runs
         await asyncio.wait_for(lost, timeout=10)
     linked = await b.get_note(kept.id)
     assert (linked.label, linked.reply_message_id) == ("sad", "77")
+
+
+async def test_execute_alone_refuses_a_statement_it_cannot_take_the_lock_inside(replicas):
+    backend = replicas[0].notes._db.backend
+    for sql in ("DELETE FROM notes", "UPDATE notes SET label = 'sad' WHERE id = 1 RETURNING id"):
+        with pytest.raises(ValueError, match="ending in its WHERE"):
+            await backend.execute_alone(sql)

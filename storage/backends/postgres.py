@@ -132,9 +132,7 @@ class PostgresBackend:
         acts on the latest committed version of each row it changes (a row deleted meanwhile is
         skipped), as it would after BEGIN and the lock. Only for statements that read no other
         rows to decide (their snapshot is taken before the lock)."""
-        if "WHERE" not in sql.upper() or "RETURNING" in sql.upper():
-            raise ValueError(f"execute_alone takes a statement ending in its WHERE: {sql}")
-        text, args = bind_parameters(sql + _HOLDING_SHARED, params)
+        text, args = bind_parameters(_holding_shared(sql), params)
         try:
             async with self._pool.acquire() as conn:
                 status = await conn.execute(text, *args)
@@ -165,6 +163,14 @@ class PostgresBackend:
         """
         async with self._pool.acquire() as conn:
             await conn.execute("VACUUM")
+
+
+@lru_cache(maxsize=64)
+def _holding_shared(sql: str) -> str:
+    """`sql` (an UPDATE or DELETE ending in its WHERE) taking the write lock shared itself."""
+    if "WHERE" not in sql.upper() or "RETURNING" in sql.upper():
+        raise ValueError(f"execute_alone takes a statement ending in its WHERE: {sql}")
+    return sql + _HOLDING_SHARED
 
 
 def _changed(status: str) -> int:
