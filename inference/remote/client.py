@@ -204,9 +204,8 @@ class RemoteWorker:
         return reply
 
     async def _queue(self, audio: str, pcm: bytes, keep_ms: int, args: list[Any]) -> Any:
-        """The note's audio set, then its entry admitted (or refused: None), in one trip (with
-        the worker's replies in one pipeline too, a note cost the bot 0.84 -> 0.75 ms of CPU,
-        Redis 0.44 -> 0.40 ms: bench/scale.py's Redis path alone, old and new alternating).
+        """The note's audio set, then its entry admitted (or refused: None), in one trip: a trip
+        costs both sides more CPU than its bytes (bench/scale.py --simulate, README).
 
         The audio first, so a worker that takes the entry finds it (protocol.py). The script is
         sent by its hash, not through redis-py's registered script, whose pipelines ask Redis
