@@ -54,11 +54,12 @@ class AnalysisConfig:
     # ffmpeg children decoding at once: a burst of 200 notes must not start 200 of them and
     # starve the event loop (measured: loop lag 2.4 s unbounded, 0.07 s with 2).
     max_decodes: int = 2
-    # Log-probability a change of label between neighbouring windows costs in the timeline;
-    # 0 reports every window's argmax. Chosen on RAVDESS actors 13-16 with the Whisper head
-    # trained without actors 13-20 (bench/long_notes.py): on actors 17-20 it took segments per
-    # true stretch from 1.97 to 1.39 and time accuracy from 0.53 to 0.60. Retune it for a new model.
-    switch_penalty: float = 1.0
+    # Log-probability a change of label between neighbouring windows costs in the timeline (a
+    # window's own log-probabilities count by its length in windows); 0 reports every window's
+    # argmax. Chosen on RAVDESS actors 13-16 with the Whisper head trained without actors 13-20
+    # (bench/long_notes.py, phrase windows): on actors 17-20 it took segments per true stretch
+    # from 1.84 to 1.14 and time accuracy from 0.695 to 0.784. Retune it for a new model.
+    switch_penalty: float = 0.5
     # Measure the voice cues (inference.cues) of every note, beside the model's work.
     cues: bool = True
     # Hear only speech: refuse notes without enough of it, and leave a long note's windows
@@ -83,9 +84,10 @@ class AnalysisConfig:
     # pauses) whole where it can, "fixed" cuts back-to-back `window_s` windows through words and
     # phrases alike. A note with at most 1.5 windows of speech is one window either way.
     windows: Literal["phrases", "fixed"] = "phrases"
-    # The shortest window a phrase makes on its own; shorter ones join a neighbour (bench/head.py
-    # section 2: 1 s of speech UAR 0.60, 1.5 s 0.70, 2 s 0.72).
-    phrase_min_s: float = 1.5
+    # The shortest window a phrase makes on its own, as much speech as a note needs to be heard;
+    # shorter ones join a neighbour. Chosen on RAVDESS actors 13-16 (bench/long_notes.py): time
+    # accuracy 0.675 at 1 s (0.6 s the same), 0.652 at 1.5 s, 0.62 at 2 s.
+    phrase_min_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,13 @@ class Analyzer:
         With the speech gate on, the exact count needs the speech detector; cutting pauses out
         only shortens a note, so the count of a whole note of the same length bounds it.
         """
-        if self.config.speech_gate:
-            return window_count(len(audio.samples), self.config.window_s, audio.sample_rate)
+        config = self.config
+        if config.speech_gate and config.pool_speech_only and config.windows == "phrases":
+            return phrase_windows_at_most(
+                len(audio.samples), config.window_s, config.phrase_min_s, audio.sample_rate
+            )
+        if config.speech_gate:
+            return window_count(len(audio.samples), config.window_s, audio.sample_rate)
         return len(split_windows(audio, self.config.window_s, self.config.silence_db))
 
     async def analyse_audio(
@@ -201,7 +208,9 @@ class Analyzer:
         cues = await _cues(measuring)
         labels = model.labels
         sr = audio.sample_rate
-        path = smooth_labels(rows, self.config.switch_penalty)
+        # A window's evidence grows with its length: a 6 s phrase outweighs a 1.5 s one.
+        lengths = np.array([len(w) for w in listening.waves]) / (self.config.window_s * sr)
+        path = smooth_labels(rows, self.config.switch_penalty, lengths)
         timeline = [
             Segment(a / sr, b / sr, labels[k], float(row[k]))
             for (a, b), row, k in zip(listening.spans, rows, path, strict=True)
@@ -289,16 +298,20 @@ async def _cues(measuring: asyncio.Task[Cues] | None) -> Cues | None:
         return None
 
 
-def smooth_labels(rows: np.ndarray, switch_penalty: float) -> list[int]:
+def smooth_labels(
+    rows: np.ndarray, switch_penalty: float, weights: np.ndarray | None = None
+) -> list[int]:
     """The most likely label per window when each change of label costs `switch_penalty`.
 
-    Viterbi over (windows x labels): a window's emission is the log of its probability, and
-    moving between labels from one window to the next subtracts the penalty. With penalty 0
-    this is each window's argmax.
+    Viterbi over (windows x labels): a window's emission is the log of its probability, times
+    its weight (its length in windows) when `weights` are given, and moving between labels from
+    one window to the next subtracts the penalty. With penalty 0 this is each window's argmax.
     """
     if len(rows) == 0:
         return []
     emission = np.log(np.clip(np.asarray(rows, np.float64), 1e-12, None))
+    if weights is not None:
+        emission = emission * np.asarray(weights, np.float64)[:, None]
     score = emission[0].copy()
     came_from = np.zeros(emission.shape, np.int64)
     for t in range(1, len(emission)):
@@ -392,6 +405,22 @@ def phrase_windows(
         else:
             break  # every short window is boxed in by long ones: it stays short
     return [(a, b) for a, b in windows]
+
+
+def phrase_windows_at_most(
+    samples: int, window_s: float, min_s: float, sample_rate: int = 16_000
+) -> int:
+    """An upper bound on `phrase_windows`' count for a speech-only note of at most `samples`.
+
+    Windows shorter than `min_s` survive only boxed in by neighbours that would make a join longer
+    than 1.5 windows, so between two of them lies a window longer than 1.5 windows - `min_s`.
+    """
+    size = int(window_s * sample_rate)
+    if samples <= size * 1.5:
+        return 1
+    long_enough = samples // max(1, int(min_s * sample_rate))
+    boxed_in = samples // max(1, int((1.5 * window_s - min_s) * sample_rate)) + 1
+    return int(long_enough + boxed_in)
 
 
 def _merge(timeline: list[Segment], not_sure_below: float) -> list[Segment]:

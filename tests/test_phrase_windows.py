@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.analysis import phrase_windows
+from inference.analysis import phrase_windows, phrase_windows_at_most
 from inference.speech import Speech, speech_only
 
 SR = 16_000
@@ -63,6 +63,19 @@ def test_windows_cover_the_speech_back_to_back_and_never_exceed_one_and_a_half_w
         assert windows[0][0] == 0 and windows[-1][1] == len(only.samples)
         assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
         assert max(b - a for a, b in windows) <= 6 * SR + 1
+        # The worker's queue is booked with a bound before the speech is found: it must hold.
+        assert len(windows) <= phrase_windows_at_most(len(only.samples), 4.0, 1.5)
+
+
+def test_short_phrases_boxed_in_by_long_ones_stay_short_and_within_the_bound():
+    phrases, t = [], 0.0
+    for _ in range(6):  # 5.9 s, a 0.4 s pause, 0.3 s, a 0.4 s pause, ...
+        phrases += [(t, t + 5.9), (t + 6.3, t + 6.6)]
+        t += 7.0
+    only = _only(*phrases, note_s=t)
+    windows = phrase_windows(only, 4.0, 1.5)
+    assert len(windows) == 12  # no join fits within 1.5 windows
+    assert len(windows) <= phrase_windows_at_most(len(only.samples), 4.0, 1.5)
 
 
 def test_a_cut_between_phrases_maps_to_the_middle_of_the_pause():
@@ -86,3 +99,14 @@ def test_the_window_rule_is_a_setting_that_reaches_the_analyzer(
     assert build_analyzer(Settings()).config.windows == "phrases"
     monkeypatch.setenv("VOICEMOOD_WINDOWS", "fixed")
     assert build_analyzer(Settings()).config.windows == "fixed"
+
+
+def test_a_long_windows_evidence_outweighs_a_short_ones_in_the_timeline():
+    from inference.analysis import smooth_labels
+
+    # A short phrase (0.4 of a window) leaning the other way between two long, sure ones.
+    rows = np.array([[0.9, 0.1], [0.05, 0.95], [0.9, 0.1]])
+    assert smooth_labels(rows, 1.0) == [0, 1, 0]  # unweighted, its log-odds (2.9) beat the cost
+    assert smooth_labels(rows, 1.0, np.array([1.5, 0.4, 1.5])) == [0, 0, 0]
+    # A long phrase with the same lean is a change worth reporting.
+    assert smooth_labels(rows, 1.0, np.array([1.5, 1.5, 1.5])) == [0, 1, 0]

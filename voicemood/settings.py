@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     )
     not_sure_below: float = Field(0.5, ge=0, le=1)
     timeline_switch_penalty: float = Field(
-        1.0,
+        0.5,
         ge=0,
         le=100,
         description="log-probability cost of a change in a long note's timeline; 0: none",
