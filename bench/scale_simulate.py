@@ -633,7 +633,12 @@ def _single_write_lock() -> None:
     def exclusive(self: PostgresBackend, *, row_safe: bool = False) -> Any:
         return transaction(self, row_safe=False)
 
+    async def alone(self: PostgresBackend, sql: str, params: Any = ()) -> int:
+        async with exclusive(self) as db:
+            return await db.execute(sql, params)
+
     PostgresBackend.transaction = exclusive  # type: ignore[method-assign]
+    PostgresBackend.execute_alone = alone  # type: ignore[method-assign]
     Db.holding = lambda self, *, row_safe=False: self.lock  # type: ignore[method-assign]
 
 

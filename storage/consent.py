@@ -21,16 +21,22 @@ from storage.db import Db
 from storage.models import CONSENT_KINDS, Chat, Consent, ConsentKind, Person
 from storage.people import require_person
 
+# The person :person's grants in force: "analyse" in the chat :chat, "donate_audio".
+_ANALYSE_GRANT_SQL = """EXISTS (SELECT 1 FROM consents WHERE person_id = :person
+    AND kind = 'analyse' AND chat_id = :chat AND withdrawn_at IS NULL)"""
+DONATING_SQL = """EXISTS (SELECT 1 FROM consents WHERE person_id = :person
+    AND kind = 'donate_audio' AND withdrawn_at IS NULL)"""
 # Everything add_note must know, read inside its transaction so a withdrawal cannot slip between.
-_PERMISSIONS_SQL = """
+_PERMISSIONS_SQL = f"""
     SELECT EXISTS (SELECT 1 FROM persons WHERE id = :person) AS person_exists,
            c.kind, COALESCE(s.analysis, 1) AS analysis,
-           EXISTS (SELECT 1 FROM consents WHERE person_id = :person AND kind = 'analyse'
-                   AND chat_id = :chat AND withdrawn_at IS NULL) AS analyse,
-           EXISTS (SELECT 1 FROM consents WHERE person_id = :person AND kind = 'donate_audio'
-                   AND withdrawn_at IS NULL) AS donate
+           {_ANALYSE_GRANT_SQL} AS analyse, {DONATING_SQL} AS donate
     FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id WHERE c.id = :chat
 """
+# What person_exists and allows_analysis say together, as a condition on the chat `c` (:chat)
+# and its settings `s` (LEFT JOINed), for a statement that stores a note only where it may.
+MAY_STORE_SQL = f"""EXISTS (SELECT 1 FROM persons WHERE id = :person)
+    AND (c.kind = 'private' OR (COALESCE(s.analysis, 1) = 1 AND {_ANALYSE_GRANT_SQL}))"""
 _ACTIVE_GRANT_SQL = (
     "SELECT * FROM consents WHERE person_id = ? AND kind = ? AND COALESCE(chat_id, 0) = ?"
     " AND withdrawn_at IS NULL"
@@ -122,6 +128,7 @@ async def permissions(db: Transaction, person: Person, chat: Chat) -> Row | None
 
 
 def allows_analysis(permissions: Row) -> bool:
+    """Whether a note may be analysed (and stored) there; MAY_STORE_SQL says it in SQL."""
     return permissions["kind"] == "private" or (
         bool(permissions["analysis"]) and bool(permissions["analyse"])
     )

@@ -4,7 +4,8 @@ Every write is one transaction behind an asyncio lock, so concurrent tasks never
 one (and the backend keeps other processes out: SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
 lock). On PostgreSQL a row-safe write (`write(row_safe=True)`, correct beside other row-safe
 writes by unique keys and ON CONFLICT) skips the asyncio lock and takes the advisory lock shared
-(storage/backends/postgres.py). Reads see only committed data and never wait for the writer. A write that spans features
+(storage/backends/postgres.py); `write_one` is a row-safe UPDATE as a write of its own, one trip
+there. Reads see only committed data and never wait for the writer. A write that spans features
 (move_chat, forget, a note checked against consent) is still one `write()`: the features' helpers
 that run inside it take the open Transaction, never open their own.
 """
@@ -48,6 +49,12 @@ class Db:
             self.backend.transaction(row_safe=row_safe) as db,
         ):
             yield db
+
+    async def write_one(self, sql: str, params: Any = ()) -> int:
+        """One row-safe UPDATE or DELETE as a write of its own (on PostgreSQL one trip to the
+        server: Backend.execute_alone); how many rows it changed."""
+        async with self.holding(row_safe=True):
+            return await self.backend.execute_alone(sql, params)
 
     def holding(self, *, row_safe: bool = False) -> AbstractAsyncContextManager[object]:
         """This process's write lock, which PostgreSQL's row-safe writes do without."""

@@ -2,7 +2,7 @@
 rows on PostgreSQL (storage/audio_rows.py), so replicas sharing a database need no shared folder.
 
 Reached as `store.notes`. A note is stored only while its speaker may be analysed in its chat,
-checked inside the note's own transaction (consent.permissions), and its audio is kept only
+checked by the statement that stores it (consent.MAY_STORE_SQL), and its audio is kept only
 while the speaker's donation is in force. Storing a note is row-safe (storage.db): the note's
 unique key (chat, message) with ON CONFLICT and the audio row's own key keep two replicas
 storing notes at once correct, so on PostgreSQL they do it side by side.
@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storage import audio_files, audio_rows, consent, people, rows, values
+from storage.backends import Row
 from storage.db import Db
 from storage.errors import ChatNotFound, NotConsented, NoteNotFound, PersonNotFound
 from storage.models import Chat, Person, StoredNote
@@ -41,18 +42,24 @@ _PERSON_NOTES_SQL = f"""
     WHERE n.person_id = :person AND n.created_at >= :since
     ORDER BY n.created_at, n.id
 """
-# Analysing the same message again replaces the answer, only for the same speaker.
-_UPSERT_NOTE_SQL = """
+# The note stored only where its speaker may be analysed (consent.MAY_STORE_SQL, over the chat c
+# and its settings s), in one statement with the check and whether their audio may be kept: on
+# PostgreSQL the check was a trip to the server of its own. Analysing the same message again
+# replaces the answer, only for the same speaker. No row back: refused (see NoteStore.add).
+_STORE_NOTE_SQL = f"""
     INSERT INTO notes (person_id, chat_id, platform_message_id, created_at, duration_s, model,
                        label, confidence, probabilities, answer_text)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    SELECT :person, c.id, :message, :created, :duration, :model, :label, :confidence, :probs,
+           :answer
+    FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id
+    WHERE c.id = :chat AND {consent.MAY_STORE_SQL}
     ON CONFLICT (chat_id, platform_message_id) DO UPDATE SET
         created_at = excluded.created_at, duration_s = excluded.duration_s,
         model = excluded.model, label = excluded.label,
         confidence = excluded.confidence, probabilities = excluded.probabilities,
         answer_text = excluded.answer_text
     WHERE notes.person_id = excluded.person_id
-    RETURNING id, audio_path, reply_message_id
+    RETURNING id, audio_path, reply_message_id, {consent.DONATING_SQL} AS donate
 """
 
 
@@ -95,38 +102,29 @@ class NoteStore:
             self._discarding(written),
             self._db.backend.transaction(row_safe=True) as db,
         ):
-            allowed = await consent.permissions(db, person, chat)
-            if allowed is None:
-                raise ChatNotFound("That chat is not known.", chat_id=chat.id)
-            if not allowed["person_exists"]:
-                raise PersonNotFound("That person is not known (any more).", person_id=person.id)
-            if not consent.allows_analysis(allowed):
-                raise NotConsented(
-                    "This person has not opted in to analysis in this chat.",
-                    person_id=person.id,
-                    chat_id=chat.id,
-                )
             if chat.kind == "private" and chat.owner_id is None:
+                _check(await consent.permissions(db, person, chat), person, chat)
                 await people.claim_private_chat(db, chat.id, person)
             row = await db.fetchone(
-                _UPSERT_NOTE_SQL,
-                (
-                    person.id,
-                    chat.id,
-                    message,
-                    created,
-                    duration_s,
-                    model,
-                    label,
-                    confidence,
-                    probs,
-                    answer_text,
-                ),
+                _STORE_NOTE_SQL,
+                {
+                    "person": person.id,
+                    "chat": chat.id,
+                    "message": message,
+                    "created": created,
+                    "duration": duration_s,
+                    "model": model,
+                    "label": label,
+                    "confidence": confidence,
+                    "probs": probs,
+                    "answer": answer_text,
+                },
             )
-            if row is None:
+            if row is None:  # refused: say why, as the steps before the one statement did
+                _check(await consent.permissions(db, person, chat), person, chat)
                 raise ValueError(f"message {message} in chat {chat.id} belongs to someone else")
             note_id, audio_path = int(row["id"]), row["audio_path"]
-            if audio is not None and allowed["donate"]:
+            if audio is not None and row["donate"]:
                 audio_path = audio_files.audio_relpath(
                     person.platform, person.id, note_id, audio_suffix
                 )
@@ -176,12 +174,11 @@ class NoteStore:
     async def set_reply_message(self, note_id: int, reply_message_id: str | int) -> None:
         """Link the bot's answer message to its note (see find_by_reply)."""
         reply = values.platform_id(reply_message_id, "reply message id")
-        async with self._db.write(row_safe=True) as db:
-            changed = await db.execute(
-                "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
-            )
-            if changed == 0:
-                raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
+        changed = await self._db.write_one(
+            "UPDATE notes SET reply_message_id = ? WHERE id = ?", (reply, note_id)
+        )
+        if changed == 0:
+            raise NoteNotFound("That voice note is no longer stored.", note_id=note_id)
 
     async def find_by_reply(self, chat: Chat, reply_message_id: str | int) -> StoredNote | None:
         """The note whose answer is this message of the bot's, if any."""
@@ -299,6 +296,20 @@ class NoteStore:
             if written:
                 await asyncio.to_thread(audio_files.remove_files, self._db.data_dir, written)
             raise
+
+
+def _check(allowed: Row | None, person: Person, chat: Chat) -> None:
+    """Raise the typed error for a note that may not be stored (consent.permissions' answer)."""
+    if allowed is None:
+        raise ChatNotFound("That chat is not known.", chat_id=chat.id)
+    if not allowed["person_exists"]:
+        raise PersonNotFound("That person is not known (any more).", person_id=person.id)
+    if not consent.allows_analysis(allowed):
+        raise NotConsented(
+            "This person has not opted in to analysis in this chat.",
+            person_id=person.id,
+            chat_id=chat.id,
+        )
 
 
 def _since(since: datetime | None) -> float:

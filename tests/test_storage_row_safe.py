@@ -78,3 +78,34 @@ async def test_row_safe_writes_run_beside_an_open_one_and_other_writes_wait_for_
         assert not grant.done()
     await asyncio.wait_for(grant, timeout=10)
     assert note.id > 0 and await b.may_keep_audio(person)
+
+
+async def test_a_reply_linked_in_one_statement_still_waits_for_a_write_that_runs_alone(replicas):
+    """set_reply_message is one statement taking the lock shared itself (Backend.execute_alone):
+    without the lock it would finish beside the open write; with it, it waits, then links the
+    note's latest version, or finds it gone when that write deleted it."""
+    from storage.errors import NoteNotFound
+
+    a, b = replicas
+    person = await a.ensure_person("telegram", 5252)
+    chat = await a.ensure_chat("telegram", 5252, "private", owner=person)
+    kept, dropped = await add_note(a, person, chat, 1), await add_note(a, person, chat, 2)
+    async with a.notes._db.write() as db:  # a write that runs alone, still open
+        await db.execute("UPDATE notes SET label = 'sad' WHERE id = ?", (kept.id,))
+        link = asyncio.create_task(b.notes.set_reply_message(kept.id, 77))
+        lost = asyncio.create_task(b.notes.set_reply_message(dropped.id, 78))
+        await asyncio.sleep(0.5)
+        assert not link.done() and not lost.done()
+        await db.execute("DELETE FROM notes WHERE id = ?", (dropped.id,))
+    await asyncio.wait_for(link, timeout=10)
+    with pytest.raises(NoteNotFound):
+        await asyncio.wait_for(lost, timeout=10)
+    linked = await b.get_note(kept.id)
+    assert (linked.label, linked.reply_message_id) == ("sad", "77")
+
+
+async def test_execute_alone_refuses_a_statement_it_cannot_take_the_lock_inside(replicas):
+    backend = replicas[0].notes._db.backend
+    for sql in ("DELETE FROM notes", "UPDATE notes SET label = 'sad' WHERE id = 1 RETURNING id"):
+        with pytest.raises(ValueError, match="ending in its WHERE"):
+            await backend.execute_alone(sql)

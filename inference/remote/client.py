@@ -185,9 +185,7 @@ class RemoteWorker:
             audio = self.keys.audio(request.id)
             keep_ms = int((self.remote.request_timeout_s + AUDIO_GRACE_S) * 1000)
             try:
-                # The audio first, so a worker that takes the entry finds it (protocol.py).
-                await self._redis.set(audio, request.audio(), px=keep_ms)
-                admitted = await self._admit(keys=[self.keys.notes, audio], args=args)
+                admitted = await self._queue(audio, request.audio(), keep_ms, args)
             except Exception as error:  # Redis unreachable or restarting: a polite "busy"
                 log.warning("could not queue a note in Redis: %s", error)
                 raise Busy(RESTARTING) from None
@@ -204,6 +202,31 @@ class RemoteWorker:
         finally:
             self._pending.pop(request.id, None)
         return reply
+
+    async def _queue(self, audio: str, pcm: bytes, keep_ms: int, args: list[Any]) -> Any:
+        """The note's audio set, then its entry admitted (or refused: None), in one trip: a trip
+        costs both sides more CPU than its bytes (bench/scale.py --simulate, README).
+
+        The audio first, so a worker that takes the entry finds it (protocol.py). The script is
+        sent by its hash, not through redis-py's registered script, whose pipelines ask Redis
+        whether it exists every time: that would be the trip saved. A Redis that lost its
+        scripts (restarted) gets it loaded by the registered script's own call.
+        """
+        from redis.exceptions import NoScriptError
+
+        assert self._redis is not None
+        keys = [self.keys.notes, audio]
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(audio, pcm, px=keep_ms)
+        pipe.evalsha(self._admit.sha, len(keys), *keys, *args)
+        stored, admitted = await pipe.execute(raise_on_error=False)
+        if isinstance(stored, Exception):
+            raise stored
+        if isinstance(admitted, NoScriptError):
+            return await self._admit(keys=keys, args=args)
+        if isinstance(admitted, Exception):
+            raise admitted
+        return admitted
 
     def _rows(self, reply: Reply, clips: int) -> Rows:
         if reply.status == "busy":

@@ -2,13 +2,14 @@
 
 Notes are read through the consumer group and handed to an ordinary InferenceWorker, so they are
 batched exactly as in process (equal lengths only). The reply is written and the entry
-acknowledged in one script, after the rows exist: a worker killed mid-note leaves its entries
-pending, and any worker claims entries idle longer than `claim_after_s` (XAUTOCLAIM). A live
-worker keeps its own slow notes from being claimed by touching them every heartbeat. A note
-processed twice is answered once (a done-marker per request). A note's audio waits in a key of
-its own (protocol.py), read beside its entry (one MGET per read) and deleted with its answer; a
-note whose audio is gone is answered with an error at once. When Redis restarts, the worker
-retries until it is back and creates the group again if the data was lost.
+acknowledged in one script, after the rows exist (the scripts of notes answered together go in
+one pipeline): a worker killed mid-note leaves its entries pending, and any worker claims entries
+idle longer than `claim_after_s` (XAUTOCLAIM). A live worker keeps its own slow notes from being
+claimed by touching them every heartbeat. A note processed twice is answered once (a done-marker
+per request). A note's audio waits in a key of its own (protocol.py), read beside its entry (one
+MGET per read) and deleted with its answer; a note whose audio is gone is answered with an error
+at once. When Redis restarts, the worker retries until it is back and creates the group again if
+the data was lost.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class StreamServer:
         self._reply = redis.register_script(REPLY)
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._room = asyncio.Event()
+        # Replies waiting to go back in one pipeline (_reply_together), and the task sending them.
+        self._outbox: list[tuple[list[str], list[bytes | str | int], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
         self._processed = 0
         self._started = time.time()
 
@@ -256,7 +260,7 @@ class StreamServer:
         ]
         while True:
             try:
-                first = await self._reply(keys=keys, args=args)
+                first = await self._reply_together(keys, args)
             except Exception as error:
                 if time.time() > request.deadline:
                     log.warning("gave up answering note %s: %s", entry_id, error)
@@ -268,6 +272,51 @@ class StreamServer:
             else:
                 log.info("note %s was already answered by another worker", entry_id)
             return
+
+    async def _reply_together(self, keys: list[str], args: list[bytes | str | int]) -> Any:
+        """The reply script for one note, sent with those of the notes answered at the same time
+        (a batch's answers resume together) in one pipeline: one trip, not one per note.
+
+        Each script is still atomic on its own; a worker dying mid-pipeline leaves the notes
+        whose scripts did not run pending, claimed later and answered once (the done-marker).
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._outbox.append((keys, args, future))
+        if len(self._outbox) == 1:  # the first of this turn's answers sends them all, next turn
+            task = asyncio.get_running_loop().create_task(self._send_outbox())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return await future
+
+    async def _send_outbox(self) -> None:
+        from redis.exceptions import NoScriptError
+
+        waiting, self._outbox = self._outbox, []
+        # By its hash: a pipeline of redis-py's registered script asks Redis whether the
+        # script exists first, every time (the trip saved). A Redis that lost its scripts
+        # (restarted) gets it loaded by the registered script's own call, note by note.
+        pipe = self.redis.pipeline(transaction=False)
+        for keys, args, _future in waiting:
+            pipe.evalsha(self._reply.sha, len(keys), *keys, *args)
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except Exception as error:
+            for _keys, _args, future in waiting:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (keys, args, future), result in zip(waiting, results, strict=True):
+            if isinstance(result, NoScriptError):
+                try:
+                    result = await self._reply(keys=keys, args=args)
+                except Exception as error:
+                    result = error
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
 
     async def _answer_without_audio(
         self, entry_id: str, fields: dict[bytes, bytes], error: MissingAudio

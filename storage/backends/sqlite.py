@@ -109,6 +109,10 @@ class SqliteBackend:
             _raise_if_full(error)
             raise
 
+    async def execute_alone(self, sql: str, params: Any = ()) -> int:
+        async with self.transaction(row_safe=True) as db:
+            return await db.execute(sql, params)
+
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))
 
