@@ -1,6 +1,6 @@
 """Speed of the default model (Whisper-base encoder + head) against the compact CNN, in one run.
 
-    python bench/encoder.py [--runs 5] [--notes 40] [--section model|stages|both]
+    python bench/encoder.py [--runs 5] [--notes 40] [--section model|stages|graph|both]
 
 Per clip length: the median wall time of `predict` on one clip and the audio seconds handled per
 wall second. Then the worker's throughput: a burst of `--notes` 5 s notes through the real
@@ -20,6 +20,20 @@ Measured 2026-12-06 (--runs 9 --notes 20, load average 5 on 2 cores: ratios, not
 Runtime fp32 0.34; r against fp32 0.9984 (int8), 0.9998 (bf16); last stage against CTranslate2
 0.9958 (int8); worker burst 74 audio-s/s against today's 83; RSS 146 MiB (int8, no torch)
 against 182 (CTranslate2) and 471 (torch fp32). Under a load of 12-17 int8 was 0.93x today.
+
+Section `graph`: this all-stages graph (inference.encoder_graph's GRAPH_VERSION) against an
+earlier one (`--old-graph`, default the cached version 1), each with a batch's clips embedded one
+by one (as before version 2) and side by side (now): ms for 1 and for 4 five-second notes, the
+worker's burst with the bundled head (audio-s/s, and CPU ms a note over all threads, which
+other processes distort less than wall time), r against torch fp32 (worst of 8 RAVDESS clips);
+then the bundled head's answers on `--head-clips` RAVDESS clips (spread over all 24 actors)
+over the old graph and the new.
+Measured 2026-12-06 23:40 and 23:48 (--runs 5 --notes 40, quieter moments: load average 1.2-2.8),
+version 2 against 1: the worker's burst 137 -> 175 and 117 -> 155 audio-s/s (one by one 167 and
+168), CPU 65.4 -> 54.0 and 64.5 -> 53.2 ms a note, 4 notes 147 -> 116 and 133 -> 110 ms, 1 note
+43.8 -> 33.7 and 37.2 -> 30.7 ms; r 0.9984 -> 0.9989; the same answer on 40/40 clips,
+probabilities moved at most 0.055 (--head-clips 200: 199/200, at most 0.10). Under loads of
+4-13 (three runs) the bursts went 55 -> 84, 50 -> 76 and 75 -> 92, CPU 66-68 -> 49-58 ms.
 """
 
 from __future__ import annotations
@@ -46,7 +60,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--notes", type=int, default=40)
-    parser.add_argument("--section", choices=("model", "stages", "both"), default="both")
+    parser.add_argument("--section", choices=("model", "stages", "graph", "both"), default="both")
+    parser.add_argument(
+        "--old-graph",
+        type=Path,
+        help="an earlier all-stages int8 graph for --section graph (default: the cached version 1)",
+    )
+    parser.add_argument(
+        "--head-clips", type=int, default=40, help="RAVDESS clips (of 1,200) the head answers"
+    )
     parser.add_argument("--cache-dir", type=Path, default=Path("~/.cache/voicemood"))
     parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # the fresh process of one RSS line
     args = parser.parse_args()
@@ -57,6 +79,8 @@ def main() -> None:
         model_section(args)
     if args.section in ("stages", "both"):
         stages_section(args)
+    if args.section == "graph":
+        graph_section(args)
 
 
 def model_section(args: argparse.Namespace) -> None:
@@ -181,6 +205,118 @@ def stages_section(args: argparse.Namespace) -> None:
     print(f"load average at the end {_load()}")
 
 
+def graph_section(args: argparse.Namespace) -> None:
+    """This all-stages graph against an earlier one, in one run, with the bundled head on both."""
+    import copy
+
+    import onnxruntime as ort
+
+    from inference.encoder_graph import GRAPH_VERSION
+    from inference.models import load_model
+
+    model = load_model(None)
+    new = model.encoder  # type: ignore[attr-defined]
+    old_path = args.old_graph or next(new.folder.glob("stages-*-v1-int8.onnx"), None)
+    if old_path is None:
+        print("no earlier graph: pass --old-graph (version 1 is cached once the bot ran it)")
+        return
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = new._threads, 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False
+    old = copy.copy(new)
+    old._session = ort.InferenceSession(str(old_path), options)
+    print(
+        f"\nall-stages graph: version {GRAPH_VERSION} against {old_path.name} "
+        f"(load average {_load()}); runs per cell: {args.runs} (median)"
+    )
+    # "one by one" is how embed ran before: each clip of a batch after the other, every thread
+    # on one clip's operators; "side by side" is embed now.
+    encoders = {
+        f"old ({old_path.name[-12:]}), one by one": _OneByOne(old),
+        "old, side by side": old,
+        f"new (v{GRAPH_VERSION}), one by one": _OneByOne(new),
+        f"new (v{GRAPH_VERSION}), side by side": new,
+    }
+    source = speech(8)
+    notes = [np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(4)]
+    ones = _medians_in_turn({name: _call(e, notes[:1]) for name, e in encoders.items()}, args.runs)
+    fours = _medians_in_turn({name: _call(e, notes) for name, e in encoders.items()}, args.runs)
+    burst = [
+        np.resize(np.roll(source, 3000 * i), 5 * SR).astype(np.float32) for i in range(args.notes)
+    ]
+    models = {name: _with_encoder(model, e) for name, e in encoders.items()}
+    rates: dict[str, list[float]] = {name: [] for name in encoders}
+    cpu: dict[str, list[float]] = {name: [] for name in encoders}  # CPU s a note, all threads
+    for _ in range(args.runs):
+        for name, each in models.items():
+            started = time.process_time()
+            rates[name].append(asyncio.run(_burst(each, burst)))
+            cpu[name].append((time.process_time() - started) / (len(burst) + 1))
+    clips = _ravdess_clips(8)
+    truth = _torch_reference(new, clips) if clips else None
+    header = (
+        f"{'graph, 5 s notes':32} | {'1 note ms':>9} | {'4 notes ms':>10} | {'ms a note':>9} | "
+        f"{'x old':>5} | {'burst a-s/s':>11} | {'CPU ms':>6} | {'r fp32':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    base = fours[next(iter(encoders))]
+    for name, encoder in encoders.items():
+        agreement = ""
+        if truth is not None:
+            vectors = encoder.embed(clips)
+            agreement = f"{min(_corr(a, b) for a, b in zip(vectors, truth, strict=True)):.4f}"
+        print(
+            f"{name:32} | {ones[name] * 1000:>9.1f} | {fours[name] * 1000:>10.1f} | "
+            f"{fours[name] * 250:>9.1f} | {base / fours[name]:>5.2f} | "
+            f"{statistics.median(rates[name]):>11.0f} | "
+            f"{statistics.median(cpu[name]) * 1000:>6.1f} | {agreement:>6}",
+            flush=True,
+        )
+    heard = _ravdess_clips(args.head_clips, every=1200 // args.head_clips, actors="*")
+    if heard:
+        before = _with_encoder(model, old).predict(heard)  # type: ignore[attr-defined]
+        after = model.predict(heard)  # type: ignore[attr-defined]
+        same = int((before.argmax(1) == after.argmax(1)).sum())
+        moved = np.abs(before - after)
+        print(
+            f"\nthe bundled head on {len(heard)} RAVDESS clips, old graph against new: the same "
+            f"answer on {same}/{len(heard)}, probabilities moved at most {moved.max():.3f} "
+            f"(mean {moved.mean():.4f})"
+        )
+    print(f"load average at the end {_load()}")
+
+
+class _OneByOne:
+    """An encoder's clips embedded one call each, as the all-stages encoder did before v2."""
+
+    def __init__(self, encoder: object) -> None:
+        self._encoder = encoder
+        self.info = encoder.info  # type: ignore[attr-defined]
+
+    def embed(self, batch: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([self._encoder.embed([wave]) for wave in batch])  # type: ignore[attr-defined]
+
+
+def _with_encoder(model: object, encoder: object) -> object:
+    import copy
+
+    other = copy.copy(model)
+    other.encoder = encoder  # type: ignore[attr-defined]
+    return other
+
+
+def _torch_reference(encoder: object, clips: list[np.ndarray]) -> np.ndarray:
+    import torch
+
+    from inference.encoder_graph import build_torch_encoder, read_ct2
+
+    torch.set_num_threads(2)
+    weights = read_ct2(encoder.folder / "model.bin")  # type: ignore[attr-defined]
+    return _TorchStages(build_torch_encoder(weights), torch.float32).embed(clips)
+
+
 def _call(encoder: object, batch: list[np.ndarray]) -> Callable[[], object]:
     return lambda: encoder.embed(batch)  # type: ignore[attr-defined]
 
@@ -281,11 +417,11 @@ def _rss_after_one_note(backend: str, cache_dir: Path) -> dict[str, object]:
     return {"rss_mib": _rss_mib(), "start_mib": start, "torch": "torch" in sys.modules}
 
 
-def _ravdess_clips(count: int) -> list[np.ndarray]:
+def _ravdess_clips(count: int, every: int = 23, actors: str = "0[1-4]") -> list[np.ndarray]:
     from samples import SHARED_DATA
 
     folder = SHARED_DATA / "ravdess"
-    paths = sorted(folder.glob("Actor_0[1-4]/*.flac"))[::23][:count]
+    paths = sorted(folder.glob(f"Actor_{actors}/*.flac"))[::every][:count]
     if not paths:
         return []
     import soundfile as sf

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from inference.encoder_graph import GRAPH_VERSION
 from inference.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -60,9 +61,14 @@ class EncoderInfo:
 
     @property
     def cache_id(self) -> str:
-        """What an embedding cache keys on: vectors of two ids never mix."""
+        """What an embedding cache keys on: vectors of two ids never mix (nor two versions of the
+        all-stages graph)."""
         prefix = self.sha256[:16]
-        return prefix if self.stages == "last" else f"{prefix}:{self.stages}"
+        if self.stages == "last":
+            return prefix
+        # The first all-stages graph's vectors were keyed before graphs had versions.
+        graph = f":graph{GRAPH_VERSION}" if GRAPH_VERSION > 1 else ""
+        return f"{prefix}:{self.stages}{graph}"
 
 
 class Encoder(Protocol):

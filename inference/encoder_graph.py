@@ -4,6 +4,13 @@ CTranslate2 keeps its weights as named arrays in one file; `read_ct2` reads the 
 `build_graph` wires them into Whisper's pre-LN transformer with every stage's output pooled
 (inference.encoder_stages runs it). `build_torch_encoder` is the same network in torch fp32: the
 reference the int8 graph is checked against (tests, bench/), never loaded by the bot.
+
+The graph is shaped for ONNX Runtime's CPU kernels (version 2, per-operator profile of a 5 s
+note): the convolution stem is two matrix products, so it is quantised like every linear layer
+(the fp32 Conv was 10 % of the time); attention is ONNX Runtime's fused MultiHeadAttention
+(its reshapes, transposes and scaling were 9 %); and each stage's mean and std are products with
+a row of pooling weights (ReduceMean over the frame axis was 6 %). bench/encoder.py --section
+graph compares it with version 1.
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ import numpy as np
 # CTranslate2's variable dtypes in model.bin (bfloat16 is 5).
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 _OPSET = 20  # the first with a Gelu operator
+_CONTRIB = "com.microsoft"  # ONNX Runtime's own operators (MultiHeadAttention)
+# Bump when the graph changes (its ops or its quantisation): cached graphs and the embedding
+# cache's vectors of the old one are then made again, never mixed with the new.
+GRAPH_VERSION = 2
 
 
 def read_ct2(path: Path, prefix: str = "encoder/") -> dict[str, np.ndarray]:
@@ -87,17 +98,20 @@ def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported l
         inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def ops(kind: str, *inputs: str, outputs: int, **attrs: Any) -> list[str]:
+    def ops(kind: str, *inputs: str, outputs: int, domain: str = "", **attrs: Any) -> list[str]:
         names = [f"t{next(counter)}" for _ in range(outputs)]
-        nodes.append(helper.make_node(kind, list(inputs), names, **attrs))
+        nodes.append(helper.make_node(kind, list(inputs), names, domain=domain, **attrs))
         return names
 
     def op(kind: str, *inputs: str, **attrs: Any) -> str:
         return ops(kind, *inputs, outputs=1, **attrs)[0]
 
+    def linear_weights(x: str, weight: np.ndarray, bias: np.ndarray, prefix: str) -> str:
+        product = op("MatMul", x, const(weight.astype(np.float32), f"{prefix}/weight"))
+        return op("Add", product, const(bias.astype(np.float32)))
+
     def linear(x: str, prefix: str) -> str:
-        weight = const(enc[f"{prefix}/weight"].T.astype(np.float32), f"{prefix}/weight")
-        return op("Add", op("MatMul", x, weight), const(enc[f"{prefix}/bias"]))
+        return linear_weights(x, enc[f"{prefix}/weight"].T, enc[f"{prefix}/bias"], prefix)
 
     def norm(x: str, prefix: str) -> str:
         return op(
@@ -110,51 +124,84 @@ def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported l
         )
 
     frames_axis = const(np.array([1], np.int64))
-    zero = const(np.array([0], np.int64))
+    zero, one, two = (const(np.array([n], np.int64)) for n in (0, 1, 2))
+    pad_frames = const(np.array([0, 1, 0, 0, 1, 0], np.int64))
+    head_size = width // heads
 
-    def pooled(x: str) -> str:
-        kept = op("Slice", x, zero, "valid", frames_axis)
-        mean = op("ReduceMean", kept, frames_axis, keepdims=1)
-        spread = op("Sub", kept, mean)
-        std = op("Sqrt", op("ReduceMean", op("Mul", spread, spread), frames_axis, keepdims=0))
-        return op("Concat", op("Squeeze", mean, frames_axis), std, axis=-1)
+    def conv(x: str, prefix: str, frames: str, stride: int) -> str:
+        """A width-3 convolution over (batch, frames, channels) as one matrix product, so it is
+        quantised like the others: each output frame reads its 3 padded neighbours side by side."""
+        padded = op("Pad", x, pad_frames)
+        kernel = enc[f"{prefix}/weight"]  # (out, in, 3)
+        weight = kernel.transpose(2, 1, 0).reshape(-1, kernel.shape[0])  # rows: (tap, in)
+        if stride == 1:
+            end = [frames, op("Add", frames, one), op("Add", frames, two)]
+            taps = [
+                op("Slice", padded, start, stop, frames_axis)
+                for start, stop in zip((zero, one, two), end, strict=True)
+            ]
+            windows = op("Concat", *taps, axis=-1)
+        else:  # stride 2 over an even frame count: frame t reads padded 2t, 2t+1 and 2t+2
+            pairs = const(np.array([0, -1, 2 * kernel.shape[1]], np.int64))
+            current = op("Reshape", op("Slice", padded, zero, frames, frames_axis), pairs)
+            following = op(
+                "Reshape", op("Slice", padded, two, op("Add", frames, two), frames_axis), pairs
+            )
+            channels = const(np.array([kernel.shape[1]], np.int64))
+            first = op("Slice", following, zero, channels, const(np.array([2], np.int64)))
+            windows = op("Concat", current, first, axis=-1)
+        return op("Gelu", linear_weights(windows, weight, enc[f"{prefix}/bias"], prefix))
 
-    x = op(
-        "Gelu", op("Conv", "mel", const(enc["conv1/weight"]), const(enc["conv1/bias"]), pads=[1, 1])
-    )
-    x = op(
-        "Gelu",
-        op(
-            "Conv",
-            x,
-            const(enc["conv2/weight"]),
-            const(enc["conv2/bias"]),
-            pads=[1, 1],
-            strides=[2],
-        ),
-    )
-    x = op("Transpose", x, perm=[0, 2, 1])
+    mel_frames = op("Transpose", "mel", perm=[0, 2, 1])
+    frames = op("Shape", mel_frames, start=1, end=2)
+    x = conv(conv(mel_frames, "conv1", frames, stride=1), "conv2", frames, stride=2)
     count = op("Shape", x, start=1, end=2)
     positions = op("Slice", const(enc["position_encodings/encodings"]), zero, count, zero)
     x = op("Add", x, positions)
-    split_heads = const(np.array([0, 0, heads, width // heads], np.int64))
-    merge_heads = const(np.array([0, 0, width], np.int64))
-    scale = const(np.array(1.0 / np.sqrt(width // heads), np.float32))
+    # Pooling weights: 1/valid on the valid frames, 0 after, so each mean is one matrix product
+    # (ReduceMean over the frame axis took 6 % of the graph's time).
+    frame = op(
+        "Range",
+        const(np.array(0, np.int64)),
+        op("Squeeze", count, zero),
+        const(np.array(1, np.int64)),
+    )
+    kept = op("Cast", op("Less", frame, "valid"), to=TensorProto.FLOAT)
+    average = op(
+        "Reshape",
+        op("Div", kept, op("Cast", "valid", to=TensorProto.FLOAT)),
+        const(np.array([1, 1, -1], np.int64)),
+    )
+
+    def pooled(x: str) -> str:
+        mean = op("MatMul", average, x)  # (batch, 1, width)
+        spread = op("Sub", x, mean)
+        std = op("Sqrt", op("MatMul", average, op("Mul", spread, spread)))
+        return op("Squeeze", op("Concat", mean, std, axis=-1), frames_axis)
+
     thirds = const(np.array([width] * 3, np.int64))
+    # Attention's 1/sqrt(head size) (1/8: a power of two, so exact) is folded into the query's
+    # weights and bias.
+    query_scale = np.ones(3 * width, np.float32)
+    query_scale[:width] = 1.0 / np.sqrt(head_size)
     stages = []
     for i in range(depth):
         block = f"layer_{i}"
-        qkv = linear(
-            norm(x, f"{block}/self_attention/layer_norm"), f"{block}/self_attention/linear_0"
+        qkv = f"{block}/self_attention/linear_0"
+        q, k, v = ops(
+            "Split",
+            linear_weights(
+                norm(x, f"{block}/self_attention/layer_norm"),
+                enc[f"{qkv}/weight"].T * query_scale,
+                enc[f"{qkv}/bias"] * query_scale,
+                qkv,
+            ),
+            thirds,
+            axis=-1,
+            outputs=3,
         )
-        q, k, v = ops("Split", qkv, thirds, axis=-1, outputs=3)
-        q = op("Transpose", op("Reshape", op("Mul", q, scale), split_heads), perm=[0, 2, 1, 3])
-        k = op("Transpose", op("Reshape", k, split_heads), perm=[0, 2, 3, 1])
-        v = op("Transpose", op("Reshape", v, split_heads), perm=[0, 2, 1, 3])
-        weights = op("Softmax", op("MatMul", q, k), axis=-1)
-        attended = op(
-            "Reshape", op("Transpose", op("MatMul", weights, v), perm=[0, 2, 1, 3]), merge_heads
-        )
+        # ONNX Runtime's fused attention: no head-split reshapes and transposes of its own.
+        attended = op("MultiHeadAttention", q, k, v, domain=_CONTRIB, num_heads=heads, scale=1.0)
         x = op("Add", x, linear(attended, f"{block}/self_attention/linear_1"))
         hidden = op("Gelu", linear(norm(x, f"{block}/ffn/layer_norm"), f"{block}/ffn/linear_0"))
         x = op("Add", x, linear(hidden, f"{block}/ffn/linear_1"))
@@ -175,7 +222,9 @@ def build_graph(enc: dict[str, np.ndarray]):  # noqa: ANN201 (onnx is imported l
         ],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _OPSET)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", _OPSET), helper.make_opsetid(_CONTRIB, 1)]
+    )
     model.ir_version = 9
     onnx.checker.check_model(model)
     return model

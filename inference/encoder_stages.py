@@ -18,6 +18,15 @@ quiet moment the int8 graph alone ran 178 audio-s/s on one 5 s note. A fresh pro
 it and embeds one note holds 146 MiB (CTranslate2's last-stage encoder 182 MiB, torch 471 MiB):
 it never imports torch, and `torch.ao.quantization`, which torch int8 would need, is deprecated.
 onnxruntime comes with faster-whisper anyway.
+
+Those figures are of the graph's version 1. Version 2 (inference.encoder_graph: an int8 stem,
+fused attention, pooling as matrix products) needs 1.2x less CPU a note, and a batch's clips now
+run side by side (bench/encoder.py --section graph, 2026-12-06, load average 1.2-2.8, two runs):
+the worker's burst of 5 s notes with the bundled head went from 137 and 117 to 175 and 155
+audio-s/s, one 5 s note from 37-44 to 31-34 ms (`--section model`, before and after back to
+back: burst 150 -> 198, while the compact model's went 248 -> 290); r against fp32 0.9989 (was
+0.9984); the bundled head's answer changed on 1 of 200 RAVDESS clips (probabilities at most
+0.10 apart). `voicemood run` peaked at 525 MiB over 1,600 notes (bench/soak.py; 524 before).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +49,8 @@ from inference.encoder import (
     log_mel,
     packaged_encoder_dir,
 )
-from inference.encoder_graph import build_graph, read_ct2
+from inference.encoder_graph import GRAPH_VERSION, build_graph, read_ct2
 from inference.errors import ModelLoadError
-
-# Bump when the graph changes (its ops or its quantisation), so caches of the old one are rebuilt.
-GRAPH_VERSION = 1
 
 
 class WhisperStagesEncoder:
@@ -77,7 +84,9 @@ class WhisperStagesEncoder:
             own.mkdir(parents=True, exist_ok=True)
             graph = stages_graph(own, sha, folder / "model.bin")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = self._threads
+        self._helpers = ThreadPoolExecutor(max(1, self._threads - 1), thread_name_prefix="stages")
         options.inter_op_num_threads = 1
         # Threads that spin between operators starve everything else on a busy CPU: a 5 s note
         # took 280 ms spinning against 140 ms not, with other processes on both cores.
@@ -105,16 +114,31 @@ class WhisperStagesEncoder:
 
         The int8 matrix products quantise their input per tensor, so a batch of clips would
         share one scale and a clip's vector would depend on its batch mates (up to 1.5 apart):
-        each clip runs alone, which keeps cached vectors exact and costs ~10 % at batch 4.
+        each clip runs alone, which keeps cached vectors exact. A batch's clips run side by side,
+        one per thread: the worker's burst gained 5-18 % in 5 of 7 runs, lost 8 % in the others.
         """
         out = np.zeros((len(batch), self.info.dim), np.float32)
+        # The calling thread takes every n-th clip and the same few helper threads the rest:
+        # threads made afresh for each batch each got a new allocator arena that kept its
+        # memory, and `voicemood run` grew by 140 MB a minute.
+        helped = {
+            i: self._helpers.submit(self._embed_one, wave)
+            for i, wave in enumerate(batch)
+            if i % self._threads
+        }
         for i, wave in enumerate(batch):
-            mel = log_mel(self._features, wave)[None]
-            frames = mel.shape[-1] // 2
-            valid = max(1, min(frames, -(-len(wave) // SAMPLES_PER_FRAME)))
-            (pooled,) = self._session.run(None, {"mel": mel, "valid": np.array([valid], np.int64)})
-            out[i] = pooled[0]
+            if i not in helped:
+                out[i] = self._embed_one(wave)
+        for i, row in helped.items():
+            out[i] = row.result()
         return out
+
+    def _embed_one(self, wave: np.ndarray) -> np.ndarray:
+        mel = log_mel(self._features, wave)[None]
+        frames = mel.shape[-1] // 2
+        valid = max(1, min(frames, -(-len(wave) // SAMPLES_PER_FRAME)))
+        (pooled,) = self._session.run(None, {"mel": mel, "valid": np.array([valid], np.int64)})
+        return np.asarray(pooled[0], np.float32)
 
 
 def stages_graph(folder: Path, weights_sha256: str, weights: Path | None = None) -> Path:
@@ -152,6 +176,7 @@ def _write_int8_graph(enc: dict[str, np.ndarray], path: Path) -> None:
     """The fp32 graph of `enc`, its MatMul weights quantised to int8, saved at `path`."""
     import tempfile
 
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = build_graph(enc)
@@ -168,4 +193,6 @@ def _write_int8_graph(enc: dict[str, np.ndarray], path: Path) -> None:
             weight_type=QuantType.QInt8,
             per_channel=True,
             reduce_range=True,
+            # Its shape inference cannot type ONNX Runtime's own MultiHeadAttention's output.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
