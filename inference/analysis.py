@@ -191,15 +191,17 @@ class Analyzer:
             listening = await self._listen(audio)
             heard = await self.worker.hear(listening.waves, baseline, language)
             model, rows = heard.model, heard.rows
+            # Each window counts by its length (phrase windows differ; fixed ones mostly do not):
+            # in the note's answer, its vector, and the timeline's evidence.
+            lengths = np.array([len(w) for w in listening.waves], np.float64)
             unadjusted = None
             if personal is not None and heard.embeddings is not None:
                 # The person's corrections move the logits of their own notes (inference.personal).
-                unadjusted = dict(zip(model.labels, rows.mean(axis=0).tolist(), strict=True))
+                mean = np.average(rows, axis=0, weights=lengths)
+                unadjusted = dict(zip(model.labels, mean.tolist(), strict=True))
                 rows = personal.apply(rows, heard.embeddings)
             embedding = (
-                _note_embedding(heard.embeddings, [len(w) for w in listening.waves])
-                if heard.embeddings is not None
-                else None
+                _note_embedding(heard.embeddings, lengths) if heard.embeddings is not None else None
             )
         except BaseException:
             if measuring is not None:
@@ -208,15 +210,15 @@ class Analyzer:
         cues = await _cues(measuring)
         labels = model.labels
         sr = audio.sample_rate
-        # A window's evidence grows with its length: a 6 s phrase outweighs a 1.5 s one.
-        lengths = np.array([len(w) for w in listening.waves]) / (self.config.window_s * sr)
-        path = smooth_labels(rows, self.config.switch_penalty, lengths)
+        # A 6 s phrase's evidence outweighs a 1.5 s one's.
+        path = smooth_labels(
+            rows, self.config.switch_penalty, lengths / (self.config.window_s * sr)
+        )
         timeline = [
             Segment(a / sr, b / sr, labels[k], float(row[k]))
             for (a, b), row, k in zip(listening.spans, rows, path, strict=True)
         ]
-        # Each window counts by its length: phrase windows differ, fixed ones mostly do not.
-        mean = np.average(rows, axis=0, weights=[len(w) for w in listening.waves])
+        mean = np.average(rows, axis=0, weights=lengths)
         return make_prediction(
             dict(zip(labels, mean.tolist(), strict=True)),
             duration_s=audio.duration_s,
@@ -326,10 +328,9 @@ def smooth_labels(
     return path[::-1]
 
 
-def _note_embedding(rows: np.ndarray, lengths: list[int]) -> np.ndarray:
+def _note_embedding(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """One vector for the whole note: its windows' embeddings weighted by their length."""
-    weights = np.array(lengths, np.float64)
-    return (rows * (weights / weights.sum())[:, None]).sum(axis=0).astype(np.float32)
+    return np.average(rows, axis=0, weights=lengths).astype(np.float32)
 
 
 def window_count(samples: int, window_s: float, sample_rate: int = 16_000) -> int:
