@@ -18,9 +18,11 @@ its own Store on the database and its own RemoteWorker, doing per note what `voi
 for a private voice note (bots.core.notes), less decoding: the person, the chat, consent, the
 baseline switch and the person's words in one read (store.arrivals; writes too on a newcomer's
 first note), send the note through Redis and wait for its answer (`hear`), store the note and link
-the reply message: one read and two write transactions once a person is known. A burst of `--notes-per-worker` x N notes is released at once; each replica keeps at most
-its share of (notes a worker takes at once + 2) x N notes in flight, so every worker always has
-work. Throughput is notes answered and stored over the burst's wall time (first send to last
+the reply message: one read and two write transactions once a person is known (on PostgreSQL one
+trip each: voicemood_store_note, and the link taking the lock in its own WHERE). A burst of
+`--notes-per-worker` x N notes is released at once; each replica keeps at most its share of
+(notes a worker takes at once + 2) x N notes in flight, so every worker always has work.
+Throughput is notes answered and stored over the burst's wall time (first send to last
 store); a note's latency runs from its send to its reply being linked. Efficiency is throughput
 over N x (1 / service time): 1.0 is linear.
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 import numpy as np
 
@@ -120,6 +120,7 @@ class InferenceWorker:
         self._batches = 0
         self._failed = 0
         self._largest_batch = 0
+        self._embedder: tuple[EmotionModel, bool] | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -164,7 +165,15 @@ class InferenceWorker:
     @property
     def embeds(self) -> bool:
         """True when the current model can return embeddings (`run_many(..., task="embed")`)."""
-        return isinstance(self.model, EmbeddingModel)
+        return self._embeds(self.model)
+
+    def _embeds(self, model: EmotionModel) -> bool:
+        """isinstance(model, EmbeddingModel), remembered for the model last asked about: a
+        runtime Protocol's check costs ~30 us, and a note asked it up to four times."""
+        known = self._embedder
+        if known is None or known[0] is not model:
+            known = self._embedder = (model, isinstance(model, EmbeddingModel))
+        return known[1]
 
     async def hear(
         self,
@@ -179,8 +188,7 @@ class InferenceWorker:
             rows = await self.run_many(waveforms)
             return Heard(rows.values, None, rows.model)
         embedded = await self.run_many(waveforms, task="embed")
-        model = embedded.model
-        assert isinstance(model, EmbeddingModel)
+        model = cast(EmbeddingModel, embedded.model)  # run_many(task="embed") checked it
         usable = baseline if baseline is not None and baseline.dim == model.embedding_dim else None
         seconds = np.array([len(wave) / SAMPLE_RATE for wave in waveforms], np.float32)
         probs = model.classify(embedded.values, usable, seconds=seconds, language=language)
@@ -193,6 +201,7 @@ class InferenceWorker:
         admitted to, and batches never mix models, so one note's windows all hear one model.
         """
         old, self.model = self.model, model
+        self._embedder = None  # not kept alive by the remembered check
         return old
 
     async def run_many(self, waveforms: Sequence[np.ndarray], task: Task = "predict") -> Rows:
@@ -203,9 +212,9 @@ class InferenceWorker:
         """
         model = self.model
         if task == "embed":
-            if not isinstance(model, EmbeddingModel):
+            if not self._embeds(model):
                 raise TypeError(f"model {model.name} gives no embeddings")
-            width = model.embedding_dim
+            width = cast(EmbeddingModel, model).embedding_dim
         else:
             width = len(model.labels)
         if len(waveforms) == 0:
@@ -339,9 +348,10 @@ class _Clip:
 
 def _run_checked(model: EmotionModel, task: Task, batch: list[np.ndarray]) -> np.ndarray:
     """Run the model and insist on one row per clip, so a bad model fails loudly, not silently."""
-    if task == "embed" and isinstance(model, EmbeddingModel):
-        rows = np.asarray(model.embed(batch), np.float32)
-        width = model.embedding_dim
+    if task == "embed":  # admitted by run_many only for a model that embeds
+        embedder = cast(EmbeddingModel, model)
+        rows = np.asarray(embedder.embed(batch), np.float32)
+        width = embedder.embedding_dim
     else:
         rows = np.asarray(model.predict(batch), np.float32)
         width = len(model.labels)

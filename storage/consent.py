@@ -35,6 +35,8 @@ _PERMISSIONS_SQL = f"""
 """
 # What person_exists and allows_analysis say together, as a condition on the chat `c` (:chat)
 # and its settings `s` (LEFT JOINed), for a statement that stores a note only where it may.
+# PostgreSQL's voicemood_store_note (storage.migrations_postgres, step 15) holds a copy: a change
+# here needs a new step replacing that function (tests/test_storage_note_rule.py runs both).
 MAY_STORE_SQL = f"""EXISTS (SELECT 1 FROM persons WHERE id = :person)
     AND (c.kind = 'private' OR (COALESCE(s.analysis, 1) = 1 AND {_ANALYSE_GRANT_SQL}))"""
 _ACTIVE_GRANT_SQL = (

@@ -329,6 +329,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        15,
+        "PostgreSQL: a known person's note stored in one trip to the server (a function)",
+        (),  # SQLite has no trips to save: its twin is storage.migrations_postgres's step 15
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

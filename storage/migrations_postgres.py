@@ -276,7 +276,53 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Step 15 onwards: the twin of each new SQLite step goes here, with the same number and words.
+    Migration(
+        15,
+        "PostgreSQL: a known person's note stored in one trip to the server (a function)",
+        (
+            # storage/notes.py's statement (consent.MAY_STORE_SQL inside) behind the write lock
+            # taken shared (storage/backends/postgres.py's WRITE_LOCK, 0x766D0001), in one call:
+            # BEGIN and the lock, the statement and COMMIT were three trips. PL/pgSQL, because
+            # under READ COMMITTED each statement of a volatile function takes a new snapshot, so
+            # the INSERT sees every write committed before the lock was granted, as after BEGIN.
+            # A note with audio its speaker donates is not stored here (no row back): the caller
+            # keeps both in one transaction, as does a refused note's, which says why.
+            """CREATE FUNCTION voicemood_store_note(
+                p_person BIGINT, p_chat BIGINT, p_message TEXT, p_created DOUBLE PRECISION,
+                p_duration DOUBLE PRECISION, p_model TEXT, p_label TEXT,
+                p_confidence DOUBLE PRECISION, p_probs TEXT, p_answer TEXT, p_has_audio BOOLEAN
+            ) RETURNS TABLE (note_id BIGINT, note_audio_path TEXT, note_reply_message_id TEXT)
+            LANGUAGE plpgsql VOLATILE AS $$
+            #variable_conflict use_column
+            BEGIN
+                PERFORM pg_advisory_xact_lock_shared(1986854913);
+                RETURN QUERY
+                INSERT INTO notes AS n (person_id, chat_id, platform_message_id, created_at,
+                                        duration_s, model, label, confidence, probabilities,
+                                        answer_text)
+                SELECT p_person, c.id, p_message, p_created, p_duration, p_model, p_label,
+                       p_confidence, p_probs, p_answer
+                FROM chats c LEFT JOIN chat_settings s ON s.chat_id = c.id
+                WHERE c.id = p_chat
+                  AND EXISTS (SELECT 1 FROM persons WHERE id = p_person)
+                  AND (c.kind = 'private' OR (COALESCE(s.analysis, 1) = 1
+                       AND EXISTS (SELECT 1 FROM consents WHERE person_id = p_person
+                           AND kind = 'analyse' AND chat_id = p_chat AND withdrawn_at IS NULL)))
+                  AND NOT (p_has_audio AND EXISTS (SELECT 1 FROM consents
+                       WHERE person_id = p_person AND kind = 'donate_audio'
+                       AND withdrawn_at IS NULL))
+                ON CONFLICT (chat_id, platform_message_id) DO UPDATE SET
+                    created_at = excluded.created_at, duration_s = excluded.duration_s,
+                    model = excluded.model, label = excluded.label,
+                    confidence = excluded.confidence, probabilities = excluded.probabilities,
+                    answer_text = excluded.answer_text
+                WHERE n.person_id = excluded.person_id
+                RETURNING n.id, n.audio_path, n.reply_message_id;
+            END
+            $$""",
+        ),
+    ),
+    # Step 16 onwards: the twin of each new SQLite step goes here, with the same number and words.
 )
 
 LATEST_VERSION = POSTGRES_MIGRATIONS[-1].version  # equal to storage.migrations.LATEST_VERSION

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storage import audio_files, audio_rows, consent, people, rows, values
 from storage.backends import Row
@@ -61,6 +62,14 @@ _STORE_NOTE_SQL = f"""
     WHERE notes.person_id = excluded.person_id
     RETURNING id, audio_path, reply_message_id, {consent.DONATING_SQL} AS donate
 """
+# PostgreSQL: the same statement behind the write lock (shared) in one trip, a function of the
+# schema's (storage.migrations_postgres, step 15) instead of BEGIN and the lock, it, COMMIT. It
+# stores nothing when the note's audio would be kept (:has_audio and a donation in force).
+_STORE_NOTE_CALL_SQL = """
+    SELECT note_id AS id, note_audio_path AS audio_path, note_reply_message_id AS reply_message_id
+    FROM voicemood_store_note(:person, :chat, :message, :created, :duration, :model, :label,
+                              :confidence, :probs, :answer, :has_audio)
+"""
 
 
 class NoteStore:
@@ -94,6 +103,27 @@ class NoteStore:
         values.check_number(duration_s, "duration_s", 0.0, math.inf)
         values.check_number(confidence, "confidence", 0.0, 1.0)
         created = values.timestamp(at)
+        params = {
+            "person": person.id,
+            "chat": chat.id,
+            "message": message,
+            "created": created,
+            "duration": duration_s,
+            "model": model,
+            "label": label,
+            "confidence": confidence,
+            "probs": probs,
+            "answer": answer_text,
+        }
+        unclaimed = chat.kind == "private" and chat.owner_id is None
+        if self._db.dialect == "postgres" and not unclaimed:
+            # A known chat's note, its audio not to be kept: one trip. Otherwise (a donor's
+            # audio, a refusal to explain) nothing was stored, and the transaction below does it.
+            found = await self._db.backend.fetch_alone(
+                _STORE_NOTE_CALL_SQL, {**params, "has_audio": audio is not None}
+            )
+            if found:
+                return _stored(person, chat, params, found[0]["audio_path"], found[0])
         written: list[str] = []  # audio files written here that no committed row names yet
         # SQLite: under the lock, so a failed note's file is gone before a later note takes its
         # id. PostgreSQL: row-safe, the audio a row in the same transaction, ids never reused.
@@ -102,24 +132,10 @@ class NoteStore:
             self._discarding(written),
             self._db.backend.transaction(row_safe=True) as db,
         ):
-            if chat.kind == "private" and chat.owner_id is None:
+            if unclaimed:
                 _check(await consent.permissions(db, person, chat), person, chat)
                 await people.claim_private_chat(db, chat.id, person)
-            row = await db.fetchone(
-                _STORE_NOTE_SQL,
-                {
-                    "person": person.id,
-                    "chat": chat.id,
-                    "message": message,
-                    "created": created,
-                    "duration": duration_s,
-                    "model": model,
-                    "label": label,
-                    "confidence": confidence,
-                    "probs": probs,
-                    "answer": answer_text,
-                },
-            )
+            row = await db.fetchone(_STORE_NOTE_SQL, params)
             if row is None:  # refused: say why, as the steps before the one statement did
                 _check(await consent.permissions(db, person, chat), person, chat)
                 raise ValueError(f"message {message} in chat {chat.id} belongs to someone else")
@@ -141,21 +157,7 @@ class NoteStore:
                 await db.execute(
                     "UPDATE notes SET audio_path = ? WHERE id = ?", (audio_path, note_id)
                 )
-        return StoredNote(
-            id=note_id,
-            person=person,
-            chat_id=chat.id,
-            platform_message_id=message,
-            created_at=rows.to_datetime(created),
-            duration_s=float(duration_s),
-            model=model,
-            label=label,
-            confidence=float(confidence),
-            probabilities=json.loads(probs),
-            audio_path=audio_path,
-            reply_message_id=row["reply_message_id"],
-            answer_text=answer_text,
-        )
+        return _stored(person, chat, params, audio_path, row)
 
     async def get(self, note_id: int) -> StoredNote:
         row = await self._db.read_one(f"{_NOTES} WHERE n.id = ?", (note_id,))
@@ -310,6 +312,27 @@ def _check(allowed: Row | None, person: Person, chat: Chat) -> None:
             person_id=person.id,
             chat_id=chat.id,
         )
+
+
+def _stored(
+    person: Person, chat: Chat, params: dict[str, Any], audio_path: str | None, row: Row
+) -> StoredNote:
+    """The note as NoteStore.add stored it (`params`: its statement's) and the row it returned."""
+    return StoredNote(
+        id=int(row["id"]),
+        person=person,
+        chat_id=chat.id,
+        platform_message_id=params["message"],
+        created_at=rows.to_datetime(params["created"]),
+        duration_s=float(params["duration"]),
+        model=params["model"],
+        label=params["label"],
+        confidence=float(params["confidence"]),
+        probabilities=json.loads(params["probs"]),
+        audio_path=audio_path,
+        reply_message_id=row["reply_message_id"],
+        answer_text=params["answer"],
+    )
 
 
 def _since(since: datetime | None) -> float:

@@ -256,7 +256,7 @@ async def test_version_three_file_gets_voice_baselines_that_start_off(tmp_path):
         assert await store.withdraw_baseline_consent(bora)
         assert await store.may_keep_audio(bora)
 
-    assert _version(path) == LATEST_VERSION == 14
+    assert _version(path) == LATEST_VERSION == 15
     assert _version(path) == LATEST_VERSION
     assert {"baselines", "baseline_consents"} <= _tables(path)
     with sqlite3.connect(path) as db:
@@ -285,7 +285,7 @@ async def test_version_four_file_keeps_its_notes_and_claims_each_days_digest_onc
     assert (note.label, note.reply_message_id, note.answer_text) == ("sad", "78", None)
     assert (first, again, next_day, earlier) == (True, False, True, False)
     assert scheduled.settings.digest_time == time(21, 30)
-    assert _version(path) == LATEST_VERSION == 14
+    assert _version(path) == LATEST_VERSION == 15
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -384,7 +384,7 @@ async def test_version_six_file_keeps_its_notes_and_gets_a_persons_own_words_for
         # The canonical label stays on the note underneath.
         assert [n.label for n in await store.person_notes(bora)] == ["angry"]
 
-    assert _version(path) == LATEST_VERSION == 14
+    assert _version(path) == LATEST_VERSION == 15
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -484,7 +484,7 @@ async def test_version_eight_file_gets_practice_tables_that_start_empty(tmp_path
         assert await store.practice.session(bora) is None
         # Nothing is counted once the session is closed.
         assert await store.practice.record_attempt(bora, "calm", hit=True) is None
-    assert _version(path) == LATEST_VERSION == 14
+    assert _version(path) == LATEST_VERSION == 15
     assert _version(path) == LATEST_VERSION
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -19,9 +19,11 @@ own guarantees (unique keys with ON CONFLICT, updates whose WHERE PostgreSQL re-
 locked row), so they take the lock SHARED and run side by side, while every other write takes it
 EXCLUSIVE and still runs alone, as before: a step that is not row-safe never meets one that is.
 A row-safe UPDATE that reads no other rows (the reply link) takes the lock inside itself and is
-its own transaction (`execute_alone`): one trip to the server instead of three. A known person's
-note is 5 trips in all (its arrival read, BEGIN and the lock, the note stored with its consent
-check, COMMIT, the reply link). The one lock held a note 1-2.6 ms (two transactions, longer on a busy machine), so every
+its own transaction (`execute_alone`): one trip to the server instead of three. Storing a note is
+one call too (`fetch_alone` of voicemood_store_note, a function of the schema's that takes the
+lock shared before its INSERT reads consent). A known person's note is 3 trips in all (its
+arrival read, the note stored with its consent check, the reply link); a donor's audio and a
+refusal still take a transaction. The one lock held a note 1-2.6 ms (two transactions, longer on a busy machine), so every
 replica together got 390-970 notes a second through it, while a PostgreSQL server does about 450
 a core and Redis about 970 (`bench/scale.py --simulate`): the lock bent first once the server
 has a few cores, and under load row-safe writes store 1.5x the notes it let through.
@@ -141,6 +143,17 @@ class PostgresBackend:
                 raise
             raise StorageFull("The storage is full, so this was not saved.") from error
         return _changed(status)
+
+    async def fetch_alone(self, sql: str, params: Any = ()) -> list[Row]:
+        """A statement that takes the write lock itself (a function of the schema's, such as
+        voicemood_store_note), as a transaction of its own in one trip; its rows."""
+        text, args = bind_parameters(sql, params)
+        try:
+            return list(await self._pool.fetch(text, *args))
+        except (asyncpg.DiskFullError, OSError) as error:
+            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
+                raise
+            raise StorageFull("The storage is full, so this was not saved.") from error
 
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         text, args = bind_parameters(sql, params)

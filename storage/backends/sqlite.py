@@ -113,6 +113,10 @@ class SqliteBackend:
         async with self.transaction(row_safe=True) as db:
             return await db.execute(sql, params)
 
+    async def fetch_alone(self, sql: str, params: Any = ()) -> list[Row]:
+        async with self.transaction(row_safe=True) as db:
+            return await db.fetch(sql, params)
+
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         return list(await self._reader.execute_fetchall(sql, params))
 
