@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from inference.baseline import SpeakerBaseline
-from inference.personal import MIN_CORRECTIONS, Correction, fit_adjustment
+from inference.personal import (
+    GUARD_SLACK_PER,
+    MIN_CORRECTIONS,
+    TONE_PARTS,
+    Correction,
+    GuardCheck,
+    fit_adjustment,
+)
 
 DIM, CLASSES = 64, 4
 
@@ -74,4 +81,52 @@ def test_the_guard_refuses_an_adjustment_that_hurts_held_out_corrections():
     check = unguarded.check
     assert check.right_without == len(votes)
     assert check.right_with < check.right_without and not check.passed
-    assert fit_adjustment(corrections) is None  # nor does the bias alone do as well
+    assert fit_adjustment(corrections) is None  # beyond the guard's slack
+    assert fit_adjustment(corrections, bias_alone=True) is None  # nor does the bias alone do
+
+
+def test_an_all_stages_vector_is_heard_by_its_first_stage_not_by_what_was_said():
+    # Like a person reading the same few sentences in every tone: what was said (every later
+    # stage) is loud and repeats across tones; the tone is a quiet direction in stage 1's mean.
+    rng = np.random.default_rng(4)
+    width = 7 * 2 * 512
+    tone = TONE_PARTS[width]
+    n = 48
+    y = np.arange(n) % CLASSES
+    sentence = (np.arange(n) // CLASSES) % 6
+    tones = np.zeros((CLASSES, width))
+    tones[:, tone] = rng.standard_normal((CLASSES, 512)) * 0.8
+    said = rng.standard_normal((6, width)) * 3.0
+    said[:, tone] = 0.0
+    x = (rng.standard_normal((n, width)) + tones[y] + said[sentence]).astype(np.float32)
+    probs = _model_says(n, 0)
+    earlier, later = np.arange(12), np.arange(12, n)
+    corrections = [Correction(x[i], probs[i], int(y[i])) for i in earlier]
+    baseline = _baseline(x[earlier])
+
+    adjustment = fit_adjustment(corrections, baseline)
+    whole = fit_adjustment(corrections, baseline, part=slice(None), guard=False)
+
+    assert adjustment is not None and whole is not None
+    after = np.mean(adjustment.apply(probs[later], x[later]).argmax(axis=1) == y[later])
+    after_whole = np.mean(whole.apply(probs[later], x[later]).argmax(axis=1) == y[later])
+    assert after >= 0.9 and after_whole < after - 0.2
+    # What was said does not move the answer at all: only the tone part is read.
+    other_words = x[later].copy()
+    other_words[:, tone.stop :] = rng.standard_normal((len(later), width - tone.stop))
+    assert np.allclose(adjustment.shift(other_words), adjustment.shift(x[later]))
+
+
+def test_the_guard_forgives_one_held_out_miss_in_eight_but_not_two():
+    def check(right_with: int) -> GuardCheck:
+        return GuardCheck(
+            n=8, right_without=6, right_with=right_with, loss_without=5.0, loss_with=6.0
+        )
+
+    slack = 8 // GUARD_SLACK_PER
+    assert slack == 1
+    assert check(6).lets_through(slack, ties_pass=False)  # as many right as the model alone
+    assert check(5).lets_through(slack, ties_pass=True)  # one fewer: the slack's edge, a tie
+    assert not check(5).lets_through(slack, ties_pass=False)  # ... refused unless surer
+    assert not check(4).lets_through(slack, ties_pass=True)  # two fewer
+    assert not check(5).lets_through(0, ties_pass=True)  # no slack: no fewer right
