@@ -18,7 +18,8 @@ speaker and corpus folds, one per length bucket) on everything but the speakers 
      against Korean's shipped statistics (the other four speakers').
   6. EmoDB and nEMO, leave speakers out (folds of 2 and 3 speakers).
   7. URDU zero-shot (never trained on), 4 classes: none, and against 20, 100, 400 of its notes.
-Measured 2026-12-06 (the bundled head's card quotes the tables), sections 1-5 and 7: 13 minutes.
+Measured 2026-12-07 (the bundled head's card quotes the tables), all seven sections and --write: 63
+minutes on 2 cores shared with other work (sections 1-5 and 7 took 13 minutes on a quiet machine).
 `--copies 1` adds a voice-note copy (Opus, noise, room, pitch, tempo) of every clip to training:
 tried then, it scored lower on the held-out actors (8 classes 0.736 against 0.752, 1 s of
 speech 0.581 against 0.599, 10 dB babble 0.523 against 0.521), so the bundled head has none.
@@ -51,6 +52,7 @@ from data_augment.metrics import expected_calibration_error, restrict
 from data_augment.whisper_head import HeadFit, corpus_row_weights, fit_heads, head_model
 from inference.baseline import SpeakerBaseline
 from inference.encoder import PACKAGED_ENCODER, PACKAGED_SHA256, EncoderInfo
+from inference.encoder_graph import GRAPH_VERSION
 from inference.labels import CANONICAL_LABELS
 from inference.models.whisper_head import as_stranger
 
@@ -315,6 +317,7 @@ def _write(bench: _Bench, args: argparse.Namespace) -> None:
         c=args.c,
         calibration="out of fold: speaker folds and every corpus held out whole; per length",
         command="python bench/head.py --data ../shared/data --write inference/models/bundled",
+        encoder_graph=GRAPH_VERSION,
     )
     model = head_model(
         _Embedded(bench.train.vectors.shape[1]), bench.everything, args.version, training
