@@ -70,10 +70,10 @@ class AnalysisConfig:
     # answers given at >= 80 % were wrong 28 % of the time, at 1 s 6.6 % (UAR 0.41 and 0.60).
     min_speech_s: float = 1.0
     # Pool over speech only: cut out what is not speech and join the rest before windowing.
-    # The bundled head (2026.12.06) was trained on the voiced part of every clip, so it hears
-    # notes this way; the head before it, trained on whole clips, fell from 0.975 to 0.513
-    # accuracy on RAVDESS actors 17-20 when pooled so (bench/speech.py --answers). Off, the gate
-    # still refuses, and still drops a long note's speechless windows.
+    # The bundled heads (2026.12.06 on) were trained on the voiced part of every clip, so the
+    # analyser hears notes this way; the head before them, trained on whole clips, fell from
+    # 0.975 to 0.513 accuracy on RAVDESS actors 17-20 when pooled so (bench/speech.py --answers).
+    # Off, the gate still refuses, and still drops a long note's speechless windows.
     pool_speech_only: bool = True
     # Sound kept each side of a stretch of speech when the rest is cut out, so words keep edges.
     speech_pad_s: float = 0.1
