@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import errno
 import re
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +54,17 @@ _HOLDING_SHARED = f" AND (SELECT true FROM pg_advisory_xact_lock_shared({WRITE_L
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A quoted string (skipped), a `::` cast (kept), a :name parameter or a ? parameter.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|::|:([A-Za-z_][A-Za-z0-9_]*)|\?")
+
+
+@contextmanager
+def _full_disk_refused() -> Iterator[None]:
+    """A write that found the server's disk (or quota) full raises StorageFull, a clear refusal."""
+    try:
+        yield
+    except (asyncpg.DiskFullError, OSError) as error:
+        if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
+            raise
+        raise StorageFull("The storage is full, so this was not saved.") from error
 
 
 class PostgresTransaction:
@@ -111,7 +122,7 @@ class PostgresBackend:
     @asynccontextmanager
     async def transaction(self, *, row_safe: bool = False) -> AsyncIterator[PostgresTransaction]:
         """One transaction holding the write lock, shared when `row_safe` (see the docstring)."""
-        try:
+        with _full_disk_refused():
             async with self._pool.acquire() as conn:
                 try:
                     # BEGIN and the lock in one round trip (two statements, one simple query):
@@ -122,10 +133,6 @@ class PostgresBackend:
                     await _roll_back(conn)
                     raise
                 await conn.execute("COMMIT")
-        except (asyncpg.DiskFullError, OSError) as error:
-            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
-                raise
-            raise StorageFull("The storage is full, so this was not saved.") from error
 
     async def execute_alone(self, sql: str, params: Any = ()) -> int:
         """A row-safe UPDATE or DELETE in one trip to the server, not three (BEGIN and the lock,
@@ -135,25 +142,17 @@ class PostgresBackend:
         skipped), as it would after BEGIN and the lock. Only for statements that read no other
         rows to decide (their snapshot is taken before the lock)."""
         text, args = bind_parameters(_holding_shared(sql), params)
-        try:
+        with _full_disk_refused():
             async with self._pool.acquire() as conn:
                 status = await conn.execute(text, *args)
-        except (asyncpg.DiskFullError, OSError) as error:
-            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
-                raise
-            raise StorageFull("The storage is full, so this was not saved.") from error
         return _changed(status)
 
     async def fetch_alone(self, sql: str, params: Any = ()) -> list[Row]:
         """A statement that takes the write lock itself (a function of the schema's, such as
         voicemood_store_note), as a transaction of its own in one trip; its rows."""
         text, args = bind_parameters(sql, params)
-        try:
+        with _full_disk_refused():
             return list(await self._pool.fetch(text, *args))
-        except (asyncpg.DiskFullError, OSError) as error:
-            if isinstance(error, OSError) and error.errno not in _FULL_ERRNOS:
-                raise
-            raise StorageFull("The storage is full, so this was not saved.") from error
 
     async def read(self, sql: str, params: Any = ()) -> list[Row]:
         text, args = bind_parameters(sql, params)
