@@ -82,9 +82,7 @@ class GuardCheck:
     @property
     def passed(self) -> bool:
         """Strictly better: more right, or as many right and surer of them."""
-        if self.right_with != self.right_without:
-            return self.right_with > self.right_without
-        return self.loss_with < self.loss_without
+        return self.lets_through(0, ties_pass=False)
 
     def lets_through(self, slack: int, ties_pass: bool) -> bool:
         """At most `slack` fewer right than without; exactly that many only if ties pass or surer."""
