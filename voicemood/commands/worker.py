@@ -60,8 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Load the model, serve the stream until `stop` (or a signal), then drain."""
-    from redis.asyncio import Redis
-
+    from inference.remote.connection import connect
     from inference.remote.serve import ServeConfig, StreamServer
     from voicemood.wiring import build_reloader, build_worker
 
@@ -69,9 +68,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     worker = build_worker(settings, max_queue=_UNBOUNDED)
     reloader = build_reloader(settings, worker)
     stop = stop or _stop_on_signals(reload=reloader.trigger)
-    redis = Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=5
-    )
+    redis = connect(settings.redis_url.get_secret_value())
     config = ServeConfig(
         prefix=settings.redis_prefix,
         notes_at_once=settings.worker_notes,
