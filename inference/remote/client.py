@@ -25,7 +25,6 @@ import numpy as np
 
 from inference.baseline import SpeakerBaseline
 from inference.errors import Busy, InferenceTimeout
-from inference.remote.connection import SOCKET_TIMEOUT_S, connect
 from inference.remote.protocol import ADMIT, AUDIO_GRACE_S, Heartbeat, Keys, Reply, Request
 from inference.worker import Heard, Rows, Task, WorkerConfig
 
@@ -112,8 +111,12 @@ class RemoteWorker:
             raise RuntimeError("this RemoteWorker is closed; build a new one")
         if self._tasks:
             return
+        from redis.asyncio import Redis
+
         # A blocking read waits 1 s, so 5 s of silence on a socket means the server is gone.
-        self._redis = connect(self.remote.url, health_check_interval=10)
+        self._redis = Redis.from_url(
+            self.remote.url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10
+        )
         self._admit = self._redis.register_script(ADMIT)
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -216,10 +219,7 @@ class RemoteWorker:
         pipe = self._redis.pipeline(transaction=False)
         pipe.set(audio, pcm, px=keep_ms)
         pipe.evalsha(self._admit.sha, len(keys), *keys, *args)
-        # The PCM's send has no timeout of its own (connection.py): a hung server whose buffers
-        # are full is noticed here, as the send's and the answer's timeouts together did.
-        async with asyncio.timeout(2 * SOCKET_TIMEOUT_S):
-            stored, admitted = await pipe.execute(raise_on_error=False)
+        stored, admitted = await pipe.execute(raise_on_error=False)
         if isinstance(stored, Exception):
             raise stored
         if isinstance(admitted, NoScriptError):
