@@ -8,9 +8,9 @@ moves its figures by as much as a client change does. Here one process times onl
 - PostgreSQL: a known person's note as the store sends it (its arrival read, the note stored, the
   reply linked: bench/scale_simulate.py's `_store_note`), `--in-flight` at once, over asyncpg's
   own Pool (as before: a task and a timer per release) and over the backend's ConnectionPool.
-- Redis: a note's trip from the bot (its 320 kB PCM set and its entry added, one pipeline), and one
-  small command, over redis-py's connection (a send inside asyncio.wait_for) and
-  inference.remote.connection's.
+- Redis, a worker's trips: one small command, and a batch's four replies in one pipeline, over
+  redis-py's connection (a send inside asyncio.wait_for) and inference.remote.connection's (what
+  `voicemood worker` uses; the bot replicas keep redis-py's, see that module).
 Needs Debian's postgresql and redis-server (started here, on loopback, as the tests start them).
 """
 
@@ -33,8 +33,6 @@ ROOT = _HERE.parent
 # The project first: bench/storage.py would shadow the `storage` package.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != _HERE), str(_HERE)]
 
-SR = 16_000
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -55,7 +53,10 @@ def main() -> None:
             rows = asyncio.run(_measure(args, server.fresh_database(), redis.url, Path(tmp)))
         finally:
             redis.stop()
-    print(f"\nCPU of this process per note, µs (medians of {args.runs} alternating runs)")
+    print(
+        f"\nthis process's CPU, µs per note (PostgreSQL) or per trip (Redis); medians of "
+        f"{args.runs} alternating runs"
+    )
     print(f"{'trips':<34}{'before':>9}{'after':>9}{'after/before':>14}  per run (before | after)")
     for name, before, after in rows:
         b, a = statistics.median(before), statistics.median(after)
@@ -68,11 +69,11 @@ async def _measure(
 ) -> list[tuple[str, list[float], list[float]]]:
     old_store, new_store = await _stores(database, tmp)
     old_redis, new_redis = _redis_clients(redis_url)
-    pcm = (0.05 * np.random.default_rng(0).standard_normal(5 * SR)).astype(np.float32).tobytes()
+    reply = np.full((1, 8), 0.125, np.float32).tobytes()
     try:
         pg = await _alternate(args, lambda i: _note(old_store, i), lambda i: _note(new_store, i))
         rd = await _alternate(
-            args, lambda i: _trip(old_redis, pcm, i), lambda i: _trip(new_redis, pcm, i)
+            args, lambda i: _replies(old_redis, reply, i), lambda i: _replies(new_redis, reply, i)
         )
         small = await _alternate(
             args, lambda i: old_redis.get("bench:small"), lambda i: new_redis.get("bench:small")
@@ -84,7 +85,7 @@ async def _measure(
         await new_redis.aclose()
     return [
         ("PostgreSQL: a known person's note", *pg),
-        ("Redis: a note's audio and entry", *rd),
+        ("Redis: a batch's 4 replies", *rd),
         ("Redis: one small command (GET)", *small),
     ]
 
@@ -129,10 +130,11 @@ async def _note(store: Any, i: int) -> None:
     await _store_note(store, 20_000_000 + i % 50, i, probs)
 
 
-async def _trip(redis: Any, pcm: bytes, i: int) -> None:
+async def _replies(redis: Any, rows: bytes, i: int) -> None:
     pipe = redis.pipeline(transaction=False)
-    pipe.set(f"bench:audio:{i}", pcm, px=60_000)
-    pipe.xadd("bench:notes", {"id": str(i), "task": "hear"}, maxlen=1000, approximate=True)
+    for k in range(4):
+        fields = {"id": f"{i}-{k}", "status": "ok", "rows": rows}
+        pipe.xadd("bench:replies", fields, maxlen=1000, approximate=True)
     await pipe.execute()
 
 
@@ -141,7 +143,7 @@ async def _alternate(
     before: Callable[[int], Awaitable[None]],
     after: Callable[[int], Awaitable[None]],
 ) -> tuple[list[float], list[float]]:
-    """µs of this process's CPU per note, for each run of each way, the two alternating."""
+    """µs of this process's CPU per call of `before` and of `after`, run by run, alternating."""
     await _run(before, 0, 200, args.in_flight)  # warm: connections open, statements prepared
     await _run(after, 0, 200, args.in_flight)
     times: tuple[list[float], list[float]] = ([], [])

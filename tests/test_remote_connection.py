@@ -1,8 +1,8 @@
-"""The replicas' and workers' Redis client sends without a timeout of its own
-(inference.remote.connection), so what that timeout guaranteed is held elsewhere: a Redis that
-stops answering is still noticed, by a command's read and by a note's bounded trip, even when the
-note is big enough to fill the socket's buffers. A real redis-server of the test's own, stopped
-with SIGSTOP (alive, connected, silent), and the real RemoteWorker.
+"""A Redis that stops answering is still noticed: by a worker's commands, whose client sends
+without a timeout of its own (inference.remote.connection) and reads under one, and by a bot
+replica's note, even one big enough to fill the socket's buffers (whose send keeps its timeout).
+A real redis-server of the test's own, stopped with SIGSTOP (alive, connected, silent), and the
+real RemoteWorker.
 """
 
 # ruff: noqa: F811  (the fixtures imported from servers_redis are named as test arguments)
@@ -73,7 +73,7 @@ async def test_a_long_note_to_a_redis_that_stopped_answering_is_busy_not_left_wa
     own_redis, redis_prefix
 ):
     """Ten minutes of PCM (38 MB) fill the socket's buffers, so its send itself waits: the
-    note's trip is bounded by the client, and its sender is told to send it again."""
+    send's timeout ends it, and its sender is told to send it again."""
     minute = (0.05 * np.random.default_rng(1).standard_normal(60 * 16_000)).astype(np.float32)
     async with remote(own_redis.url, redis_prefix, request_timeout_s=1) as bot:
         # A connection that has sent a note already, as under load (no new handshake to wait on).
