@@ -8,9 +8,11 @@ moves its figures by as much as a client change does. Here one process times onl
 - PostgreSQL: a known person's note as the store sends it (its arrival read, the note stored, the
   reply linked: bench/scale_simulate.py's `_store_note`), `--in-flight` at once, over asyncpg's
   own Pool (as before: a task and a timer per release) and over the backend's ConnectionPool.
-- Redis, a worker's trips: one small command, and a batch's four replies in one pipeline, over
-  redis-py's connection (a send inside asyncio.wait_for) and inference.remote.connection's (what
-  `voicemood worker` uses; the bot replicas keep redis-py's, see that module).
+- Redis, a worker's trips (one small command; a batch's four replies in one pipeline) over
+  redis-py's connection, whose sends run inside asyncio.wait_for when socket_timeout is set (a
+  Task and a timer per send on Python 3.11), and over the same connection sending without it
+  (its answers still read under the timeout). Tried for `voicemood worker` and left out: no
+  lower in most runs (README).
 Needs Debian's postgresql and redis-server (started here, on loopback, as the tests start them).
 """
 
@@ -115,12 +117,23 @@ async def _stores(database: str, tmp: Path) -> tuple[Any, Any]:
 
 
 def _redis_clients(url: str) -> tuple[Any, Any]:
-    from redis.asyncio import Redis
+    from redis.asyncio import Connection, Redis
 
-    from inference.remote.connection import connect
+    class SendWithoutWaitFor(Connection):
+        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if not self.is_connected:
+                await self.connect_check_health(check_health=False)
+            if check_health:
+                await self.check_health()
+            timeout, self.socket_timeout = self.socket_timeout, None
+            try:
+                await super().send_packed_command(command, check_health=False)
+            finally:
+                self.socket_timeout = timeout
 
-    old = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=10)
-    return old, connect(url, health_check_interval=10)
+    options: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 5}
+    old = Redis.from_url(url, **options)
+    return old, Redis.from_url(url, connection_class=SendWithoutWaitFor, **options)
 
 
 async def _note(store: Any, i: int) -> None:

@@ -526,13 +526,14 @@ def _med(runs: list[dict[str, Any]], key: str) -> float:
 
 
 async def _worker(url: str, prefix: str, service_s: float, note_s: float) -> None:
-    from inference.remote.connection import connect
+    from redis.asyncio import Redis
+
     from inference.remote.serve import ServeConfig, StreamServer
     from inference.worker import InferenceWorker, WorkerConfig
 
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    redis = connect(url)  # as `voicemood worker` builds it
+    redis = Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5)
     worker = InferenceWorker(SleepModel(service_s, note_s), WorkerConfig(max_queue=100_000))
     config = ServeConfig(prefix=prefix, notes_at_once=_notes_at_once())
     try:

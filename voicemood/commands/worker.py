@@ -60,7 +60,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Load the model, serve the stream until `stop` (or a signal), then drain."""
-    from inference.remote.connection import connect
+    from redis.asyncio import Redis
+
     from inference.remote.serve import ServeConfig, StreamServer
     from voicemood.wiring import build_reloader, build_worker
 
@@ -68,7 +69,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     worker = build_worker(settings, max_queue=_UNBOUNDED)
     reloader = build_reloader(settings, worker)
     stop = stop or _stop_on_signals(reload=reloader.trigger)
-    redis = connect(settings.redis_url.get_secret_value())
+    redis = Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=5, socket_connect_timeout=5
+    )
     config = ServeConfig(
         prefix=settings.redis_prefix,
         notes_at_once=settings.worker_notes,

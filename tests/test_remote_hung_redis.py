@@ -1,8 +1,8 @@
-"""A Redis that stops answering is still noticed: by a worker's commands, whose client sends
-without a timeout of its own (inference.remote.connection) and reads under one, and by a bot
-replica's note, even one big enough to fill the socket's buffers (whose send keeps its timeout).
-A real redis-server of the test's own, stopped with SIGSTOP (alive, connected, silent), and the
-real RemoteWorker.
+"""A Redis that stops answering is still noticed by a bot replica, even for a note big enough to
+fill the socket's buffers: redis-py's send timeout ends that trip (a client that sent without one,
+to save its Task and timer per send, would have to bound the trip itself; tried, no CPU saved:
+README). A real redis-server of the test's own, stopped with SIGSTOP (alive, connected, silent),
+and the real RemoteWorker.
 """
 
 # ruff: noqa: F811  (the fixtures imported from servers_redis are named as test arguments)
@@ -17,13 +17,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from redis.exceptions import ConnectionError, TimeoutError
 
 from inference.errors import Busy, InferenceTimeout
-from inference.remote.connection import SOCKET_TIMEOUT_S, connect
 from tests.remote_workers import remote
 from tests.servers_redis import RedisServer, redis_prefix  # noqa: F401  (a fixture)
 
+SOCKET_TIMEOUT_S = 5.0  # RemoteWorker's: a send's, then its answer's
 SLACK_S = 3.0  # a loaded machine's scheduling, on top of the timeouts
 
 
@@ -51,22 +50,6 @@ def _pause(server: RedisServer) -> None:
 def _resume(server: RedisServer) -> None:
     if server.process is not None and server.process.poll() is None:
         server.process.send_signal(signal.SIGCONT)
-
-
-async def test_a_command_to_a_redis_that_stopped_answering_fails_within_the_socket_timeout(
-    own_redis,
-):
-    redis = connect(own_redis.url)
-    try:
-        await redis.set("before", b"1")  # connected, so the pause meets an open connection
-        _pause(own_redis)
-        started = time.monotonic()
-        with pytest.raises((TimeoutError, ConnectionError)):
-            await asyncio.wait_for(redis.get("before"), 60)
-        assert time.monotonic() - started < SOCKET_TIMEOUT_S + SLACK_S
-    finally:
-        _resume(own_redis)
-        await redis.aclose()
 
 
 async def test_a_long_note_to_a_redis_that_stopped_answering_is_busy_not_left_waiting(
