@@ -46,6 +46,13 @@ class _CountingServer(StreamServer):
         await super()._send_outbox()
 
 
+async def _pending(redis: Redis, keys: Keys, notes: int) -> None:
+    """Until the worker has taken `notes` notes (they wait for its answer, pending)."""
+    async with asyncio.timeout(10):
+        while int((await redis.xpending(keys.notes, GROUP))["pending"]) < notes:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
 def _wave(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0, 0.1, 8000).astype(np.float32)
 
@@ -67,10 +74,11 @@ async def test_a_batchs_replies_go_back_in_one_pipeline_and_each_note_is_answere
                 redis, local, ServeConfig(prefix=redis_prefix, notes_at_once=8, worker_id="w")
             )
             serving = asyncio.create_task(server.serve(stop))
-            notes = [asyncio.create_task(client.run_many([_wave(i)])) for i in range(5)]
-            async with asyncio.timeout(10):  # the first note alone, then the other four queue
-                while int((await redis.xpending(keys.notes, GROUP))["pending"]) < 5:  # noqa: ASYNC110
-                    await asyncio.sleep(0.02)
+            # The first note alone (taken, held at the gate), then the other four queue.
+            notes = [asyncio.create_task(client.run_many([_wave(0)]))]
+            await _pending(redis, keys, 1)
+            notes += [asyncio.create_task(client.run_many([_wave(i)])) for i in range(1, 5)]
+            await _pending(redis, keys, 5)
             model.gate.set()
             answers = await asyncio.wait_for(asyncio.gather(*notes), 10)
             stop.set()

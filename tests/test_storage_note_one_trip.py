@@ -41,10 +41,12 @@ async def test_a_known_persons_note_is_one_statement_and_its_reply_link_another(
     person = await store.people.ensure_person("telegram", 31)
     chat = await store.people.ensure_chat("telegram", 31, "private", owner=person)
     await add_note(store, person, chat, 1)  # the statement prepared once per connection
+    await asyncio.sleep(0)  # asyncpg logs a statement on the loop's next turn
     sent.clear()
 
     note = await add_note(store, person, chat, 2, audio=AUDIO)  # not donating: audio not kept
     await store.notes.set_reply_message(note.id, 902)
+    await asyncio.sleep(0)
 
     assert len(sent) == 2, sent  # was four: BEGIN and the lock, the INSERT, COMMIT, the link
     assert "voicemood_store_note" in sent[0]
@@ -59,14 +61,17 @@ async def test_a_donors_audio_is_kept_with_its_note_in_one_transaction(one_conne
     donor = await store.people.ensure_person("telegram", 32)
     chat = await store.people.ensure_chat("telegram", 32, "private", owner=donor)
     await store.consent.give(donor, "donate_audio")
+    await asyncio.sleep(0)  # asyncpg logs a statement on the loop's next turn
     sent.clear()
 
     note = await add_note(store, donor, chat, 1, audio=AUDIO)
+    await asyncio.sleep(0)
 
     assert "voicemood_store_note" in sent[0] and sent[1].startswith("BEGIN")
     assert sent[-1] == "COMMIT"
     assert await store.notes.audio(await store.notes.get(note.id)) == AUDIO
     without = await add_note(store, donor, chat, 2)  # no audio handed over: one statement
+    await asyncio.sleep(0)
     assert without.audio_path is None and "voicemood_store_note" in sent[-1]
 
 

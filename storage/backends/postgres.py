@@ -43,6 +43,7 @@ import asyncpg
 
 from storage import migrations_postgres
 from storage.backends.base import Dialect, Row
+from storage.backends.postgres_pool import ConnectionPool
 from storage.errors import DatabaseUnavailable, StorageFull
 
 # pg_advisory_xact_lock's key for "a VoiceMood write is running" (any fixed bigint will do).
@@ -87,18 +88,15 @@ class PostgresTransaction:
 class PostgresBackend:
     dialect: Dialect = "postgres"
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
     @classmethod
     async def open(cls, url: str, *, max_connections: int = 10) -> PostgresBackend:
         try:
-            pool = await asyncpg.create_pool(
-                url,
-                min_size=1,
-                max_size=max_connections,
-                server_settings={"application_name": "voicemood"},
-                reset=_keep_session,
+            pool = await ConnectionPool.open(
+                lambda: asyncpg.connect(url, server_settings={"application_name": "voicemood"}),
+                max_connections,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError) as error:
             # The URL may carry a password: name only the host and port (the server's and the
@@ -192,21 +190,14 @@ def _changed(status: str) -> int:
 
 
 async def _roll_back(conn: asyncpg.Connection) -> None:
-    """End a failed (or cancelled) write transaction; a connection that cannot is closed by the
-    pool when it goes back (asyncpg rolls back whatever is still open there)."""
+    """End a failed (or cancelled) write transaction; a connection that cannot is terminated by
+    the pool when it goes back (storage.backends.postgres_pool)."""
     if conn.is_closed() or not conn.is_in_transaction():
         return
     try:
         await conn.execute("ROLLBACK")
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         conn.terminate()
-
-
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """A connection back in the pool needs no reset query: the store leaves no session state (no
-    SET, LISTEN, session-level lock or cursor outside a transaction; asyncpg itself still rolls
-    back an open transaction). The default query (RESET ALL, UNLISTEN *, ...) costs a round trip
-    on every release, so one per read and per write: a third of a note's trips to the server."""
 
 
 def bind_parameters(sql: str, params: Any) -> tuple[str, list[Any]]:
