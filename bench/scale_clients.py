@@ -12,7 +12,7 @@ moves its figures by as much as a client change does. Here one process times onl
   redis-py's connection, whose sends run inside asyncio.wait_for when socket_timeout is set (a
   Task and a timer per send on Python 3.11), and over the same connection sending without it
   (its answers still read under the timeout). Tried for `voicemood worker` and left out: no
-  lower in most runs (README).
+  lower in most runs (docs/scale.md).
 Needs Debian's postgresql and redis-server (started here, on loopback, as the tests start them).
 """
 

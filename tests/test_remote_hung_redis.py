@@ -1,8 +1,8 @@
 """A Redis that stops answering is still noticed by a bot replica, even for a note big enough to
 fill the socket's buffers: redis-py's send timeout ends that trip (a client that sent without one,
 to save its Task and timer per send, would have to bound the trip itself; tried, no CPU saved:
-README). A real redis-server of the test's own, stopped with SIGSTOP (alive, connected, silent),
-and the real RemoteWorker.
+docs/scale.md). A real redis-server of the test's own, stopped with SIGSTOP (alive, connected,
+silent), and the real RemoteWorker.
 """
 
 # ruff: noqa: F811  (the fixtures imported from servers_redis are named as test arguments)

@@ -205,7 +205,7 @@ class RemoteWorker:
 
     async def _queue(self, audio: str, pcm: bytes, keep_ms: int, args: list[Any]) -> Any:
         """The note's audio set, then its entry admitted (or refused: None), in one trip: a trip
-        costs both sides more CPU than its bytes (bench/scale.py --simulate, README).
+        costs both sides more CPU than its bytes (bench/scale.py --simulate, docs/scale.md).
 
         The audio first, so a worker that takes the entry finds it (protocol.py). The script is
         sent by its hash, not through redis-py's registered script, whose pipelines ask Redis

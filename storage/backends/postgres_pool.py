@@ -3,8 +3,8 @@
 Not asyncpg's own Pool: it gives each connection back through `asyncio.shield` (a new Task) and
 re-arms an inactivity timer on every release, and a note borrows a connection three times (its
 arrival read, the note stored, the reply linked): in a bot replica under a burst those two were
-about 13 % of its CPU (bench/scale.py --simulate, README). The store needs nothing they buy: it
-leaves no session state on a connection (no SET, LISTEN, session-level lock or cursor outside a
+about 13 % of its CPU (bench/scale.py --simulate, docs/scale.md). The store needs nothing they
+buy: it leaves no session state on a connection (no SET, LISTEN, session-level lock or cursor outside a
 transaction, so no reset query either), keeps its connections for the process's life, and a
 statement that was interrupted is not worth waiting for. So here a connection goes back onto a
 queue in one call, and one that may be mid-statement (cancelled, timed out, lost) or still in a
