@@ -15,7 +15,7 @@ lands near 0.76 8-class UAR on RAVDESS, 5 folds of 4 held-out actors (1-4, ..., 
    in fp16: the frames entering block 5 and block 6 and the final norm's frames, plus the frozen
    pooled vector of the seven stages. Cached under --cache (never in the repo).
 2. Candidates, all on the same 5 folds, each fold's head standardised on its training actors:
-   - baseline: logistic regression C 0.01, balanced classes, on the frozen 7168 (as /work/exp/uar.py);
+   - baseline: logistic regression C 0.01, balanced classes, on the frozen 7168 (bench/whisper_layers.py's head);
    - a: block 6 and the final norm fine-tuned from Whisper's weights, their outputs mean+std
      pooled beside the frozen blocks 1-5 stats, into one linear layer. The linear layer starts at
      the baseline's solution and keeps its L2 penalty (sklearn's C 0.01: 1/(C n) on the weights);
