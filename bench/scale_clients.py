@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -42,19 +41,10 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from tests.servers_postgres import Cluster, PostgresServer, find_binaries
-    from tests.servers_redis import RedisServer
+    from scale_simulate import loopback_servers
 
-    cluster = Cluster(find_binaries(), crash_safe=True)
-    with cluster as url, tempfile.TemporaryDirectory(prefix="bench-clients-") as tmp:
-        server = PostgresServer(url, cluster.data)
-        server.make_template()
-        redis = RedisServer("/usr/bin/redis-server", Path(tmp))
-        redis.start()
-        try:
-            rows = asyncio.run(_measure(args, server.fresh_database(), redis.url, Path(tmp)))
-        finally:
-            redis.stop()
+    with loopback_servers("bench-clients-") as (server, redis_url, tmp):
+        rows = asyncio.run(_measure(args, server.fresh_database(), redis_url, tmp))
     print(
         f"\nthis process's CPU, µs per note (PostgreSQL) or per trip (Redis); medians of "
         f"{args.runs} alternating runs"

@@ -54,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,26 @@ class SleepModel:
 # --- the parent: start servers, workers and replicas; report -------------------------------------
 
 
+@contextlib.contextmanager
+def loopback_servers(prefix: str) -> Iterator[tuple[Any, str, Path]]:
+    """A PostgreSQL cluster of the bench's own (files fsynced, a template database made) and a
+    redis-server, both from Debian's binaries on loopback, with a scratch folder; all stopped
+    and removed at the end. Yields (the PostgresServer, Redis's URL, the folder)."""
+    from tests.servers_postgres import Cluster, PostgresServer, find_binaries
+    from tests.servers_redis import RedisServer
+
+    cluster = Cluster(find_binaries(), crash_safe=True)
+    with cluster as url, tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        server = PostgresServer(url, cluster.data)
+        server.make_template()
+        redis = RedisServer("/usr/bin/redis-server", Path(tmp))
+        redis.start()
+        try:
+            yield server, redis.url, Path(tmp)
+        finally:
+            redis.stop()
+
+
 def simulate(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="bench/scale.py --simulate")
     parser.add_argument("--simulate", action="store_true")
@@ -110,21 +131,10 @@ def simulate(argv: list[str]) -> None:
     measured = service_ms is None
     if service_ms is None:
         service_ms = measure_service_ms(args.note_s)
-    from tests.servers_postgres import Cluster, PostgresServer, find_binaries
-    from tests.servers_redis import RedisServer
-
-    cluster = Cluster(find_binaries(), crash_safe=True)
-    with cluster as url, tempfile.TemporaryDirectory(prefix="bench-simulate-") as tmp:
-        server = PostgresServer(url, cluster.data)
-        server.make_template()
-        redis = RedisServer("/usr/bin/redis-server", Path(tmp))
-        redis.start()
-        try:
-            results = _all_configs(args, counts, service_ms, server, redis.url, Path(tmp))
-            lock_ms = asyncio.run(_lock_hold_ms(server.fresh_database(), Path(tmp) / "lock"))
-        finally:
-            redis.stop()
-        ceiling = _storage_ceiling(args, server, Path(tmp)) if args.ceiling_notes else {}
+    with loopback_servers("bench-simulate-") as (server, redis_url, tmp):
+        results = _all_configs(args, counts, service_ms, server, redis_url, tmp)
+        lock_ms = asyncio.run(_lock_hold_ms(server.fresh_database(), tmp / "lock"))
+        ceiling = _storage_ceiling(args, server, tmp) if args.ceiling_notes else {}
     how = "measured: default Whisper head, one note" if measured else "given"
     print(
         f"\nservice time {service_ms:.1f} ms per {args.note_s:g} s note ({how}); "
