@@ -2,7 +2,7 @@
 
 CTranslate2 returns only the encoder's last output, yet pooling all seven stage outputs (the six
 transformer blocks and the final layer norm) lifts a linear head's 8-class UAR on held-out
-RAVDESS actors from 0.72 to 0.83. So this module rebuilds the same encoder as an ONNX graph
+RAVDESS actors from 0.72 to 0.76 (bench/whisper_layers.py). So this module rebuilds the same encoder as an ONNX graph
 straight from the packaged CTranslate2 `model.bin` (inference.encoder_graph), with the mean and
 std pooling inside the graph, and quantises its matrix products to int8 with ONNX Runtime's own
 quantiser (dynamic: activations per tensor, weights per channel). The graph is made once per

@@ -127,3 +127,34 @@ async def test_a_redis_that_lost_its_scripts_still_admits_and_answers_notes(
     finally:
         stop.set()
         await redis.aclose()
+
+
+async def test_a_burst_larger_than_redis_pys_pool_waits_its_turn_and_is_answered(
+    redis_server, redis_prefix
+):
+    """150 notes at once on one replica: redis-py's pool holds 100 connections and refuses the
+    next at once, which told a third of the burst the mood reader was restarting. The replica
+    hands at most SENDING_AT_ONCE notes to Redis at a time; every note is answered."""
+    model = _BatchModel()
+    model.gate.set()
+    redis = Redis.from_url(redis_server.url)
+    stop = asyncio.Event()
+    notes = 150
+    try:
+        async with (
+            InferenceWorker(model, WorkerConfig(max_batch=16, max_queue=notes)) as local,  # type: ignore[arg-type]
+            remote(redis_server.url, redis_prefix, max_backlog=notes) as client,
+        ):
+            config = ServeConfig(prefix=redis_prefix, notes_at_once=16, worker_id="w")
+            serving = asyncio.create_task(StreamServer(redis, local, config).serve(stop))
+            wave = np.resize(_wave(0), 5 * 16_000)  # a 5 s note: 320 kB on its way to Redis
+            burst = [client.run_many([wave]) for _ in range(notes)]
+            answers = await asyncio.wait_for(asyncio.gather(*burst, return_exceptions=True), 60)
+            stop.set()
+            await serving
+        failed = [a for a in answers if isinstance(a, BaseException)]
+        assert failed == []
+        assert all(np.allclose(rows.values, [[0.25, 0.75]]) for rows in answers)  # type: ignore[union-attr]
+    finally:
+        stop.set()
+        await redis.aclose()

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESTARTING = "The mood reader is restarting; please send the note again in a minute."
+TOO_MANY = "Too many voice notes at once right now; please try again in a minute."
+# Notes being handed to Redis at once by one replica. redis-py's pool holds at most 100
+# connections and refuses the next at once ("Too many connections"): a burst of 100 notes on one
+# replica was told the mood reader was restarting. The rest wait their turn, up to SEND_WAIT_S.
+SENDING_AT_ONCE = 32
+SEND_WAIT_S = 5.0
 TRIM_EVERY_S = 1.0  # replies already read leave the reply stream at most this often
 
 
@@ -77,6 +83,7 @@ class RemoteWorker:
         self._checked = 0.0  # when the run_id was last read (monotonic seconds)
         self._model: RemoteModel | None = None
         self.workers: list[Heartbeat] = []  # live workers, as last read
+        self._sending = asyncio.Semaphore(SENDING_AT_ONCE)
 
     @property
     def name(self) -> str:
@@ -185,12 +192,19 @@ class RemoteWorker:
             audio = self.keys.audio(request.id)
             keep_ms = int((self.remote.request_timeout_s + AUDIO_GRACE_S) * 1000)
             try:
+                async with asyncio.timeout(SEND_WAIT_S):
+                    await self._sending.acquire()
+            except TimeoutError:
+                raise Busy(TOO_MANY) from None
+            try:
                 admitted = await self._queue(audio, request.audio(), keep_ms, args)
             except Exception as error:  # Redis unreachable or restarting: a polite "busy"
                 log.warning("could not queue a note in Redis: %s", error)
                 raise Busy(RESTARTING) from None
+            finally:
+                self._sending.release()
             if admitted is None:
-                raise Busy("Too many voice notes at once right now; please try again in a minute.")
+                raise Busy(TOO_MANY)
             try:
                 async with asyncio.timeout(self.remote.request_timeout_s):
                     reply = await future
@@ -230,7 +244,7 @@ class RemoteWorker:
 
     def _rows(self, reply: Reply, clips: int) -> Rows:
         if reply.status == "busy":
-            raise Busy("Too many voice notes at once right now; please try again in a minute.")
+            raise Busy(TOO_MANY)
         if reply.status != "ok" or reply.rows is None:
             raise RuntimeError(f"a remote worker failed on this note: {reply.message}")
         if reply.rows.shape != (clips, len(reply.labels)):
