@@ -29,9 +29,12 @@ calibrated head with the same confidences would show on that many clips (samplin
 ECE against it); "unsure" the share answered "not sure" (top class below 0.5). Section 1
 scores every held-out clip together, each by its own fold's head; until 2026-12-06 it averaged
 the folds' figures, and one fold's 240 clips put the floor at 0.068 (the 8-class ECE of the
-bundled recipe: 0.082 averaged, 0.037 together, floor 0.031). Section 4 also fits the stranger
-temperature (`--write` stores it) and shows each corpus answered with the one fitted on the
-other three; section 7 shows URDU answered with it.
+bundled recipe: 0.082 averaged, 0.037 together, floor 0.031). Section 1 also shows the 8-class
+answers flattened by a further temperature (x1.05, x1.1, x1.2) and the wrong@80 a perfectly
+calibrated head with the same answers would show: 2026-12-07, ECE 0.039 -> 0.053 / 0.069 / 0.097
+while wrong@80 went 6.0 % -> 5.5 / 5.0 / 3.0 %, calibrated 8.6 %: no temperature meets both
+targets. Section 4 also fits the stranger temperature (`--write` stores it) and shows each corpus
+answered with the one fitted on the other three; section 7 shows URDU answered with it.
 Not a test; no timing is asserted.
 """
 
