@@ -3,6 +3,7 @@
     python bench/scale.py --simulate [--workers 1,2,4,8,16,32] [--service-ms MS] [--runs 3]
                           [--notes-per-worker 100] [--workers-per-replica 4] [--note-s 5]
                           [--write-lock rows|single] [--ceiling-notes 2400] [--ceiling-replicas 4]
+                          [--cold]
 
 On two cores, real workers share the cores, so more of them cannot show what more machines buy.
 Here each worker process is the real `voicemood worker` loop (inference.remote.serve.StreamServer
@@ -21,7 +22,13 @@ first note), send the note through Redis and wait for its answer (`hear`), store
 the reply message: one read and two write transactions once a person is known (on PostgreSQL one
 trip each: voicemood_store_note, and the link taking the lock in its own WHERE). A burst of
 `--notes-per-worker` x N notes is released at once; each replica keeps at most its share of
-(notes a worker takes at once + 2) x N notes in flight, so every worker always has work.
+(notes a worker takes at once + 2) x N notes in flight, so every worker always has work. Before
+it, untimed, each replica sends one note from each of the 50 people it plays (more rounds when
+its burst keeps more in flight), all at once, so the burst measures a replica that has been
+running (its pools open, its people known), not a cold start: on PostgreSQL a new connection's
+first statements and a newcomer's first note cost several times a known person's, and 1,600
+notes carried them all (`--cold` skips the warm-up; 2026-12-07, 16 workers at 35.4 ms a note on
+a quiet machine, two alternating pairs: 0.71 and 0.80 cold, 0.89 and 0.89 warm).
 Throughput is notes answered and stored over the burst's wall time (first send to last
 store); a note's latency runs from its send to its reply being linked. Efficiency is throughput
 over N x (1 / service time): 1.0 is linear.
@@ -69,6 +76,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != _
 SR = 16_000
 PROBS = np.array([0.4, 0.3, 0.2, 0.1], np.float32)
 LABELS = ("neutral", "calm", "sad", "happy")
+WARM_UP_IDS = 1_000_000_000  # message ids of a replica's untimed warm-up notes, past the burst's
 
 
 class SleepModel:
@@ -116,6 +124,11 @@ def simulate(argv: list[str]) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--notes-per-worker", type=int, default=100)
     parser.add_argument("--workers-per-replica", type=int, default=4)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no untimed warm-up: the burst also pays for opening pools and first-time senders",
+    )
     parser.add_argument("--note-s", type=float, default=5.0)
     parser.add_argument(
         "--write-lock",
@@ -295,6 +308,7 @@ def _one_burst(
             "notes": share,
             "in_flight": in_flight,
             "note_s": args.note_s,
+            "warm": not args.cold,
         }
         children.append(
             _child("replica", json.dumps(spec), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -589,6 +603,14 @@ async def _replica(spec: dict[str, Any]) -> None:
             if heard:
                 latencies.append(time.time() - started)
 
+    # Warm, untimed: one note from each person this replica plays (so the burst's are known
+    # people's), as many at once as the burst keeps in flight (so the pools it will use are
+    # open). The burst then measures a replica that has been running, not a cold start.
+    if spec["warm"]:
+        people = users * math.ceil(spec["in_flight"] / len(users))
+        await asyncio.gather(
+            *(_bot_note(store, remote, user, WARM_UP_IDS + k, pcm) for k, user in enumerate(people))
+        )
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     cpu = _own_cpu()
