@@ -2,11 +2,11 @@
 
 CTranslate2 returns only the encoder's last output, yet pooling all seven stage outputs (the six
 transformer blocks and the final layer norm) lifts a linear head's 8-class UAR on held-out
-RAVDESS actors from 0.72 to 0.76 (bench/whisper_layers.py). So this module rebuilds the same encoder as an ONNX graph
-straight from the packaged CTranslate2 `model.bin` (inference.encoder_graph), with the mean and
-std pooling inside the graph, and quantises its matrix products to int8 with ONNX Runtime's own
-quantiser (dynamic: activations per tensor, weights per channel). The graph is made once per
-weight file (3-5 s) and cached beside it.
+RAVDESS actors from 0.72 to 0.76 (bench/whisper_layers.py). So this module rebuilds the same
+encoder as an ONNX graph straight from the packaged CTranslate2 `model.bin`
+(inference.encoder_graph), with the mean and std pooling inside the graph, and quantises its
+matrix products to int8 with ONNX Runtime's own quantiser (dynamic: activations per tensor,
+weights per channel). The graph is made once per weight file (3-5 s) and cached beside it.
 
 Why ONNX Runtime int8 (bench/encoder.py --section stages, 2026-12-06, 2 cores shared with other
 processes at a load average of 5, so read the ratios): per batch of four 5 s notes it ran at
